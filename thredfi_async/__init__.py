@@ -1,0 +1,78 @@
+"""thredfi-async: the async-first Python SDK for the Thredfi Partner API.
+
+```python
+from thredfi_async import AsyncThredfi
+
+async with AsyncThredfi() as thredfi:          # THREDFI_PARTNER_UUID / THREDFI_API_KEY
+    books = thredfi.business(business_id)
+    async for invoice in books.invoices.list():
+        ...
+```
+Everything public is importable from here; modules starting with `_` are private.
+"""
+
+from ._client import DEFAULT_TIMEOUT, ENVIRONMENTS, AsyncThredfi, BusinessView
+from ._clock import Clock, SystemClock
+from ._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    InternalServerError,
+    InvalidRequestError,
+    MissingCredentialsError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ThredfiError,
+    UnexpectedResponseError,
+    UnprocessableEntityError,
+)
+from ._generated import models
+from ._generated.types import UNSET, File, Unset
+from ._pagination import AsyncPaginator, Page
+from ._response import APIResponse
+from ._retry import RetryPolicy
+from ._tokens import InMemoryTokenStore, Token, TokenStore
+from ._types import NOT_GIVEN, NotGiven
+from ._version import __version__
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "ENVIRONMENTS",
+    "NOT_GIVEN",
+    "UNSET",
+    "APIConnectionError",
+    "APIResponse",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncPaginator",
+    "AsyncThredfi",
+    "AuthenticationError",
+    "BadRequestError",
+    "BusinessView",
+    "Clock",
+    "ConflictError",
+    "File",
+    "InMemoryTokenStore",
+    "InternalServerError",
+    "InvalidRequestError",
+    "MissingCredentialsError",
+    "NotFoundError",
+    "NotGiven",
+    "Page",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RetryPolicy",
+    "SystemClock",
+    "ThredfiError",
+    "Token",
+    "TokenStore",
+    "UnexpectedResponseError",
+    "UnprocessableEntityError",
+    "Unset",
+    "__version__",
+    "models",
+]

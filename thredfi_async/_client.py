@@ -1,0 +1,304 @@
+"""AsyncThredfi, the client, and BusinessView, the same resources bound to one business."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any, Self, TypeVar
+from uuid import UUID
+
+import httpx
+
+from . import _json
+from ._auth import StaticTokenAuth, TokenAuth
+from ._clock import Clock, SystemClock
+from ._exceptions import (
+    APIStatusError,
+    InvalidRequestError,
+    MissingCredentialsError,
+    UnexpectedResponseError,
+)
+from ._generated.api.oauth import get_business_token, get_partner_token
+from ._generated.models import OAuth2TokenRequestRequest
+from ._generated.resources import Resources
+from ._http import HTTPCore
+from ._logging import setup_logging
+from ._operation import Operation, RequestBody, RequestParts
+from ._redact import mask
+from ._response import record_response
+from ._retry import RetryPolicy
+from ._tokens import DEFAULT_LEEWAY, InMemoryTokenStore, Token, TokenManager, TokenStore
+from ._types import RequestOptions, TimeoutTypes
+from ._version import __version__
+
+__all__ = ["DEFAULT_TIMEOUT", "ENVIRONMENTS", "AsyncThredfi", "BusinessView"]
+
+T = TypeVar("T")
+
+ENVIRONMENTS: dict[str, str] = {
+    "sandbox": "https://sandbox.thredfi.com",
+    "production": "https://api.thredfi.com",
+}
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+"""Per attempt: 10 s to connect, 30 s for each read/write, and 30 s wall-clock in total."""
+
+
+class AsyncThredfi(Resources):
+    """The async client for the Thredfi Partner API.
+
+    ```python
+    async with AsyncThredfi() as thredfi:      # THREDFI_PARTNER_UUID / THREDFI_API_KEY
+        biz = await thredfi.businesses.create(body={...})
+        books = thredfi.business(biz.id)       # every resource, bound to that business
+        async for invoice in books.invoices.list():
+            ...
+    ```
+
+    Args:
+        partner_uuid: Your partner UUID (default: THREDFI_PARTNER_UUID).
+        api_key: Your partner API key (default: THREDFI_API_KEY).
+        access_token: A token you already hold; used as is for every call, never refreshed.
+            With it, partner_uuid and api_key are not needed.
+        environment: "sandbox" (default) or "production".
+        base_url: Overrides `environment` (a proxy, the fake API, another host).
+        timeout: Per attempt; a number of seconds, an httpx.Timeout, or None for no limit.
+        max_retries: Retries after the first attempt for retryable failures (default 2).
+        http_client: An httpx.AsyncClient you built (transport, proxies, limits); the client
+            takes ownership and closes it.
+        token_store: Where tokens are cached (default: in memory, 10,000 businesses, LRU).
+        token_refresh_leeway: Refresh a token this many seconds before it expires.
+        retry_policy: Backoff and Retry-After settings (see RetryPolicy).
+        clock: Time source for token expiry and retry sleeps (tests inject a fake).
+        default_headers: Headers sent with every request.
+    """
+
+    _resource_business_id: str | None = None
+
+    def __init__(
+        self,
+        partner_uuid: str | None = None,
+        api_key: str | None = None,
+        *,
+        access_token: str | None = None,
+        environment: str = "sandbox",
+        base_url: str | None = None,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+        max_retries: int = 2,
+        http_client: httpx.AsyncClient | None = None,
+        token_store: TokenStore | None = None,
+        token_refresh_leeway: float = DEFAULT_LEEWAY,
+        retry_policy: RetryPolicy | None = None,
+        clock: Clock | None = None,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        setup_logging()
+        partner_uuid = partner_uuid or os.environ.get("THREDFI_PARTNER_UUID") or None
+        api_key = api_key or os.environ.get("THREDFI_API_KEY") or None
+        if access_token is None and (partner_uuid is None or api_key is None):
+            missing = [
+                name
+                for name, value in (("partner_uuid", partner_uuid), ("api_key", api_key))
+                if value is None
+            ]
+            raise MissingCredentialsError(
+                f"missing {' and '.join(missing)}: pass them to AsyncThredfi(...) or set "
+                "THREDFI_PARTNER_UUID and THREDFI_API_KEY (or pass access_token=...)"
+            )
+        if base_url is None:
+            if environment not in ENVIRONMENTS:
+                raise InvalidRequestError(
+                    f"environment must be one of {sorted(ENVIRONMENTS)}, got {environment!r}"
+                )
+            base_url = ENVIRONMENTS[environment]
+
+        self.partner_uuid = partner_uuid
+        self._api_key = api_key
+        self._access_token = access_token
+        self.base_url = base_url.rstrip("/")
+        self.clock: Clock = clock or SystemClock()
+        self.retry_policy = retry_policy or RetryPolicy()
+        self.token_refresh_leeway = token_refresh_leeway
+        self._http = HTTPCore(
+            http_client=http_client or httpx.AsyncClient(),
+            base_url=self.base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            retry_policy=self.retry_policy,
+            clock=self.clock,
+            default_headers={
+                "Accept": "application/json",
+                "User-Agent": f"thredfi-async/{__version__}",
+                **(default_headers or {}),
+            },
+        )
+        self.token_store: TokenStore = token_store or InMemoryTokenStore()
+        self._tokens = TokenManager(
+            fetch=self._fetch_token,
+            store=self.token_store,
+            clock=self.clock,
+            namespace=partner_uuid or "access-token",
+        )
+        self._partner_auth: httpx.Auth = (
+            StaticTokenAuth(access_token) if access_token else TokenAuth(self._tokens, None)
+        )
+
+    # -- the Resources mixin reads these two -------------------------------------------------
+
+    @property
+    def _resource_client(self) -> AsyncThredfi:  # type: ignore[override]
+        return self
+
+    def __repr__(self) -> str:
+        return (
+            f"AsyncThredfi(partner_uuid={self.partner_uuid!r}, api_key={mask(self._api_key)}, "
+            f"access_token={mask(self._access_token)}, base_url={self.base_url!r})"
+        )
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP connection pool (also when the client was given an http_client)."""
+        await self._http.http_client.aclose()
+
+    @property
+    def http_client(self) -> httpx.AsyncClient:
+        return self._http.http_client
+
+    # -- business views -----------------------------------------------------------------------
+
+    def business(self, business_id: str | UUID) -> BusinessView:
+        """Every resource, bound to one business: `thredfi.business(id).invoices.list()`."""
+        if not isinstance(business_id, str | UUID) or not str(business_id):
+            raise InvalidRequestError(
+                f"business_id must be a non-empty str or UUID, got {business_id!r}"
+            )
+        return BusinessView(self, str(business_id))
+
+    # -- the request path (used by generated resources) ---------------------------------------
+
+    async def _call(
+        self,
+        operation: Operation,
+        parts: RequestParts,
+        parse: Callable[[Any], T],
+        options: RequestOptions,
+    ) -> T:
+        response = await self._http.send(
+            operation, parts, options, self._auth_for(operation, parts)
+        )
+        result = _parse(response, parse)
+        record_response(response)
+        return result
+
+    def _auth_for(self, operation: Operation, parts: RequestParts) -> httpx.Auth:
+        if operation.scope == "basic":
+            if self.partner_uuid is None or self._api_key is None:
+                raise MissingCredentialsError(
+                    f"{operation.client_method} needs partner_uuid and api_key (HTTP Basic)"
+                )
+            return httpx.BasicAuth(self.partner_uuid, self._api_key)
+        if self._access_token is not None or operation.scope == "partner":
+            return self._partner_auth
+        return TokenAuth(self._tokens, str(parts.path_params["business_id"]))
+
+    # -- tokens -------------------------------------------------------------------------------
+
+    async def _fetch_token(self, business_id: str | None) -> Token:
+        """One token exchange (FACTS.md 1.2, 1.3); the TokenManager makes it single-flight."""
+        now = self.clock.time()
+        options = RequestOptions(idempotency_key=None)
+        if business_id is None:
+            response = await self._request_partner_token(options)
+            parsed: Any = _parse(response, get_partner_token.parse_response)
+        else:
+            operation = get_business_token.OPERATION
+            parts = get_business_token.build_request(business_id)
+            response = await self._http.send(operation, parts, options, self._partner_auth)
+            parsed = _parse(response, get_business_token.parse_response)
+        access_token = parsed.access_token
+        if not isinstance(access_token, str) or not access_token:
+            raise UnexpectedResponseError("token response has no access_token", response=response)
+        return Token.from_response(
+            access_token,
+            parsed.expires_in,
+            now=now,
+            leeway=self.token_refresh_leeway,
+            business_id=business_id,
+        )
+
+    async def _request_partner_token(self, options: RequestOptions) -> httpx.Response:
+        """Basic auth plus a form body; once more as JSON if the API refuses the form (FACTS.md
+        open question 2: the reference and the guides disagree on the encoding)."""
+        if self.partner_uuid is None or self._api_key is None:
+            raise MissingCredentialsError("the partner token needs partner_uuid and api_key")
+        operation = get_partner_token.OPERATION
+        body = OAuth2TokenRequestRequest(
+            client_id=self.partner_uuid, grant_type="client_credentials"
+        )
+        parts = get_partner_token.build_request(body=body)
+        auth = httpx.BasicAuth(self.partner_uuid, self._api_key)
+        try:
+            return await self._http.send(operation, parts, options, auth)
+        except APIStatusError as error:
+            if error.status_code not in (400, 415):
+                raise
+            parts.body = RequestBody("json", body.to_dict())
+            return await self._http.send(operation, parts, options, auth)
+
+
+def _parse(response: httpx.Response, parse: Callable[[Any], T]) -> T:
+    """Decode a 2xx body (money as Decimal) and build the operation's result from it."""
+    data: Any = None
+    if response.status_code != 204 and response.content:
+        try:
+            data = _json.loads(response.content)
+        except ValueError as exc:
+            raise UnexpectedResponseError(
+                f"{response.status_code} response is not JSON", response=response
+            ) from exc
+    try:
+        return parse(data)
+    except TypeError as exc:
+        raise UnexpectedResponseError(str(exc), response=response) from exc
+
+
+class BusinessView(Resources):
+    """The client's resources bound to one business (`thredfi.business(business_id)`).
+
+    Cheap to create: it shares the client's connection pool and token cache.
+    """
+
+    def __init__(self, client: AsyncThredfi, business_id: str) -> None:
+        self._client = client
+        self.business_id = business_id
+
+    @property
+    def _resource_client(self) -> AsyncThredfi:  # type: ignore[override]
+        return self._client
+
+    @property
+    def _resource_business_id(self) -> str:  # type: ignore[override]
+        return self.business_id
+
+    def __repr__(self) -> str:
+        return f"BusinessView(business_id={self.business_id!r})"
+
+    async def frontend_token(self) -> dict[str, Any]:
+        """The business token for the embedded widget's `getToken`: {access_token, expires_in}.
+
+        This is the business-scoped token only (never the partner token), as the widget needs.
+        """
+        client = self._client
+        if client._access_token is not None:
+            raise InvalidRequestError(
+                "frontend_token() needs partner credentials, not access_token="
+            )
+        token = await client._tokens.get(self.business_id)
+        remaining = int(token.expires_at - client.clock.time())
+        return {"access_token": token.access_token, "expires_in": max(remaining, 0)}

@@ -1,0 +1,202 @@
+"""Value conversion for generated models, tolerant by policy (DESIGN.md, "Models are tolerant").
+
+The published API drifts from its reference: ids that are not UUIDs, enum values nobody listed,
+nulls where a value was declared. Each converter below returns the typed value when the raw
+JSON value parses and the raw value unchanged when it does not, and never raises, so one odd
+field never costs the caller the whole response. None and UNSET pass through untouched.
+
+The encoders go the other way, turning model attributes back into JSON-ready data; money stays
+Decimal here and is written exactly by thredfi_async._json.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from typing import Any, TypeVar
+from uuid import UUID
+
+from ._generated.types import UNSET, File, Unset
+
+__all__ = [
+    "date",
+    "datetime",
+    "decimal",
+    "enum",
+    "list_of",
+    "model",
+    "model_list",
+    "model_to_dict",
+    "model_repr",
+    "model_to_multipart",
+    "response_model",
+    "to_jsonable",
+    "uuid",
+]
+
+T = TypeVar("T")
+E = TypeVar("E", bound=Enum)
+
+
+def uuid(value: Any) -> Any:
+    if type(value) is str:
+        try:
+            return UUID(value)
+        except ValueError:
+            return value
+    return value
+
+
+def datetime(value: Any) -> Any:
+    if type(value) is str:
+        try:
+            return _dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
+def date(value: Any) -> Any:
+    if type(value) is str:
+        try:
+            return _dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
+def decimal(value: Any) -> Any:
+    """JSON numbers become Decimal; responses are decoded with parse_float=Decimal, so a
+    fractional number arrives as Decimal already and an integral one as int."""
+    kind = type(value)
+    if kind is Decimal:
+        return value
+    if kind is int:
+        return Decimal(value)
+    if kind is str:
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            return value
+        return number if number.is_finite() else value
+    if kind is float:  # only reachable if a caller decoded JSON themselves; repr is exact-shortest
+        return Decimal(repr(value))
+    return value
+
+
+def enum(cls: type[E], value: Any) -> Any:
+    try:
+        return cls._value2member_map_.get(value, value)
+    except TypeError:  # unhashable raw value
+        return value
+
+
+def model(cls: type[T], value: Any) -> Any:
+    if type(value) is dict:
+        return cls.from_dict(value)  # type: ignore[attr-defined]
+    return value
+
+
+def model_list(cls: type[T], value: Any) -> Any:
+    if type(value) is list:
+        from_dict = cls.from_dict  # type: ignore[attr-defined]
+        return [from_dict(item) if type(item) is dict else item for item in value]
+    return value
+
+
+def list_of(value: Any, convert: Callable[[Any], Any]) -> Any:
+    if type(value) is list:
+        return [convert(item) for item in value]
+    return value
+
+
+def response_model(cls: type[T], data: Any, *, optional: bool = False) -> Any:
+    """The operation's result from a decoded 2xx body.
+
+    FACTS.md open question 8: reports are documented as a one-element array around the object;
+    unwrap it. A body that is no object at all is not a model and cannot be made one: the
+    caller (the overlay) turns the TypeError into UnexpectedResponseError with the response.
+    """
+    if data is None and optional:
+        return None
+    if type(data) is list and len(data) == 1 and type(data[0]) is dict:
+        data = data[0]
+    if type(data) is dict:
+        return cls.from_dict(data)  # type: ignore[attr-defined]
+    raise TypeError(f"expected a JSON object for {cls.__name__}, got {type(data).__name__}")
+
+
+def to_jsonable(value: Any) -> Any:
+    """A model attribute as JSON-ready data. Raw values (kept by the tolerant parser) pass
+    through, so a model that was parsed from a response can be sent back unchanged."""
+    if value is None or isinstance(value, str | int | Decimal | float):
+        return value
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, _dt.date):  # datetime is a date too
+        return value.isoformat()
+    to_dict = getattr(value, "to_dict", None)
+    if to_dict is not None:
+        return to_dict()
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items() if not isinstance(v, Unset)}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(item) for item in value]
+    return value
+
+
+def model_to_dict(obj: Any, fields: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for attribute, key in fields:
+        value = getattr(obj, attribute)
+        if value is UNSET:
+            continue
+        out[key] = to_jsonable(value)
+    extra = obj.additional_properties
+    if extra:
+        for key, value in extra.items():
+            out[key] = to_jsonable(value)
+    return out
+
+
+def model_repr(obj: Any, fields: tuple[tuple[str, str], ...]) -> str:
+    """Only the fields that are set, so a 40-field model with three values reads as three."""
+    shown = [
+        f"{attribute}={value!r}"
+        for attribute, _ in fields
+        if (value := getattr(obj, attribute)) is not UNSET
+    ]
+    if obj.additional_properties:
+        shown.append(f"additional_properties={obj.additional_properties!r}")
+    return f"{type(obj).__name__}({', '.join(shown)})"
+
+
+def model_to_multipart(obj: Any, fields: tuple[tuple[str, str], ...]) -> list[tuple[str, Any]]:
+    """httpx `files=` parts: File attributes as file parts, scalars as text fields, anything
+    nested as a JSON part (FACTS.md 2.7: nested multipart fields have no documented form)."""
+    from ._json import dumps
+
+    parts: list[tuple[str, Any]] = []
+    for key, value in model_to_dict(obj, fields).items():
+        original = getattr(obj, _attribute_for(fields, key), value)
+        if isinstance(original, File):
+            parts.append((key, original.to_tuple()))
+        elif isinstance(value, dict | list):
+            parts.append((key, (None, dumps(value), "application/json")))
+        elif isinstance(value, bool):
+            parts.append((key, (None, json.dumps(value))))
+        elif value is not None:
+            parts.append((key, (None, str(value))))
+    return parts
+
+
+def _attribute_for(fields: tuple[tuple[str, str], ...], key: str) -> str:
+    for attribute, json_key in fields:
+        if json_key == key:
+            return attribute
+    return key

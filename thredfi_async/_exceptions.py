@@ -1,0 +1,263 @@
+"""The error hierarchy: everything the SDK raises is a ThredfiError.
+
+Callers branch on the class (`except NotFoundError`), on `status_code`, or on the API's
+`error_code` (`duplicate_external_id`, `permission_denied`, ...). The API documents three error
+body shapes (FACTS.md 2.2); `APIStatusError.from_response` reads all of them, so a caller never
+parses an error body by hand.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from ._redact import redact
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "InternalServerError",
+    "InvalidRequestError",
+    "MissingCredentialsError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ThredfiError",
+    "UnexpectedResponseError",
+    "UnprocessableEntityError",
+]
+
+# FACTS.md open question 5: when the body has no error_code, derive one from the status.
+_DEFAULT_CODES = {
+    400: "validation_error",
+    401: "authentication_required",
+    403: "permission_denied",
+    404: "not_found",
+    408: "request_timeout",
+    409: "conflict",
+    422: "unprocessable_entity",
+    429: "rate_limited",
+}
+
+
+class ThredfiError(Exception):
+    """Root of every error this SDK raises."""
+
+
+class InvalidRequestError(ThredfiError, ValueError):
+    """The call was rejected before anything was sent: fix the arguments.
+
+    Raised for a body of the wrong type, a float where money must be exact, a business view
+    used with another business's id, a missing required `business_id`, bad options.
+    """
+
+
+class MissingCredentialsError(ThredfiError):
+    """No partner UUID / API key (arguments or THREDFI_PARTNER_UUID / THREDFI_API_KEY)."""
+
+
+class APIConnectionError(ThredfiError):
+    """The request did not get a response: DNS, refused or dropped connection, TLS..."""
+
+    def __init__(self, message: str = "Connection error.", *, request: httpx.Request) -> None:
+        super().__init__(redact(message))
+        self.request = request
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out (connect, read, write, pool or the call's overall deadline)."""
+
+    def __init__(self, request: httpx.Request, message: str = "Request timed out.") -> None:
+        super().__init__(message, request=request)
+
+
+class UnexpectedResponseError(ThredfiError):
+    """A success status whose body is not what the operation returns (not JSON, not an object)."""
+
+    def __init__(self, message: str, *, response: httpx.Response) -> None:
+        super().__init__(redact(message))
+        self.response = response
+        self.status_code = response.status_code
+
+
+class APIStatusError(ThredfiError):
+    """The API answered with a non-2xx status.
+
+    Attributes:
+        status_code: The HTTP status.
+        error_code: The API's machine-readable code (`validation_error`, `invalid_token`,
+            `duplicate_external_id`, ...), or one derived from the status when the body has none.
+        message: The human-readable message.
+        details: Field errors, `{"field": ["message", ...]}` (empty when none were given).
+        request_id: The API's request id (body `request_id` or the X-Request-ID header).
+        body: The decoded error body (or the raw text when it was not JSON).
+        response: The httpx.Response.
+    """
+
+    status_code: int
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        response: httpx.Response,
+        error_code: str,
+        details: dict[str, list[str]] | None = None,
+        request_id: str | None = None,
+        body: Any = None,
+    ) -> None:
+        self.message = redact(message)
+        self.response = response
+        self.status_code = response.status_code
+        self.error_code = error_code
+        self.details = details or {}
+        self.request_id = request_id
+        self.body = body
+        super().__init__(self._summary())
+
+    def _summary(self) -> str:
+        text = f"{self.status_code} {self.error_code}: {self.message}"
+        if self.details:
+            fields = "; ".join(f"{k}: {' '.join(v)}" for k, v in self.details.items())
+            text += f" ({redact(fields)})"
+        if self.request_id:
+            text += f" [request_id={self.request_id}]"
+        return text
+
+    @classmethod
+    def from_response(cls, response: httpx.Response) -> APIStatusError:
+        """Build the subclass for this status from any of the documented error body shapes."""
+        body: Any
+        try:
+            body = json.loads(response.content) if response.content else None
+        except ValueError:
+            body = response.text
+        fields = body if isinstance(body, Mapping) else {}
+
+        error_code = fields.get("error_code") or fields.get("code")
+        if not isinstance(error_code, str):
+            error_code = _DEFAULT_CODES.get(response.status_code) or (
+                "server_error" if response.status_code >= 500 else "http_error"
+            )
+        detail = fields.get("detail")
+        message = fields.get("error") or fields.get("message")
+        if not isinstance(message, str):
+            message = detail if isinstance(detail, str) else None
+        if not message:
+            message = (body if isinstance(body, str) and body else None) or response.reason_phrase
+        details = _field_errors(fields.get("details"))
+        if not details and isinstance(detail, Mapping):
+            details = _field_errors(detail)
+        request_id = fields.get("request_id")
+        if not isinstance(request_id, str):
+            request_id = response.headers.get("x-request-id")
+
+        error_class = _class_for(response.status_code)
+        kwargs: dict[str, Any] = {
+            "response": response,
+            "error_code": error_code,
+            "details": details,
+            "request_id": request_id,
+            "body": body,
+        }
+        if error_class is RateLimitError:
+            kwargs["retry_after"] = parse_retry_after(response.headers.get("retry-after"))
+        return error_class(str(message)[:2000], **kwargs)
+
+
+class BadRequestError(APIStatusError):
+    """400: the request is invalid (`validation_error`); fix it, do not retry it unchanged."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: missing or invalid token (`authentication_required`, `invalid_token`).
+
+    The client already refreshed its token and replayed the request once before raising this.
+    """
+
+
+class PermissionDeniedError(APIStatusError):
+    """403 `permission_denied`: the token is valid but not for this business or action."""
+
+
+class NotFoundError(APIStatusError):
+    """404: unknown id (`business_not_found`, `invoice_not_found`, ...)."""
+
+
+class ConflictError(APIStatusError):
+    """409: a duplicate (`duplicate_external_id`) or a state conflict."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: the request is well-formed but breaks a business rule."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests. `retry_after` (seconds) is set when the API said how long."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)
+
+
+class InternalServerError(APIStatusError):
+    """5xx: the API failed; retried automatically with backoff before this is raised."""
+
+
+_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def _class_for(status: int) -> type[APIStatusError]:
+    if status >= 500:
+        return InternalServerError
+    return _STATUS_CLASSES.get(status, APIStatusError)
+
+
+def _field_errors(raw: Any) -> dict[str, list[str]]:
+    """Normalise `{"field": ["msg"]}`, `{"field": "msg"}` and nested objects to field -> list."""
+    if not isinstance(raw, Mapping):
+        return {}
+    out: dict[str, list[str]] = {}
+    for key, value in raw.items():
+        if isinstance(value, list):
+            out[str(key)] = [v if isinstance(v, str) else json.dumps(v) for v in value]
+        elif isinstance(value, str):
+            out[str(key)] = [value]
+        elif value is not None:
+            out[str(key)] = [json.dumps(value, default=str)]
+    return out
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds: a number, or an HTTP date turned into a delay from now."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    return max(0.0, seconds) if seconds == seconds else None  # NaN check

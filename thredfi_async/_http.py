@@ -1,0 +1,281 @@
+"""One logical API call: build the HTTP request once, send it with auth, retry it safely.
+
+The idempotency key is generated here, once, before the retry loop, so every attempt of a call
+carries the same key (the stripe-python / openai-python pattern). Each attempt is bounded by
+the call's timeout in wall-clock time too, not only per socket operation, so a server that
+trickles bytes cannot hold a call forever; with bounded retries and capped sleeps, every call
+ends in bounded time.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import math
+import uuid
+from collections.abc import Mapping
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+from urllib.parse import quote
+
+import anyio
+import httpx
+
+from . import _json
+from ._clock import Clock
+from ._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    InvalidRequestError,
+    ThredfiError,
+)
+from ._logging import logger
+from ._operation import Operation, RequestParts
+from ._retry import IDEMPOTENT_METHODS, RetryPolicy
+from ._types import NOT_GIVEN, NotGiven, RequestOptions, TimeoutTypes
+
+__all__ = ["HTTPCore"]
+
+IDEMPOTENT_BODY_METHODS = frozenset({"POST", "PATCH"})
+
+
+class HTTPCore:
+    """Turns (operation, request parts, options) into a successful httpx.Response or an error."""
+
+    def __init__(
+        self,
+        *,
+        http_client: httpx.AsyncClient,
+        base_url: str,
+        timeout: TimeoutTypes,
+        max_retries: int,
+        retry_policy: RetryPolicy,
+        clock: Clock,
+        default_headers: Mapping[str, str],
+    ) -> None:
+        self.http_client = http_client
+        self.base_url = base_url.rstrip("/")
+        self.timeout = _as_timeout(timeout)
+        self.max_retries = _check_retries(max_retries)
+        self.retry_policy = retry_policy
+        self.clock = clock
+        self.default_headers = dict(default_headers)
+
+    async def send(
+        self,
+        operation: Operation,
+        parts: RequestParts,
+        options: RequestOptions,
+        auth: httpx.Auth | None,
+    ) -> httpx.Response:
+        timeout = (
+            self.timeout if isinstance(options.timeout, NotGiven) else _as_timeout(options.timeout)
+        )
+        max_retries = (
+            self.max_retries
+            if isinstance(options.max_retries, NotGiven)
+            else _check_retries(options.max_retries)
+        )
+        request = self.build_request(operation, parts, options, timeout)
+        replay_safe = request.method in IDEMPOTENT_METHODS or "idempotency-key" in request.headers
+        attempt_limit = _wall_clock_limit(timeout)
+
+        retry_number = 0
+        while True:
+            started = self.clock.time()
+            try:
+                response = await self._attempt(request, auth, attempt_limit)
+            except APIConnectionError as error:
+                failure: ThredfiError = error
+                outcome = type(error.__cause__ or error).__name__
+            else:
+                if response.is_success:
+                    self._log(
+                        logging.DEBUG,
+                        request,
+                        response.status_code,
+                        started,
+                        retry_number,
+                        response,
+                    )
+                    return response
+                failure = APIStatusError.from_response(response)
+                outcome = str(response.status_code)
+
+            delay = (
+                self.retry_policy.decide(failure, retry_number + 1, replay_safe=replay_safe)
+                if retry_number < max_retries
+                else None
+            )
+            if delay is None:
+                self._log(logging.DEBUG, request, outcome, started, retry_number, None)
+                raise failure
+            retry_number += 1
+            logger.info(
+                "%s %s -> %s; retry %d/%d in %.2fs",
+                request.method,
+                request.url.path,
+                outcome,
+                retry_number,
+                max_retries,
+                delay,
+            )
+            await self.clock.sleep(delay)
+
+    async def _attempt(
+        self, request: httpx.Request, auth: httpx.Auth | None, limit: float | None
+    ) -> httpx.Response:
+        try:
+            if limit is None:
+                return await self.http_client.send(request, auth=auth)
+            with anyio.fail_after(limit):
+                return await self.http_client.send(request, auth=auth)
+        except (httpx.TimeoutException, TimeoutError) as exc:
+            raise APITimeoutError(request) from exc
+        except httpx.TransportError as exc:
+            raise APIConnectionError(f"Connection error: {exc}", request=request) from exc
+
+    def build_request(
+        self,
+        operation: Operation,
+        parts: RequestParts,
+        options: RequestOptions,
+        timeout: httpx.Timeout,
+    ) -> httpx.Request:
+        headers = dict(self.default_headers)
+        key = options.idempotency_key
+        if isinstance(key, NotGiven):
+            if operation.method in IDEMPOTENT_BODY_METHODS or operation.idempotency_header:
+                headers["Idempotency-Key"] = str(uuid.uuid4())
+        elif key is not None:
+            if not isinstance(key, str) or not key:
+                raise InvalidRequestError("idempotency_key must be a non-empty str or None")
+            headers["Idempotency-Key"] = key
+        if options.extra_headers:
+            headers.update(options.extra_headers)
+
+        content: bytes | None = None
+        data: Any = None
+        files: Any = None
+        body = parts.body
+        if body is not None:
+            if body.encoding == "json":
+                content = _json.dumps(body.content)
+                headers["Content-Type"] = "application/json"
+            elif body.encoding == "form":
+                data = {k: _query_value(v) for k, v in body.content.items() if v is not None}
+            else:
+                files = body.content
+
+        if parts.url is not None:
+            url = self.base_url + parts.url
+            params: Any = None  # a `next` URL carries its own query
+        else:
+            url = self.base_url + _expand_path(operation, parts.path_params)
+            params = _query(parts.query, options.extra_query)
+        request = httpx.Request(
+            operation.method,
+            url,
+            params=params,
+            headers=headers,
+            content=content,
+            data=data,
+            files=files,
+            extensions={"timeout": timeout.as_dict()},
+        )
+        return request
+
+    def _log(
+        self,
+        level: int,
+        request: httpx.Request,
+        outcome: object,
+        started: float,
+        retry_number: int,
+        response: httpx.Response | None,
+    ) -> None:
+        if not logger.isEnabledFor(level):
+            return
+        request_id = response.headers.get("x-request-id") if response is not None else None
+        logger.log(
+            level,
+            "%s %s -> %s in %.0f ms (attempt %d)%s",
+            request.method,
+            request.url.path,
+            outcome,
+            (self.clock.time() - started) * 1000,
+            retry_number + 1,
+            f" request_id={request_id}" if request_id else "",
+        )
+
+
+def _check_retries(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidRequestError(f"max_retries must be an int >= 0, got {value!r}")
+    return value
+
+
+def _as_timeout(value: TimeoutTypes | NotGiven) -> httpx.Timeout:
+    if isinstance(value, httpx.Timeout):
+        return value
+    if value is None:
+        return httpx.Timeout(None)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise InvalidRequestError(
+            f"timeout must be a positive number, httpx.Timeout or None, got {value!r}"
+        )
+    return httpx.Timeout(float(value))
+
+
+def _wall_clock_limit(timeout: httpx.Timeout) -> float | None:
+    values = [
+        v for v in (timeout.connect, timeout.read, timeout.write, timeout.pool) if v is not None
+    ]
+    if len(values) < 4:
+        return None
+    return max(values)
+
+
+def _expand_path(operation: Operation, params: Mapping[str, Any]) -> str:
+    values = {}
+    for name, value in params.items():
+        text = str(value) if isinstance(value, str | uuid.UUID | int) else None
+        if not text:
+            raise InvalidRequestError(
+                f"{operation.client_method}: path parameter {name} must be a non-empty str, "
+                f"got {value!r}"
+            )
+        values[name] = quote(text, safe="")
+    return operation.path.format(**values)
+
+
+def _query(query: Mapping[str, Any] | None, extra: Mapping[str, Any] | None) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for source in (query, extra):
+        if source:
+            for key, value in source.items():
+                if value is not None and value is not NOT_GIVEN:
+                    merged[key] = (
+                        [_query_value(v) for v in value]
+                        if isinstance(value, list | tuple)
+                        else _query_value(value)
+                    )
+    return merged
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidRequestError(f"{value} is not a valid query value")
+        return repr(value)
+    if isinstance(value, Decimal | int | uuid.UUID | str):
+        return str(value)
+    raise InvalidRequestError(f"cannot send a {type(value).__name__} as a query parameter")

@@ -1,0 +1,102 @@
+"""JSON in and out without floats: this is an accounting API, a float in a balance is a defect.
+
+Decoding uses `parse_float=Decimal`, so `12345678901234.56` arrives with every digit. Encoding
+writes a Decimal with exactly its digits and refuses a float outright, naming the field, instead
+of guessing which decimal the caller meant by `0.1 + 0.2`. The standard library cannot write a
+Decimal as a JSON number, hence this small recursive encoder; strings still go through the
+C-accelerated escaper.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from ._exceptions import InvalidRequestError
+
+__all__ = ["dumps", "loads"]
+
+_escape = json.encoder.encode_basestring_ascii
+
+
+def loads(content: bytes | str) -> Any:
+    """Decode a response body; fractional numbers become Decimal, integers stay int."""
+    return json.loads(content, parse_float=Decimal)
+
+
+def dumps(value: Any) -> bytes:
+    """Encode a request body. Decimals keep their digits; a float raises InvalidRequestError."""
+    chunks: list[str] = []
+    try:
+        _encode(value, chunks)
+    except _FloatFound:
+        path = _find_float(value, "body") or "body"
+        raise InvalidRequestError(
+            f"{path} is a float; money must be exact: pass a decimal.Decimal (or an int of "
+            f"minor units for *_cents fields), e.g. Decimal('19.99')"
+        ) from None
+    return "".join(chunks).encode("ascii")
+
+
+class _FloatFound(Exception):
+    pass
+
+
+def _encode(value: Any, out: list[str]) -> None:
+    if isinstance(value, str):
+        out.append(_escape(value))
+    elif value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, int):
+        out.append(int.__repr__(value))
+    elif isinstance(value, Decimal):
+        if not value.is_finite():
+            raise InvalidRequestError(f"{value} is not a JSON number")
+        out.append(str(value))  # its own digits; an exponent ("1E+2") is valid JSON too
+    elif isinstance(value, float):
+        raise _FloatFound
+    elif isinstance(value, Mapping):
+        out.append("{")
+        first = True
+        for key, item in value.items():
+            if not first:
+                out.append(",")
+            first = False
+            out.append(_escape(str(key)))
+            out.append(":")
+            _encode(item, out)
+        out.append("}")
+    elif isinstance(value, list | tuple):
+        out.append("[")
+        for index, item in enumerate(value):
+            if index:
+                out.append(",")
+            _encode(item, out)
+        out.append("]")
+    else:
+        to_dict = getattr(value, "to_dict", None)
+        if to_dict is None:
+            raise InvalidRequestError(f"cannot send a {type(value).__name__} as JSON")
+        _encode(to_dict(), out)
+
+
+def _find_float(value: Any, path: str) -> str | None:
+    if isinstance(value, float):
+        return path
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            found = _find_float(item, f"{path}.{key}")
+            if found:
+                return found
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found = _find_float(item, f"{path}[{index}]")
+            if found:
+                return found
+    return None

@@ -1,0 +1,107 @@
+"""Raw responses: `await books.invoices.with_raw_response.get(id)` -> APIResponse[Invoice].
+
+The facade methods return models. The raw variants reuse those same methods unchanged: the
+wrapper opens a capture slot in a context variable, the overlay records the final HTTP
+response of the call into it, and the wrapper returns both. A context variable (not a client
+attribute) keeps concurrent calls on one client from seeing each other's responses.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Generic, ParamSpec, TypeVar
+
+import httpx
+
+if TYPE_CHECKING:
+    from ._pagination import AsyncPaginator, Page
+
+__all__ = ["APIResponse", "raw_page_wrapper", "raw_response_wrapper"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class APIResponse(Generic[T]):
+    """The parsed result of a call together with the HTTP response it came from."""
+
+    http_response: httpx.Response
+    parsed: T
+
+    @property
+    def status_code(self) -> int:
+        return self.http_response.status_code
+
+    @property
+    def headers(self) -> httpx.Headers:
+        return self.http_response.headers
+
+    @property
+    def request(self) -> httpx.Request:
+        return self.http_response.request
+
+    @property
+    def request_id(self) -> str | None:
+        request_id: str | None = self.http_response.headers.get("x-request-id")
+        return request_id
+
+    def __repr__(self) -> str:
+        return f"<APIResponse [{self.status_code}] {type(self.parsed).__name__}>"
+
+
+class _Capture:
+    __slots__ = ("response",)
+
+    def __init__(self) -> None:
+        self.response: httpx.Response | None = None
+
+
+_capture: contextvars.ContextVar[_Capture | None] = contextvars.ContextVar(
+    "thredfi_async_raw_capture", default=None
+)
+
+
+def record_response(response: httpx.Response) -> None:
+    """Called by the overlay with the response a facade call's result was parsed from."""
+    slot = _capture.get()
+    if slot is not None:
+        slot.response = response
+
+
+async def _captured(call: Callable[[], Awaitable[T]]) -> APIResponse[T]:
+    slot = _Capture()
+    token = _capture.set(slot)
+    try:
+        parsed = await call()
+    finally:
+        _capture.reset(token)
+    if slot.response is None:  # pragma: no cover - every facade call records one
+        raise RuntimeError("no HTTP response was recorded for this call")
+    return APIResponse(slot.response, parsed)
+
+
+def raw_response_wrapper(
+    method: Callable[P, Awaitable[T]],
+) -> Callable[P, Awaitable[APIResponse[T]]]:
+    @functools.wraps(method)
+    async def wrapped(*args: P.args, **kwargs: P.kwargs) -> APIResponse[T]:
+        return await _captured(lambda: method(*args, **kwargs))
+
+    return wrapped
+
+
+def raw_page_wrapper(
+    method: Callable[P, AsyncPaginator[T]],
+) -> Callable[P, Awaitable[APIResponse[Page[T]]]]:
+    """For list methods: the first page and its HTTP response."""
+
+    @functools.wraps(method)
+    async def wrapped(*args: P.args, **kwargs: P.kwargs) -> APIResponse[Page[T]]:
+        paginator = method(*args, **kwargs)
+        return await _captured(paginator.first_page)
+
+    return wrapped

@@ -1,0 +1,98 @@
+"""When to retry, and after how long. Retry policy is data: one small decision function.
+
+Defaults (documented in the README): 2 retries (3 attempts), exponential backoff from 0.5 s
+doubling to at most 8 s, minus up to 25 % random jitter; `Retry-After` is honoured exactly
+up to 60 s, and a longer wait is not taken (the error is raised at once, RateLimitError
+carrying `retry_after`). Retried: connection errors, timeouts, 408, 429 and 5xx. Never
+retried: any other 4xx (409 duplicate_external_id included) and 401 (the auth flow already
+refreshed the token and replayed once).
+
+The safety rule: a request that may have reached the server is retried only when replaying
+it cannot do something twice, i.e. its method is idempotent or it carries an Idempotency-Key.
+A connect error or a 408/429 means the server did not process it, so those are always safe.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+import httpx
+
+from ._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    RateLimitError,
+    ThredfiError,
+    parse_retry_after,
+)
+
+__all__ = ["RetryPolicy"]
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+NOT_PROCESSED_STATUSES = frozenset({408, 429})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How the client retries. Pass one as `AsyncThredfi(retry_policy=...)` to change it.
+
+    How many retries is the client's `max_retries` (per call: `max_retries=`); this says how.
+
+    Attributes:
+        initial_delay: The first backoff, in seconds; it doubles per retry.
+        max_delay: The backoff cap, in seconds.
+        jitter: Fraction of the backoff taken off at random, so clients do not retry in step.
+        max_retry_after: The longest `Retry-After` the client will wait; beyond it the error
+            is raised at once (RateLimitError.retry_after says how long the API asked for).
+    """
+
+    initial_delay: float = 0.5
+    max_delay: float = 8.0
+    jitter: float = 0.25
+    max_retry_after: float = 60.0
+    random: random.Random = field(default_factory=random.Random, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.initial_delay < 0 or self.max_delay < 0 or self.max_retry_after < 0:
+            raise ValueError("initial_delay, max_delay and max_retry_after must be >= 0")
+        if not 0 <= self.jitter <= 1:
+            raise ValueError("jitter must be between 0 and 1")
+
+    def backoff(self, retry_number: int) -> float:
+        """The pause before retry number `retry_number` (1 for the first retry)."""
+        delay = min(self.initial_delay * 2 ** (retry_number - 1), self.max_delay)
+        return float(delay * (1 - self.jitter * self.random.random()))
+
+    def decide(self, error: ThredfiError, retry_number: int, *, replay_safe: bool) -> float | None:
+        """Seconds to wait before retry number `retry_number`, or None to raise `error` now."""
+        if isinstance(error, APIStatusError):
+            status = error.status_code
+            if status not in NOT_PROCESSED_STATUSES and status < 500:
+                return None
+            if status not in NOT_PROCESSED_STATUSES and not replay_safe:
+                return None
+            retry_after = _retry_after(error)
+            if retry_after is not None:
+                return retry_after if retry_after <= self.max_retry_after else None
+            return self.backoff(retry_number)
+        if isinstance(error, APIConnectionError):
+            if not replay_safe and not _never_sent(error):
+                return None
+            return self.backoff(retry_number)
+        return None
+
+
+def _retry_after(error: APIStatusError) -> float | None:
+    if isinstance(error, RateLimitError):
+        return error.retry_after
+    return parse_retry_after(error.response.headers.get("retry-after"))
+
+
+def _never_sent(error: APIConnectionError) -> bool:
+    """Errors raised before the request could reach the server: safe to replay anything."""
+    cause = error.__cause__
+    if isinstance(error, APITimeoutError):
+        return isinstance(cause, httpx.ConnectTimeout | httpx.PoolTimeout)
+    return isinstance(cause, httpx.ConnectError)

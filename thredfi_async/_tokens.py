@@ -1,0 +1,228 @@
+"""Tokens the user never handles: partner token, business tokens, caching and single flight.
+
+FACTS.md 1.2-1.4: the partner token comes from `POST /v1/platform/oauth2/token/` (HTTP Basic
+with partner UUID : API key, form body); a business token from `POST
+/v1/platform/{business_id}/oauth2/token/` with the partner token. Neither has a refresh grant:
+"refreshing" is fetching again.
+
+* Expiry comes from `expires_in`, else from the JWT's `exp` claim, else 3600 s. A token is
+  refreshed proactively once it is within `leeway` of expiry (at most half its lifetime, so
+  short-lived tokens are not refreshed on every call).
+* Single flight: however many tasks need the same token at once, one fetch runs and the others
+  wait for it. If that fetch fails, every waiter gets the error and nothing is cached; if the
+  fetching task is cancelled, a waiter takes over.
+* Tokens live in a TokenStore (get / set / invalidate). The default keeps up to 10,000 in
+  memory, least recently used evicted; a deployment with many worker processes can share
+  tokens through its own store (Redis, memcached) by implementing the three methods.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import anyio
+
+from ._clock import Clock
+
+__all__ = ["InMemoryTokenStore", "Token", "TokenManager", "TokenStore"]
+
+DEFAULT_LIFETIME = 3600.0
+DEFAULT_LEEWAY = 300.0  # FACTS.md open question 1: renew about 5 minutes before expiry
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """An access token and when it stops being usable (wall-clock seconds)."""
+
+    access_token: str
+    expires_at: float
+    refresh_at: float
+    business_id: str | None = None
+    token_type: str = "Bearer"
+
+    def __repr__(self) -> str:
+        scope = f"business_id={self.business_id!r}" if self.business_id else "partner"
+        return f"Token({scope}, expires_at={self.expires_at:.0f}, access_token='****')"
+
+    def is_fresh(self, now: float) -> bool:
+        return now < self.refresh_at
+
+    def to_dict(self) -> dict[str, Any]:
+        """For token stores that serialise (the access token is included: store it safely)."""
+        return {
+            "access_token": self.access_token,
+            "expires_at": self.expires_at,
+            "refresh_at": self.refresh_at,
+            "business_id": self.business_id,
+            "token_type": self.token_type,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Token:
+        return cls(
+            access_token=str(data["access_token"]),
+            expires_at=float(data["expires_at"]),
+            refresh_at=float(data["refresh_at"]),
+            business_id=data.get("business_id"),
+            token_type=str(data.get("token_type") or "Bearer"),
+        )
+
+    @classmethod
+    def from_response(
+        cls,
+        access_token: str,
+        expires_in: Any,
+        *,
+        now: float,
+        leeway: float,
+        business_id: str | None = None,
+    ) -> Token:
+        lifetime = _lifetime(access_token, expires_in, now)
+        return cls(
+            access_token=access_token,
+            expires_at=now + lifetime,
+            refresh_at=now + max(lifetime - leeway, lifetime / 2),
+            business_id=business_id,
+        )
+
+
+def _lifetime(access_token: str, expires_in: Any, now: float) -> float:
+    if isinstance(expires_in, int | float) and not isinstance(expires_in, bool) and expires_in > 0:
+        return float(expires_in)
+    exp = _jwt_exp(access_token)
+    if exp is not None and exp > now:
+        return exp - now
+    return DEFAULT_LIFETIME
+
+
+def _jwt_exp(access_token: str) -> float | None:
+    """The `exp` claim of a JWT, read without verifying it (we only need a hint)."""
+    parts = access_token.split(".")
+    if len(parts) != 3:
+        return None
+    payload = parts[1] + "=" * (-len(parts[1]) % 4)
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload))
+    except (ValueError, binascii.Error):
+        return None
+    exp = claims.get("exp") if isinstance(claims, dict) else None
+    return float(exp) if isinstance(exp, int | float) and not isinstance(exp, bool) else None
+
+
+@runtime_checkable
+class TokenStore(Protocol):
+    """Where tokens are kept between calls. Keys are opaque strings chosen by the client."""
+
+    async def get(self, key: str) -> Token | None: ...
+
+    async def set(self, key: str, token: Token) -> None: ...
+
+    async def invalidate(self, key: str) -> None: ...
+
+
+class InMemoryTokenStore:
+    """The default store: a bounded LRU map in this process."""
+
+    def __init__(self, max_size: int = 10_000) -> None:
+        if max_size < 1:
+            raise ValueError("max_size must be >= 1")
+        self.max_size = max_size
+        self._tokens: OrderedDict[str, Token] = OrderedDict()
+
+    def __repr__(self) -> str:
+        return f"InMemoryTokenStore({len(self._tokens)}/{self.max_size} tokens)"
+
+    def __len__(self) -> int:
+        return len(self._tokens)
+
+    async def get(self, key: str) -> Token | None:
+        token = self._tokens.get(key)
+        if token is not None:
+            self._tokens.move_to_end(key)
+        return token
+
+    async def set(self, key: str, token: Token) -> None:
+        self._tokens[key] = token
+        self._tokens.move_to_end(key)
+        while len(self._tokens) > self.max_size:
+            self._tokens.popitem(last=False)
+
+    async def invalidate(self, key: str) -> None:
+        self._tokens.pop(key, None)
+
+
+class _Flight:
+    """One token fetch in progress; waiters block on `done`."""
+
+    __slots__ = ("done", "error", "token")
+
+    def __init__(self) -> None:
+        self.done = anyio.Event()
+        self.token: Token | None = None
+        self.error: BaseException | None = None
+
+
+Fetch = Callable[[str | None], Awaitable[Token]]
+
+
+class TokenManager:
+    """Hands out valid tokens per scope (None = partner, else a business id)."""
+
+    def __init__(self, *, fetch: Fetch, store: TokenStore, clock: Clock, namespace: str) -> None:
+        self._fetch = fetch
+        self._store = store
+        self._clock = clock
+        self._namespace = namespace
+        self._flights: dict[str, _Flight] = {}
+
+    def __repr__(self) -> str:
+        return f"TokenManager(store={self._store!r})"
+
+    def key(self, business_id: str | None) -> str:
+        scope = "partner" if business_id is None else f"business:{business_id}"
+        return f"thredfi:{self._namespace}:{scope}"
+
+    async def get(self, business_id: str | None) -> Token:
+        key = self.key(business_id)
+        while True:
+            flight = self._flights.get(key)
+            if flight is None:
+                token = await self._store.get(key)
+                if token is not None and token.is_fresh(self._clock.time()):
+                    return token
+                flight = self._flights.get(key)  # the store may have suspended us
+                if flight is None:
+                    return await self._lead(key, business_id)
+            await flight.done.wait()
+            if flight.token is not None:
+                return flight.token
+            if isinstance(flight.error, Exception):
+                raise flight.error
+            # The fetching task was cancelled: try again, possibly as the new leader.
+
+    async def invalidate(self, business_id: str | None, used: Token) -> None:
+        """Forget `used` after a 401, unless a newer token already replaced it."""
+        key = self.key(business_id)
+        current = await self._store.get(key)
+        if current is not None and current.access_token == used.access_token:
+            await self._store.invalidate(key)
+
+    async def _lead(self, key: str, business_id: str | None) -> Token:
+        flight = self._flights[key] = _Flight()
+        try:
+            token = await self._fetch(business_id)
+            await self._store.set(key, token)
+            flight.token = token
+            return token
+        except BaseException as exc:
+            flight.error = exc
+            raise
+        finally:
+            del self._flights[key]
+            flight.done.set()
