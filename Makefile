@@ -1,0 +1,57 @@
+# thredfi-async: every task a maintainer or CI runs. Each target sets up what it needs.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install generate drift lint typecheck test test-unit demo bench bench-smoke contract spec-update spec-drift clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Regenerate thredfi_async/_generated/ and docs/operations.md from openapi.yaml + codegen/.
+generate: install
+	$(PY) codegen/generate.py
+
+## Fail if the committed generated code is not what `make generate` would write.
+drift: install
+	$(PY) codegen/drift.py
+
+## Compare the published spec with openapi.yaml (SPEC_URL overrides the source).
+SPEC_URL ?= https://docs.thredfi.com/openapi.yaml
+spec-drift: install
+	$(PY) codegen/drift.py --spec $(SPEC_URL)
+
+## Download the published spec over openapi.yaml; review the diff, then `make generate`.
+spec-update: install
+	$(PY) -c "import httpx, pathlib; r = httpx.get('$(SPEC_URL)', timeout=30, follow_redirects=True); r.raise_for_status(); pathlib.Path('openapi.yaml').write_bytes(r.content)"
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+## The test command (README): unit, scenario and contract tests.
+test: install
+	$(PY) -m pytest -q
+
+## The main job: the end-to-end demo against the embedded fake API (or the sandbox when
+## THREDFI_PARTNER_UUID and THREDFI_API_KEY are set).
+demo: install
+	$(PY) -m examples.demo
+
+bench: install
+	$(PY) -m benchmarks
+
+bench-smoke: install
+	$(PY) -m benchmarks --smoke
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
