@@ -53,7 +53,8 @@ def is_nullable(prop: Any) -> bool:
 def base_type(prop: Any, role: str = "model") -> str:
     """The annotation of a value, without `| None` / `| Unset`.
 
-    role "model": an attribute of a generated model (holds parsed responses and request bodies).
+    role "model": an attribute of a model that responses can hold (money parses to Decimal).
+    role "input": an attribute of a request-only model (a caller may give money as int too).
     role "param": an argument of a facade method (what a caller may pass).
     """
     k = kind(prop)
@@ -62,7 +63,7 @@ def base_type(prop: Any, role: str = "model") -> str:
     if k == "Int":
         return "int"
     if k == "Float":
-        return "Decimal | int" if role == "param" else "Decimal"
+        return "Decimal" if role == "model" else "Decimal | int"
     if k == "Boolean":
         return "bool"
     if k == "Uuid":
@@ -107,7 +108,7 @@ def annotation(prop: Any, role: str = "model") -> str:
         return text
     if is_nullable(prop) or not prop.required:
         text += " | None"
-    if role == "model" and not prop.required:
+    if role != "param" and not prop.required:
         text += " | Unset"
     return text
 

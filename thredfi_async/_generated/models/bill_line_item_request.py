@@ -38,9 +38,9 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class BillLineItemRequest:
     """One line of a bill as sent on create or update."""
 
-    quantity: Decimal | None | Unset = UNSET
+    quantity: Decimal | int | None | Unset = UNSET
     """Number of units."""
-    unit_price: Decimal | None | Unset = UNSET
+    unit_price: Decimal | int | None | Unset = UNSET
     """Price per unit."""
     description: str | None | Unset = UNSET
     """Free-text description of the line."""

@@ -42,7 +42,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class InvoiceLineItemRequest:
     """One line of an invoice in a create or update request."""
 
-    quantity: Decimal | None | Unset = UNSET
+    quantity: Decimal | int | None | Unset = UNSET
     """Number of units."""
     unit_price: int | None | Unset = UNSET
     """Price of one unit."""

@@ -28,7 +28,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class VendorCreditAllocationRequest:
     """Applies part of a new credit to a bill (inferred, see notes)."""
 
-    amount: Decimal | None | Unset = UNSET
+    amount: Decimal | int | None | Unset = UNSET
     """Amount to apply."""
     bill_id: UUID | str | None | Unset = UNSET
     """Bill to apply it to."""

@@ -45,7 +45,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class VendorCreditLineItemRequest:
     """One credited line in a create or update body (inferred, see notes)."""
 
-    amount: Decimal | None | Unset = UNSET
+    amount: Decimal | int | None | Unset = UNSET
     """Value credited on this line."""
     tax_amount_cents: int | None | Unset = UNSET
     """Tax part of the line, in cents."""
