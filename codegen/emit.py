@@ -177,7 +177,13 @@ def docstring_text(text: Any, width: int = 92) -> str:
     return "\n\n".join(wrapped)
 
 
+def lazy_name(import_line: str) -> str:
+    """The class an import line brings in (`from ..models.customer import Customer`)."""
+    return import_line.rsplit(" import ", 1)[1].strip()
+
+
 FILTERS = {
+    "lazy_name": lazy_name,
     "raw": raw,
     "kind": kind,
     "field_name": field_name,

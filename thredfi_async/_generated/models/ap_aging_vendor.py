@@ -9,6 +9,7 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..types import UNSET
 
 if TYPE_CHECKING:
@@ -52,8 +53,7 @@ class APAgingVendor:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.aging_buckets import AgingBuckets  # noqa: PLC0415
-
+        AgingBuckets = _models.AgingBuckets
         get = src_dict.get
         obj = cls(
             vendor_id=_c.uuid(get("vendor_id", UNSET)),

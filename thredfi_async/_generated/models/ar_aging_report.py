@@ -10,6 +10,7 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..models.ar_aging_report_group_by import ARAgingReportGroupBy
 from ..types import UNSET, Unset
 
@@ -67,9 +68,8 @@ class ARAgingReport:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.aging_buckets import AgingBuckets  # noqa: PLC0415
-        from ..models.ar_aging_customer import ARAgingCustomer  # noqa: PLC0415
-
+        AgingBuckets = _models.AgingBuckets
+        ARAgingCustomer = _models.ARAgingCustomer
         get = src_dict.get
         obj = cls(
             business_id=_c.uuid(get("business_id", UNSET)),

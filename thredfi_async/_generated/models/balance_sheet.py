@@ -10,6 +10,7 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..models.balance_sheet_detail_level import BalanceSheetDetailLevel
 from ..types import UNSET, Unset
 
@@ -91,9 +92,8 @@ class BalanceSheet:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.balance_sheet_summary import BalanceSheetSummary  # noqa: PLC0415
-        from ..models.report_section import ReportSection  # noqa: PLC0415
-
+        BalanceSheetSummary = _models.BalanceSheetSummary
+        ReportSection = _models.ReportSection
         get = src_dict.get
         obj = cls(
             business_id=_c.uuid(get("business_id", UNSET)),

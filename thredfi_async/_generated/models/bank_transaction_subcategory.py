@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Self
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -51,8 +52,7 @@ class BankTransactionSubcategory:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.bank_transaction_category_ref import BankTransactionCategoryRef  # noqa: PLC0415
-
+        BankTransactionCategoryRef = _models.BankTransactionCategoryRef
         get = src_dict.get
         obj = cls(
             id=get("id", UNSET),

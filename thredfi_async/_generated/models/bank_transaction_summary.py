@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Self
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..models.bank_transaction_summary_direction import BankTransactionSummaryDirection
 from ..models.bank_transaction_summary_transaction_type import BankTransactionSummaryTransactionType
 from ..types import UNSET, Unset
@@ -150,8 +151,7 @@ class BankTransactionSummary:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.bank_transaction_subcategory import BankTransactionSubcategory  # noqa: PLC0415
-
+        BankTransactionSubcategory = _models.BankTransactionSubcategory
         get = src_dict.get
         obj = cls(
             id=get("id", UNSET),

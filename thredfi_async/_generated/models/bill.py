@@ -10,6 +10,7 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -99,10 +100,9 @@ class Bill:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.bill_line_item import BillLineItem  # noqa: PLC0415
-        from ..models.bill_payment_allocation_summary import BillPaymentAllocationSummary  # noqa: PLC0415
-        from ..models.vendor import Vendor  # noqa: PLC0415
-
+        BillLineItem = _models.BillLineItem
+        BillPaymentAllocationSummary = _models.BillPaymentAllocationSummary
+        Vendor = _models.Vendor
         get = src_dict.get
         obj = cls(
             type=get("type", UNSET),

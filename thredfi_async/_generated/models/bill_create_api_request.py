@@ -10,6 +10,7 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -102,9 +103,8 @@ class BillCreateAPIRequest:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.bill_document_upload_request import BillDocumentUploadRequest  # noqa: PLC0415
-        from ..models.bill_line_item_request import BillLineItemRequest  # noqa: PLC0415
-
+        BillDocumentUploadRequest = _models.BillDocumentUploadRequest
+        BillLineItemRequest = _models.BillLineItemRequest
         get = src_dict.get
         obj = cls(
             line_items=_c.model_list(BillLineItemRequest, get("line_items", UNSET)),

@@ -10,6 +10,7 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -165,12 +166,9 @@ class BillPayment:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.bill_payment_allocation import BillPaymentAllocation  # noqa: PLC0415
-        from ..models.bill_payment_reconciled_bank_transaction import (
-            BillPaymentReconciledBankTransaction,  # noqa: PLC0415
-        )
-        from ..models.bill_payment_vendor_refund_allocation import BillPaymentVendorRefundAllocation  # noqa: PLC0415
-
+        BillPaymentAllocation = _models.BillPaymentAllocation
+        BillPaymentReconciledBankTransaction = _models.BillPaymentReconciledBankTransaction
+        BillPaymentVendorRefundAllocation = _models.BillPaymentVendorRefundAllocation
         get = src_dict.get
         obj = cls(
             id=_c.uuid(get("id", UNSET)),

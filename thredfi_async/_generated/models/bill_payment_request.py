@@ -10,6 +10,7 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..models.bill_payment_request_payment_method import BillPaymentRequestPaymentMethod
 from ..types import UNSET, Unset
 
@@ -90,8 +91,7 @@ class BillPaymentRequest:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.bill_payment_allocation_request import BillPaymentAllocationRequest  # noqa: PLC0415
-
+        BillPaymentAllocationRequest = _models.BillPaymentAllocationRequest
         get = src_dict.get
         obj = cls(
             vendor_id=_c.uuid(get("vendor_id", UNSET)),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Self
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -49,8 +50,7 @@ class CashFlowOperatingActivities:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.report_section import ReportSection  # noqa: PLC0415
-
+        ReportSection = _models.ReportSection
         get = src_dict.get
         obj = cls(
             net_profit_cents=get("net_profit_cents", UNSET),

@@ -10,6 +10,7 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..models.cash_flow_statement_detail_level import CashFlowStatementDetailLevel
 from ..types import UNSET, Unset
 
@@ -84,11 +85,10 @@ class CashFlowStatement:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.cash_flow_operating_activities import CashFlowOperatingActivities  # noqa: PLC0415
-        from ..models.cash_flow_summary import CashFlowSummary  # noqa: PLC0415
-        from ..models.cash_reconciliation import CashReconciliation  # noqa: PLC0415
-        from ..models.report_section import ReportSection  # noqa: PLC0415
-
+        CashFlowOperatingActivities = _models.CashFlowOperatingActivities
+        CashFlowSummary = _models.CashFlowSummary
+        CashReconciliation = _models.CashReconciliation
+        ReportSection = _models.ReportSection
         get = src_dict.get
         obj = cls(
             business_id=_c.uuid(get("business_id", UNSET)),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Self
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -45,10 +46,7 @@ class ChartOfAccountsHierarchy:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.chart_of_accounts_hierarchy_hierarchy_item import (
-            ChartOfAccountsHierarchyHierarchyItem,  # noqa: PLC0415
-        )
-
+        ChartOfAccountsHierarchyHierarchyItem = _models.ChartOfAccountsHierarchyHierarchyItem
         get = src_dict.get
         obj = cls(
             hierarchy=_c.model_list(ChartOfAccountsHierarchyHierarchyItem, get("hierarchy", UNSET)),

@@ -10,6 +10,7 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -78,13 +79,10 @@ class CreateCustomerCreditRequest:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.create_customer_credit_request_tags_item import (
-            CreateCustomerCreditRequestTagsItem,  # noqa: PLC0415
-        )
-        from ..models.customer_credit_allocation_request import CustomerCreditAllocationRequest  # noqa: PLC0415
-        from ..models.customer_credit_line_item_request import CustomerCreditLineItemRequest  # noqa: PLC0415
-        from ..models.document_upload_request import DocumentUploadRequest  # noqa: PLC0415
-
+        CreateCustomerCreditRequestTagsItem = _models.CreateCustomerCreditRequestTagsItem
+        CustomerCreditAllocationRequest = _models.CustomerCreditAllocationRequest
+        CustomerCreditLineItemRequest = _models.CustomerCreditLineItemRequest
+        DocumentUploadRequest = _models.DocumentUploadRequest
         get = src_dict.get
         obj = cls(
             line_items=_c.model_list(CustomerCreditLineItemRequest, get("line_items", UNSET)),

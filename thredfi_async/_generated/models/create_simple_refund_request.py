@@ -10,6 +10,7 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -77,8 +78,7 @@ class CreateSimpleRefundRequest:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.document_upload_request import DocumentUploadRequest  # noqa: PLC0415
-
+        DocumentUploadRequest = _models.DocumentUploadRequest
         get = src_dict.get
         obj = cls(
             invoice_id=_c.uuid(get("invoice_id", UNSET)),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Self
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -123,8 +124,7 @@ class CustomerCreateRequest:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.customer_create_request_document import CustomerCreateRequestDocument  # noqa: PLC0415
-
+        CustomerCreateRequestDocument = _models.CustomerCreateRequestDocument
         get = src_dict.get
         obj = cls(
             external_id=get("external_id", UNSET),

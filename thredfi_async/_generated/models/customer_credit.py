@@ -11,6 +11,7 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -102,12 +103,11 @@ class CustomerCredit:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.customer_credit_allocation import CustomerCreditAllocation  # noqa: PLC0415
-        from ..models.customer_credit_customer import CustomerCreditCustomer  # noqa: PLC0415
-        from ..models.customer_credit_line_item import CustomerCreditLineItem  # noqa: PLC0415
-        from ..models.customer_credit_tags_item import CustomerCreditTagsItem  # noqa: PLC0415
-        from ..models.document_link import DocumentLink  # noqa: PLC0415
-
+        CustomerCreditAllocation = _models.CustomerCreditAllocation
+        CustomerCreditCustomer = _models.CustomerCreditCustomer
+        CustomerCreditLineItem = _models.CustomerCreditLineItem
+        CustomerCreditTagsItem = _models.CustomerCreditTagsItem
+        DocumentLink = _models.DocumentLink
         get = src_dict.get
         obj = cls(
             id=_c.uuid(get("id", UNSET)),

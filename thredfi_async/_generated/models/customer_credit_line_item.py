@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Self
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -60,10 +61,9 @@ class CustomerCreditLineItem:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.customer_credit_line_item_revenue_account_identifier import (
-            CustomerCreditLineItemRevenueAccountIdentifier,  # noqa: PLC0415
+        CustomerCreditLineItemRevenueAccountIdentifier = (
+            _models.CustomerCreditLineItemRevenueAccountIdentifier
         )
-
         get = src_dict.get
         obj = cls(
             amount=_c.decimal(get("amount", UNSET)),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Self
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -68,13 +69,8 @@ class CustomerCreditLineItemRequest:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.customer_credit_line_item_request_metadata import (
-            CustomerCreditLineItemRequestMetadata,  # noqa: PLC0415
-        )
-        from ..models.customer_credit_line_item_request_tags_item import (
-            CustomerCreditLineItemRequestTagsItem,  # noqa: PLC0415
-        )
-
+        CustomerCreditLineItemRequestMetadata = _models.CustomerCreditLineItemRequestMetadata
+        CustomerCreditLineItemRequestTagsItem = _models.CustomerCreditLineItemRequestTagsItem
         get = src_dict.get
         obj = cls(
             amount=get("amount", UNSET),

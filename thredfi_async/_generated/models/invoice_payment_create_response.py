@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Self
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -37,8 +38,7 @@ class InvoicePaymentCreateResponse:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.invoice_payment_detail import InvoicePaymentDetail  # noqa: PLC0415
-
+        InvoicePaymentDetail = _models.InvoicePaymentDetail
         get = src_dict.get
         obj = cls(
             payment=_c.model(InvoicePaymentDetail, get("payment", UNSET)),

@@ -10,6 +10,7 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -120,11 +121,8 @@ class InvoicePaymentDetail:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.invoice_payment_detail_applied_invoices_item import (
-            InvoicePaymentDetailAppliedInvoicesItem,  # noqa: PLC0415
-        )
-        from ..models.invoice_payment_detail_metadata import InvoicePaymentDetailMetadata  # noqa: PLC0415
-
+        InvoicePaymentDetailAppliedInvoicesItem = _models.InvoicePaymentDetailAppliedInvoicesItem
+        InvoicePaymentDetailMetadata = _models.InvoicePaymentDetailMetadata
         get = src_dict.get
         obj = cls(
             id=_c.uuid(get("id", UNSET)),

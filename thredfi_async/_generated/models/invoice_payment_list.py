@@ -10,6 +10,7 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..models.invoice_payment_currency_enum import InvoicePaymentCurrencyEnum
 from ..models.invoice_payment_method_enum import InvoicePaymentMethodEnum
 from ..models.invoice_payment_status_enum import InvoicePaymentStatusEnum
@@ -141,15 +142,12 @@ class InvoicePaymentList:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.invoice_payment_list_allocations_item import InvoicePaymentListAllocationsItem  # noqa: PLC0415
-        from ..models.invoice_payment_list_customer import InvoicePaymentListCustomer  # noqa: PLC0415
-        from ..models.invoice_payment_list_reconciled_bank_transactions_item import (
-            InvoicePaymentListReconciledBankTransactionsItem,  # noqa: PLC0415
+        InvoicePaymentListAllocationsItem = _models.InvoicePaymentListAllocationsItem
+        InvoicePaymentListCustomer = _models.InvoicePaymentListCustomer
+        InvoicePaymentListReconciledBankTransactionsItem = (
+            _models.InvoicePaymentListReconciledBankTransactionsItem
         )
-        from ..models.invoice_payment_list_refund_allocations_item import (
-            InvoicePaymentListRefundAllocationsItem,  # noqa: PLC0415
-        )
-
+        InvoicePaymentListRefundAllocationsItem = _models.InvoicePaymentListRefundAllocationsItem
         get = src_dict.get
         obj = cls(
             id=_c.uuid(get("id", UNSET)),

@@ -10,6 +10,7 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -82,9 +83,8 @@ class InvoiceUpdateRequest:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.invoice_document_request import InvoiceDocumentRequest  # noqa: PLC0415
-        from ..models.invoice_line_item_request import InvoiceLineItemRequest  # noqa: PLC0415
-
+        InvoiceDocumentRequest = _models.InvoiceDocumentRequest
+        InvoiceLineItemRequest = _models.InvoiceLineItemRequest
         get = src_dict.get
         obj = cls(
             invoice_number=get("invoice_number", UNSET),

@@ -10,6 +10,7 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..models.created_by_enum import CreatedByEnum
 from ..models.journal_entry_status_enum import JournalEntryStatusEnum
 from ..types import UNSET, Unset
@@ -124,9 +125,8 @@ class JournalEntryDetail:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.journal_entry_accounting_period import JournalEntryAccountingPeriod  # noqa: PLC0415
-        from ..models.journal_entry_line import JournalEntryLine  # noqa: PLC0415
-
+        JournalEntryAccountingPeriod = _models.JournalEntryAccountingPeriod
+        JournalEntryLine = _models.JournalEntryLine
         get = src_dict.get
         obj = cls(
             id=_c.uuid(get("id", UNSET)),

@@ -10,6 +10,7 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..models.account_subtype_enum import AccountSubtypeEnum
 from ..models.account_type_enum import AccountTypeEnum
 from ..types import UNSET, Unset
@@ -151,10 +152,7 @@ class LedgerAccountDetail:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.ledger_account_detail_sub_accounts_item import (
-            LedgerAccountDetailSubAccountsItem,  # noqa: PLC0415
-        )
-
+        LedgerAccountDetailSubAccountsItem = _models.LedgerAccountDetailSubAccountsItem
         get = src_dict.get
         obj = cls(
             id=_c.uuid(get("id", UNSET)),

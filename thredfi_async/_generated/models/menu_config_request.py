@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Self
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -43,9 +44,8 @@ class MenuConfigRequest:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.menu_config_request_sub_menu_tabs import MenuConfigRequestSubMenuTabs  # noqa: PLC0415
-        from ..models.menu_tabs import MenuTabs  # noqa: PLC0415
-
+        MenuConfigRequestSubMenuTabs = _models.MenuConfigRequestSubMenuTabs
+        MenuTabs = _models.MenuTabs
         get = src_dict.get
         obj = cls(
             menu=_c.model(MenuTabs, get("menu", UNSET)),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Self
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..models.patched_bill_payment_request_status import PatchedBillPaymentRequestStatus
 from ..types import UNSET, Unset
 
@@ -74,10 +75,7 @@ class PatchedBillPaymentRequest:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.patched_bill_payment_request_allocations_item import (
-            PatchedBillPaymentRequestAllocationsItem,  # noqa: PLC0415
-        )
-
+        PatchedBillPaymentRequestAllocationsItem = _models.PatchedBillPaymentRequestAllocationsItem
         get = src_dict.get
         obj = cls(
             status=_c.enum(PatchedBillPaymentRequestStatus, get("status", UNSET)),

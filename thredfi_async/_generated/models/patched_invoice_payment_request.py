@@ -10,6 +10,7 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..models.invoice_payment_method_enum import InvoicePaymentMethodEnum
 from ..models.invoice_payment_status_enum import InvoicePaymentStatusEnum
 from ..types import UNSET, Unset
@@ -117,14 +118,9 @@ class PatchedInvoicePaymentRequest:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.invoice_payment_allocation_request import InvoicePaymentAllocationRequest  # noqa: PLC0415
-        from ..models.patched_invoice_payment_request_metadata import (
-            PatchedInvoicePaymentRequestMetadata,  # noqa: PLC0415
-        )
-        from ..models.patched_invoice_payment_request_references import (
-            PatchedInvoicePaymentRequestReferences,  # noqa: PLC0415
-        )
-
+        InvoicePaymentAllocationRequest = _models.InvoicePaymentAllocationRequest
+        PatchedInvoicePaymentRequestMetadata = _models.PatchedInvoicePaymentRequestMetadata
+        PatchedInvoicePaymentRequestReferences = _models.PatchedInvoicePaymentRequestReferences
         get = src_dict.get
         obj = cls(
             customer_id=_c.uuid(get("customer_id", UNSET)),

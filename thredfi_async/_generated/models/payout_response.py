@@ -10,6 +10,7 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -150,9 +151,8 @@ class PayoutResponse:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.payout_payment_summary import PayoutPaymentSummary  # noqa: PLC0415
-        from ..models.payout_refund_payment_summary import PayoutRefundPaymentSummary  # noqa: PLC0415
-
+        PayoutPaymentSummary = _models.PayoutPaymentSummary
+        PayoutRefundPaymentSummary = _models.PayoutRefundPaymentSummary
         get = src_dict.get
         obj = cls(
             id=_c.uuid(get("id", UNSET)),

@@ -10,6 +10,7 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..models.profit_and_loss_detail_level import ProfitAndLossDetailLevel
 from ..types import UNSET, Unset
 
@@ -91,9 +92,8 @@ class ProfitAndLoss:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.profit_and_loss_summary import ProfitAndLossSummary  # noqa: PLC0415
-        from ..models.report_section import ReportSection  # noqa: PLC0415
-
+        ProfitAndLossSummary = _models.ProfitAndLossSummary
+        ReportSection = _models.ReportSection
         get = src_dict.get
         obj = cls(
             business_id=_c.uuid(get("business_id", UNSET)),

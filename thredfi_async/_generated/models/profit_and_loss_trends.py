@@ -10,6 +10,7 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..models.profit_and_loss_trends_granularity import ProfitAndLossTrendsGranularity
 from ..types import UNSET
 
@@ -67,9 +68,8 @@ class ProfitAndLossTrends:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.profit_and_loss_trend_period import ProfitAndLossTrendPeriod  # noqa: PLC0415
-        from ..models.profit_and_loss_trends_summary import ProfitAndLossTrendsSummary  # noqa: PLC0415
-
+        ProfitAndLossTrendPeriod = _models.ProfitAndLossTrendPeriod
+        ProfitAndLossTrendsSummary = _models.ProfitAndLossTrendsSummary
         get = src_dict.get
         obj = cls(
             business_id=_c.uuid(get("business_id", UNSET)),

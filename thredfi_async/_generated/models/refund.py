@@ -10,6 +10,7 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -62,9 +63,8 @@ class Refund:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.refund_allocation import RefundAllocation  # noqa: PLC0415
-        from ..models.refund_payment import RefundPayment  # noqa: PLC0415
-
+        RefundAllocation = _models.RefundAllocation
+        RefundPayment = _models.RefundPayment
         get = src_dict.get
         obj = cls(
             id=_c.uuid(get("id", UNSET)),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Self
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..types import UNSET
 
 if TYPE_CHECKING:
@@ -47,8 +48,7 @@ class ReportSection:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.report_line_item import ReportLineItem  # noqa: PLC0415
-
+        ReportLineItem = _models.ReportLineItem
         get = src_dict.get
         obj = cls(
             display_name=get("display_name", UNSET),

@@ -10,6 +10,7 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -79,16 +80,11 @@ class UpdateCustomerCreditRequest:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.customer_credit_allocation_request import CustomerCreditAllocationRequest  # noqa: PLC0415
-        from ..models.customer_credit_line_item_request import CustomerCreditLineItemRequest  # noqa: PLC0415
-        from ..models.document_upload_request import DocumentUploadRequest  # noqa: PLC0415
-        from ..models.update_customer_credit_request_metadata import (
-            UpdateCustomerCreditRequestMetadata,  # noqa: PLC0415
-        )
-        from ..models.update_customer_credit_request_tags_item import (
-            UpdateCustomerCreditRequestTagsItem,  # noqa: PLC0415
-        )
-
+        CustomerCreditAllocationRequest = _models.CustomerCreditAllocationRequest
+        CustomerCreditLineItemRequest = _models.CustomerCreditLineItemRequest
+        DocumentUploadRequest = _models.DocumentUploadRequest
+        UpdateCustomerCreditRequestMetadata = _models.UpdateCustomerCreditRequestMetadata
+        UpdateCustomerCreditRequestTagsItem = _models.UpdateCustomerCreditRequestTagsItem
         get = src_dict.get
         obj = cls(
             external_id=get("external_id", UNSET),

@@ -10,6 +10,7 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -76,13 +77,10 @@ class UpdateVendorCreditRequest:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.update_vendor_credit_request_tags_item import (
-            UpdateVendorCreditRequestTagsItem,  # noqa: PLC0415
-        )
-        from ..models.vendor_credit_allocation_request import VendorCreditAllocationRequest  # noqa: PLC0415
-        from ..models.vendor_credit_line_item_request import VendorCreditLineItemRequest  # noqa: PLC0415
-        from ..models.vendor_document_upload_request import VendorDocumentUploadRequest  # noqa: PLC0415
-
+        UpdateVendorCreditRequestTagsItem = _models.UpdateVendorCreditRequestTagsItem
+        VendorCreditAllocationRequest = _models.VendorCreditAllocationRequest
+        VendorCreditLineItemRequest = _models.VendorCreditLineItemRequest
+        VendorDocumentUploadRequest = _models.VendorDocumentUploadRequest
         get = src_dict.get
         obj = cls(
             external_id=get("external_id", UNSET),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Self
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -79,8 +80,7 @@ class UpdateVendorRequest:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.vendor_attachment_upload_request import VendorAttachmentUploadRequest  # noqa: PLC0415
-
+        VendorAttachmentUploadRequest = _models.VendorAttachmentUploadRequest
         get = src_dict.get
         obj = cls(
             external_id=get("external_id", UNSET),

@@ -9,6 +9,7 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -88,8 +89,7 @@ class Vendor:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.vendor_document import VendorDocument  # noqa: PLC0415
-
+        VendorDocument = _models.VendorDocument
         get = src_dict.get
         obj = cls(
             type=get("type", UNSET),

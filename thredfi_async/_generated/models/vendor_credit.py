@@ -11,6 +11,7 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..models.vendor_credit_currency import VendorCreditCurrency
 from ..types import UNSET, Unset
 
@@ -105,12 +106,11 @@ class VendorCredit:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.vendor_credit_allocation import VendorCreditAllocation  # noqa: PLC0415
-        from ..models.vendor_credit_document import VendorCreditDocument  # noqa: PLC0415
-        from ..models.vendor_credit_line_item import VendorCreditLineItem  # noqa: PLC0415
-        from ..models.vendor_credit_tags_item import VendorCreditTagsItem  # noqa: PLC0415
-        from ..models.vendor_credit_vendor import VendorCreditVendor  # noqa: PLC0415
-
+        VendorCreditAllocation = _models.VendorCreditAllocation
+        VendorCreditDocument = _models.VendorCreditDocument
+        VendorCreditLineItem = _models.VendorCreditLineItem
+        VendorCreditTagsItem = _models.VendorCreditTagsItem
+        VendorCreditVendor = _models.VendorCreditVendor
         get = src_dict.get
         obj = cls(
             id=_c.uuid(get("id", UNSET)),

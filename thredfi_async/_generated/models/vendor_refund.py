@@ -11,6 +11,7 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..models.vendor_refund_currency import VendorRefundCurrency
 from ..models.vendor_refund_refund_type import VendorRefundRefundType
 from ..models.vendor_refund_status import VendorRefundStatus
@@ -126,9 +127,8 @@ class VendorRefund:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.vendor_refund_allocation import VendorRefundAllocation  # noqa: PLC0415
-        from ..models.vendor_refund_payment_response import VendorRefundPaymentResponse  # noqa: PLC0415
-
+        VendorRefundAllocation = _models.VendorRefundAllocation
+        VendorRefundPaymentResponse = _models.VendorRefundPaymentResponse
         get = src_dict.get
         obj = cls(
             id=_c.uuid(get("id", UNSET)),

@@ -10,6 +10,7 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..models.vendor_refund_create_request_currency import VendorRefundCreateRequestCurrency
 from ..models.vendor_refund_create_request_refund_type import VendorRefundCreateRequestRefundType
 from ..types import UNSET, Unset
@@ -97,10 +98,9 @@ class VendorRefundCreateRequest:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.vendor_document_upload_request import VendorDocumentUploadRequest  # noqa: PLC0415
-        from ..models.vendor_refund_allocation_request import VendorRefundAllocationRequest  # noqa: PLC0415
-        from ..models.vendor_refund_payment_inline_request import VendorRefundPaymentInlineRequest  # noqa: PLC0415
-
+        VendorDocumentUploadRequest = _models.VendorDocumentUploadRequest
+        VendorRefundAllocationRequest = _models.VendorRefundAllocationRequest
+        VendorRefundPaymentInlineRequest = _models.VendorRefundPaymentInlineRequest
         get = src_dict.get
         obj = cls(
             vendor_id=_c.uuid(get("vendor_id", UNSET)),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Self
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..types import UNSET
 
 if TYPE_CHECKING:
@@ -55,16 +56,11 @@ class VendorRefundPaymentCreateResponse:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.vendor_refund_payment_create_response_allocations_item import (
-            VendorRefundPaymentCreateResponseAllocationsItem,  # noqa: PLC0415
+        VendorRefundPaymentCreateResponseAllocationsItem = (
+            _models.VendorRefundPaymentCreateResponseAllocationsItem
         )
-        from ..models.vendor_refund_payment_create_response_payment import (
-            VendorRefundPaymentCreateResponsePayment,  # noqa: PLC0415
-        )
-        from ..models.vendor_refund_payment_create_response_refund import (
-            VendorRefundPaymentCreateResponseRefund,  # noqa: PLC0415
-        )
-
+        VendorRefundPaymentCreateResponsePayment = _models.VendorRefundPaymentCreateResponsePayment
+        VendorRefundPaymentCreateResponseRefund = _models.VendorRefundPaymentCreateResponseRefund
         get = src_dict.get
         obj = cls(
             refund=_c.model(VendorRefundPaymentCreateResponseRefund, get("refund", UNSET)),

@@ -10,6 +10,7 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -65,10 +66,7 @@ class VendorRefundPaymentResponse:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        from ..models.vendor_refund_reconciled_bank_transaction import (
-            VendorRefundReconciledBankTransaction,  # noqa: PLC0415
-        )
-
+        VendorRefundReconciledBankTransaction = _models.VendorRefundReconciledBankTransaction
         get = src_dict.get
         obj = cls(
             id=_c.uuid(get("id", UNSET)),
