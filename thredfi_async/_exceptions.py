@@ -9,8 +9,9 @@ parses an error body by hand.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -134,8 +135,12 @@ class APIStatusError(ThredfiError):
         return text
 
     @classmethod
-    def from_response(cls, response: httpx.Response) -> APIStatusError:
-        """Build the subclass for this status from any of the documented error body shapes."""
+    def from_response(cls, response: httpx.Response, *, now: float | None = None) -> APIStatusError:
+        """Build the subclass for this status from any of the documented error body shapes.
+
+        `now` (epoch seconds, default the system time) is what a `Retry-After` date is measured
+        from, so the client's injected clock and the error agree on the wait.
+        """
         body: Any
         try:
             body = json.loads(response.content) if response.content else None
@@ -170,7 +175,7 @@ class APIStatusError(ThredfiError):
             "body": body,
         }
         if error_class is RateLimitError:
-            kwargs["retry_after"] = parse_retry_after(response.headers.get("retry-after"))
+            kwargs["retry_after"] = parse_retry_after(response.headers.get("retry-after"), now=now)
         return error_class(str(message)[:2000], **kwargs)
 
 
@@ -245,8 +250,8 @@ def _field_errors(raw: Any) -> dict[str, list[str]]:
     return out
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Retry-After as seconds: a number, or an HTTP date turned into a delay from now."""
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Retry-After as seconds: a number, or an HTTP date turned into a delay from `now`."""
     if value is None:
         return None
     value = value.strip()
@@ -259,5 +264,5 @@ def parse_retry_after(value: str | None) -> float | None:
             return None
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
-        seconds = (when - datetime.now(UTC)).total_seconds()
+        seconds = when.timestamp() - (time.time() if now is None else now)
     return max(0.0, seconds) if seconds == seconds else None  # NaN check

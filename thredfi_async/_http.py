@@ -69,7 +69,14 @@ class HTTPCore:
         parts: RequestParts,
         options: RequestOptions,
         auth: httpx.Auth | None,
+        *,
+        replay_safe: bool = False,
     ) -> httpx.Response:
+        """The response of the first successful attempt; otherwise the last error, raised.
+
+        `replay_safe` marks a request that may be repeated whatever its method (the token
+        exchanges: minting a token twice does no harm).
+        """
         timeout = (
             self.timeout if isinstance(options.timeout, NotGiven) else _as_timeout(options.timeout)
         )
@@ -79,7 +86,11 @@ class HTTPCore:
             else _check_retries(options.max_retries)
         )
         request = self.build_request(operation, parts, options, timeout)
-        replay_safe = request.method in IDEMPOTENT_METHODS or "idempotency-key" in request.headers
+        replay_safe = (
+            replay_safe
+            or request.method in IDEMPOTENT_METHODS
+            or "idempotency-key" in request.headers
+        )
         attempt_limit = _wall_clock_limit(timeout)
 
         retry_number = 0
@@ -88,33 +99,39 @@ class HTTPCore:
             try:
                 response = await self._attempt(request, auth, attempt_limit)
             except APIConnectionError as error:
+                if error.request is not request:
+                    raise  # a token exchange in the auth flow failed after its own retries
                 failure: ThredfiError = error
                 outcome = type(error.__cause__ or error).__name__
+                request_id = None
             else:
                 if response.is_success:
-                    self._log(
-                        logging.DEBUG,
+                    self._log_attempt(
                         request,
                         response.status_code,
                         started,
                         retry_number,
-                        response,
+                        max_retries,
+                        response.headers.get("x-request-id"),
                     )
                     return response
-                failure = APIStatusError.from_response(response)
+                failure = APIStatusError.from_response(response, now=self.clock.time())
                 outcome = str(response.status_code)
+                request_id = failure.request_id
+            self._log_attempt(request, outcome, started, retry_number, max_retries, request_id)
 
             delay = (
-                self.retry_policy.decide(failure, retry_number + 1, replay_safe=replay_safe)
+                self.retry_policy.decide(
+                    failure, retry_number + 1, replay_safe=replay_safe, now=self.clock.time()
+                )
                 if retry_number < max_retries
                 else None
             )
             if delay is None:
-                self._log(logging.DEBUG, request, outcome, started, retry_number, None)
                 raise failure
             retry_number += 1
             logger.info(
-                "%s %s -> %s; retry %d/%d in %.2fs",
+                "%s %s -> %s; retry %d/%d in %.2f s",
                 request.method,
                 request.url.path,
                 outcome,
@@ -144,7 +161,8 @@ class HTTPCore:
         options: RequestOptions,
         timeout: httpx.Timeout,
     ) -> httpx.Request:
-        headers = dict(self.default_headers)
+        # Case-insensitive, so an extra_headers "idempotency-key" replaces ours: one value sent.
+        headers = httpx.Headers(self.default_headers)
         key = options.idempotency_key
         if isinstance(key, NotGiven):
             if operation.method in IDEMPOTENT_BODY_METHODS or operation.idempotency_header:
@@ -169,16 +187,10 @@ class HTTPCore:
             else:
                 files = body.content
 
-        if parts.url is not None:
-            url = self.base_url + parts.url
-            params: Any = None  # a `next` URL carries its own query
-        else:
-            url = self.base_url + _expand_path(operation, parts.path_params)
-            params = _query(parts.query, options.extra_query)
         request = httpx.Request(
             operation.method,
-            url,
-            params=params,
+            self.base_url + _expand_path(operation, parts.path_params),
+            params=_query(parts.query, options.extra_query),
             headers=headers,
             content=content,
             data=data,
@@ -187,26 +199,27 @@ class HTTPCore:
         )
         return request
 
-    def _log(
+    def _log_attempt(
         self,
-        level: int,
         request: httpx.Request,
         outcome: object,
         started: float,
         retry_number: int,
-        response: httpx.Response | None,
+        max_retries: int,
+        request_id: str | None,
     ) -> None:
-        if not logger.isEnabledFor(level):
+        """One debug line per attempt. Only the method and path are logged: never headers,
+        query strings or bodies, which is where credentials and tokens travel."""
+        if not logger.isEnabledFor(logging.DEBUG):
             return
-        request_id = response.headers.get("x-request-id") if response is not None else None
-        logger.log(
-            level,
-            "%s %s -> %s in %.0f ms (attempt %d)%s",
+        logger.debug(
+            "%s %s -> %s in %.0f ms (attempt %d/%d)%s",
             request.method,
             request.url.path,
             outcome,
             (self.clock.time() - started) * 1000,
             retry_number + 1,
+            max_retries + 1,
             f" request_id={request_id}" if request_id else "",
         )
 

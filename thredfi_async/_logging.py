@@ -30,8 +30,11 @@ def setup_logging() -> None:
     if not any(isinstance(f, RedactingFilter) for f in logger.filters):
         logger.addFilter(RedactingFilter())
     level = os.environ.get("THREDFI_LOG", "").strip().lower()
-    if level in {"debug", "info"} and not logger.handlers:
+    if level not in {"debug", "info"}:
+        return
+    # The level is set even when the application already attached its own handler.
+    logger.setLevel(logging.DEBUG if level == "debug" else logging.INFO)
+    if not logger.handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
         logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG if level == "debug" else logging.INFO)

@@ -1,11 +1,11 @@
 """When to retry, and after how long. Retry policy is data: one small decision function.
 
 Defaults (documented in the README): 2 retries (3 attempts), exponential backoff from 0.5 s
-doubling to at most 8 s, minus up to 25 % random jitter; `Retry-After` is honoured exactly
-up to 60 s, and a longer wait is not taken (the error is raised at once, RateLimitError
-carrying `retry_after`). Retried: connection errors, timeouts, 408, 429 and 5xx. Never
-retried: any other 4xx (409 duplicate_external_id included) and 401 (the auth flow already
-refreshed the token and replayed once).
+doubling to at most 8 s, minus up to 25 % random jitter; `Retry-After` (seconds or an HTTP
+date) is honoured exactly up to 60 s, and a longer wait is not taken (the error is raised at
+once, RateLimitError carrying `retry_after`). Retried: connection errors, timeouts, 408, 429
+and 5xx. Never retried: any other 4xx (409 duplicate_external_id included) and 401 (the auth
+flow already refreshed the token and replayed once).
 
 The safety rule: a request that may have reached the server is retried only when replaying
 it cannot do something twice, i.e. its method is idempotent or it carries an Idempotency-Key.
@@ -23,7 +23,6 @@ from ._exceptions import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
-    RateLimitError,
     ThredfiError,
     parse_retry_after,
 )
@@ -62,18 +61,29 @@ class RetryPolicy:
 
     def backoff(self, retry_number: int) -> float:
         """The pause before retry number `retry_number` (1 for the first retry)."""
-        delay = min(self.initial_delay * 2 ** (retry_number - 1), self.max_delay)
+        # The exponent is capped so a huge max_retries cannot overflow the float.
+        delay = min(self.initial_delay * 2.0 ** min(retry_number - 1, 64), self.max_delay)
         return float(delay * (1 - self.jitter * self.random.random()))
 
-    def decide(self, error: ThredfiError, retry_number: int, *, replay_safe: bool) -> float | None:
-        """Seconds to wait before retry number `retry_number`, or None to raise `error` now."""
+    def decide(
+        self,
+        error: ThredfiError,
+        retry_number: int,
+        *,
+        replay_safe: bool,
+        now: float | None = None,
+    ) -> float | None:
+        """Seconds to wait before retry number `retry_number`, or None to raise `error` now.
+
+        `now` is the client clock's time, from which a `Retry-After` HTTP date is measured.
+        """
         if isinstance(error, APIStatusError):
             status = error.status_code
             if status not in NOT_PROCESSED_STATUSES and status < 500:
                 return None
             if status not in NOT_PROCESSED_STATUSES and not replay_safe:
                 return None
-            retry_after = _retry_after(error)
+            retry_after = parse_retry_after(error.response.headers.get("retry-after"), now=now)
             if retry_after is not None:
                 return retry_after if retry_after <= self.max_retry_after else None
             return self.backoff(retry_number)
@@ -82,12 +92,6 @@ class RetryPolicy:
                 return None
             return self.backoff(retry_number)
         return None
-
-
-def _retry_after(error: APIStatusError) -> float | None:
-    if isinstance(error, RateLimitError):
-        return error.retry_after
-    return parse_retry_after(error.response.headers.get("retry-after"))
 
 
 def _never_sent(error: APIConnectionError) -> bool:
