@@ -11,6 +11,7 @@ from collections.abc import AsyncGenerator, Generator
 
 import httpx
 
+from ._logging import logger
 from ._tokens import TokenManager
 
 __all__ = ["StaticTokenAuth", "TokenAuth"]
@@ -28,9 +29,12 @@ class TokenAuth(httpx.Auth):
         self._tokens = tokens
         self._business_id = business_id
 
+    @property
+    def _scope(self) -> str:
+        return "partner" if self._business_id is None else f"business {self._business_id}"
+
     def __repr__(self) -> str:
-        scope = "partner" if self._business_id is None else f"business {self._business_id}"
-        return f"<TokenAuth {scope}>"
+        return f"<TokenAuth {self._scope}>"
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
         raise RuntimeError("thredfi_async is async-only; use httpx.AsyncClient")
@@ -43,6 +47,10 @@ class TokenAuth(httpx.Auth):
         response = yield request
         if response.status_code != 401:
             return
+        # Release the 401's connection before fetching: with every pooled connection held by a
+        # 401 waiting for the same refresh, the token request could never get one.
+        await response.aread()
+        logger.info("401 with the %s token; fetching a new one and replaying once", self._scope)
         await self._tokens.invalidate(self._business_id, token)
         token = await self._tokens.get(self._business_id)
         request.headers["Authorization"] = f"Bearer {token.access_token}"

@@ -24,7 +24,7 @@ from ._generated.resources import Resources
 from ._http import HTTPCore
 from ._logging import setup_logging
 from ._operation import Operation, RequestBody, RequestParts
-from ._redact import mask
+from ._redact import mask, register_secret
 from ._response import record_response
 from ._retry import RetryPolicy
 from ._tokens import DEFAULT_LEEWAY, InMemoryTokenStore, Token, TokenManager, TokenStore
@@ -66,7 +66,8 @@ class AsyncThredfi(Resources):
         http_client: An httpx.AsyncClient you built (transport, proxies, limits); the client
             takes ownership and closes it.
         token_store: Where tokens are cached (default: in memory, 10,000 businesses, LRU).
-        token_refresh_leeway: Refresh a token this many seconds before it expires.
+        token_refresh_leeway: Refresh a token this many seconds before it expires (default
+            300; capped at half the token's lifetime, so short-lived tokens are still reused).
         retry_policy: Backoff and Retry-After settings (see RetryPolicy).
         clock: Time source for token expiry and retry sleeps (tests inject a fake).
         default_headers: Headers sent with every request.
@@ -111,6 +112,17 @@ class AsyncThredfi(Resources):
                 )
             base_url = ENVIRONMENTS[environment]
 
+        if (
+            isinstance(token_refresh_leeway, bool)
+            or not isinstance(token_refresh_leeway, int | float)
+            or not 0 <= token_refresh_leeway < float("inf")
+        ):
+            raise InvalidRequestError(
+                f"token_refresh_leeway must be seconds >= 0, got {token_refresh_leeway!r}"
+            )
+        register_secret(api_key)
+        register_secret(access_token)
+
         self.partner_uuid = partner_uuid
         self._api_key = api_key
         self._access_token = access_token
@@ -131,7 +143,8 @@ class AsyncThredfi(Resources):
                 **(default_headers or {}),
             },
         )
-        self.token_store: TokenStore = token_store or InMemoryTokenStore()
+        # `is None`, not `or`: an empty InMemoryTokenStore has a length of 0, so it is falsy.
+        self.token_store: TokenStore = InMemoryTokenStore() if token_store is None else token_store
         self._tokens = TokenManager(
             fetch=self._fetch_token,
             store=self.token_store,
@@ -219,7 +232,9 @@ class AsyncThredfi(Resources):
         else:
             operation = get_business_token.OPERATION
             parts = get_business_token.build_request(business_id)
-            response = await self._http.send(operation, parts, options, self._partner_auth)
+            response = await self._http.send(
+                operation, parts, options, self._partner_auth, replay_safe=True
+            )
             parsed = _parse(response, get_business_token.parse_response)
         access_token = parsed.access_token
         if not isinstance(access_token, str) or not access_token:
@@ -244,12 +259,12 @@ class AsyncThredfi(Resources):
         parts = get_partner_token.build_request(body=body)
         auth = httpx.BasicAuth(self.partner_uuid, self._api_key)
         try:
-            return await self._http.send(operation, parts, options, auth)
+            return await self._http.send(operation, parts, options, auth, replay_safe=True)
         except APIStatusError as error:
             if error.status_code not in (400, 415):
                 raise
             parts.body = RequestBody("json", body.to_dict())
-            return await self._http.send(operation, parts, options, auth)
+            return await self._http.send(operation, parts, options, auth, replay_safe=True)
 
 
 def _parse(response: httpx.Response, parse: Callable[[Any], T]) -> T:

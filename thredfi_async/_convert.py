@@ -165,9 +165,12 @@ def model_to_dict(obj: Any, fields: tuple[tuple[str, str], ...]) -> dict[str, An
 
 
 def model_repr(obj: Any, fields: tuple[tuple[str, str], ...]) -> str:
-    """Only the fields that are set, so a 40-field model with three values reads as three."""
+    """Only the fields that are set, so a 40-field model with three values reads as three.
+
+    A token response's `access_token` is shown masked: reprs end up in logs and tracebacks.
+    """
     shown = [
-        f"{attribute}={value!r}"
+        f"{attribute}={'****' if attribute == 'access_token' else value!r}"
         for attribute, _ in fields
         if (value := getattr(obj, attribute)) is not UNSET
     ]

@@ -29,6 +29,7 @@ from typing import Any, Protocol, runtime_checkable
 import anyio
 
 from ._clock import Clock
+from ._logging import logger
 
 __all__ = ["InMemoryTokenStore", "Token", "TokenManager", "TokenStore"]
 
@@ -93,12 +94,24 @@ class Token:
 
 
 def _lifetime(access_token: str, expires_in: Any, now: float) -> float:
-    if isinstance(expires_in, int | float) and not isinstance(expires_in, bool) and expires_in > 0:
-        return float(expires_in)
+    seconds = _positive_number(expires_in)
+    if seconds is not None:
+        return seconds
     exp = _jwt_exp(access_token)
     if exp is not None and exp > now:
         return exp - now
     return DEFAULT_LIFETIME
+
+
+def _positive_number(value: Any) -> float | None:
+    """`expires_in` as seconds; tolerant of a numeric string, as the models are of drift."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if 0 < seconds < float("inf") else None
 
 
 def _jwt_exp(access_token: str) -> float | None:
@@ -215,13 +228,21 @@ class TokenManager:
 
     async def _lead(self, key: str, business_id: str | None) -> Token:
         flight = self._flights[key] = _Flight()
+        scope = "partner" if business_id is None else f"business {business_id}"
         try:
             token = await self._fetch(business_id)
             await self._store.set(key, token)
             flight.token = token
+            logger.debug(
+                "%s token fetched; refresh in %.0f s",
+                scope,
+                token.refresh_at - self._clock.time(),
+            )
             return token
         except BaseException as exc:
             flight.error = exc
+            if isinstance(exc, Exception):
+                logger.info("%s token fetch failed: %s", scope, exc)
             raise
         finally:
             del self._flights[key]
