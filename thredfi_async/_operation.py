@@ -55,7 +55,6 @@ class RequestParts:
     path_params: dict[str, Any]
     query: dict[str, Any] | None = None
     body: RequestBody | None = None
-    url: str | None = None  # an absolute URL to use instead of the path (pagination `next`)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
