@@ -6,13 +6,21 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install generate drift lint typecheck test test-unit demo bench bench-smoke contract spec-update spec-drift clean
 
-install: $(STAMP)
+NODE_STAMP := node_modules/.installed
+
+install: $(STAMP) $(NODE_STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+## Prism (the contract tests' mock server), pinned in package-lock.json, into ./node_modules.
+## --ignore-scripts: Prism needs no install script; a dependency's one only reports telemetry.
+$(NODE_STAMP): package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $(NODE_STAMP)
 
 ## Regenerate thredfi_async/_generated/ and docs/operations.md from openapi.yaml + codegen/.
 generate: install
@@ -41,6 +49,10 @@ typecheck: install
 ## The test command (README): unit, scenario and contract tests.
 test: install
 	$(PY) -m pytest -q
+
+## Only the contract tests: every operation against a Prism mock of the (patched) spec.
+contract: install
+	$(PY) -m pytest -q tests/contract
 
 ## The main job: the end-to-end demo against the embedded fake API (or the sandbox when
 ## THREDFI_PARTNER_UUID and THREDFI_API_KEY are set).

@@ -134,6 +134,20 @@ def sample(
     return {"free": "form"}  # untyped: any JSON
 
 
+def resolve(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` with its $ref followed and its allOf merged: the shape a value must have."""
+    return _merge_all_of(deref(schema))
+
+
+def binary_properties(schema: dict[str, Any]) -> list[str]:
+    """The file fields of a (multipart) body schema, which `sample` leaves out."""
+    return [
+        key
+        for key, sub in resolve(schema).get("properties", {}).items()
+        if deref(sub).get("format") == "binary"
+    ]
+
+
 # -- mutations for the tolerance test ------------------------------------------------------------
 
 
