@@ -1,0 +1,91 @@
+"""Small pieces: exact JSON, money formatting, the clock, the spec loader and its corrections."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from thredfi_async.testing import FakeClock
+from thredfi_async.testing._json import dumps, loads
+from thredfi_async.testing._money import format_money, major, round_minor
+from thredfi_async.testing._spec import REPORT_OPERATIONS, OperationTable, load_spec
+
+
+def test_json_keeps_decimals_exact_both_ways() -> None:
+    data = loads(b'{"a": 40.10, "b": 3, "c": [0.1, 1e2]}')
+    assert data == {"a": Decimal("40.10"), "b": 3, "c": [Decimal("0.1"), Decimal("1E+2")]}
+    assert dumps(data) == b'{"a":40.10,"b":3,"c":[0.1,1E+2]}'
+    assert dumps({"text": "@@decimal-not-a-marker", "é": "ü"}) == (
+        '{"text":"@@decimal-not-a-marker","é":"ü"}'.encode()
+    )
+    with pytest.raises(ValueError, match="non-finite"):
+        dumps({"x": Decimal("NaN")})
+    with pytest.raises(ValueError, match="NaN is not valid JSON"):
+        loads(b'{"x": NaN}')
+
+
+def test_money_helpers() -> None:
+    assert major(4010, "GBP") == Decimal("40.10")
+    assert str(major(5, "EUR")) == "0.05"
+    assert major(1234, "ISK") == Decimal("1234")
+    assert format_money(1250050, "GBP") == "£12,500.50"
+    assert format_money(-99, "USD") == "-$0.99"
+    assert format_money(100, "SEK") == "1.00 SEK"
+    assert round_minor(Decimal("4997.5")) == 4998
+    assert round_minor(Decimal("-0.5")) == -1
+
+
+def test_clock_follows_the_wall_or_stands_still() -> None:
+    frozen = FakeClock(datetime(2025, 1, 1, tzinfo=UTC))
+    frozen.advance(90)
+    assert frozen.now() == datetime(2025, 1, 1, 0, 1, 30, tzinfo=UTC)
+    wall = FakeClock()
+    before = datetime.now(UTC)
+    wall.advance(3600)
+    assert wall.now() - before >= timedelta(seconds=3599)
+    wall.set(datetime(2030, 5, 5))
+    assert wall.today().isoformat() == "2030-05-05"
+
+
+def test_the_packaged_spec_carries_the_sdk_corrections() -> None:
+    table = OperationTable(load_spec())
+    for operation_id in REPORT_OPERATIONS:
+        schema: dict[str, Any] = table.operations[operation_id].responses[200] or {}
+        assert schema.get("type") == "object", operation_id
+    params = [(p.location, p.name) for p in table.operations["list_bank_accounts"].params]
+    assert params.count(("query", "business_id")) == 0
+    assert ("path", "business_id") in params
+    token = table.operations["get_partner_token"]
+    assert token.body_content_types[0] == "application/x-www-form-urlencoded"
+
+
+def test_the_packaged_spec_has_93_routable_operations() -> None:
+    table = OperationTable(load_spec())
+    assert len(table.operations) == 93
+    matched = table.match("GET", "/v1/platform/businesses/b/invoices/payments/")
+    assert matched is not None
+    assert matched[0].operation_id == "list_invoice_payments"
+    matched = table.match(
+        "GET", "/v1/platform/businesses/b/general-ledger/chart-of-accounts/hierarchy/"
+    )
+    assert matched is not None
+    assert matched[0].operation_id == "get_chart_of_accounts_hierarchy"
+    matched = table.match("GET", "/v1/platform/businesses/b/invoices/refunds/r/payments/p/")
+    assert matched is not None
+    assert matched[1] == {
+        "business_id": "b",
+        "refund_id": "r",
+        "payment_id": "p",
+    }
+    assert table.match("GET", "/v1/platform/businesses/b/invoices") is None
+
+
+def test_a_spec_mapping_can_be_served() -> None:
+    from thredfi_async.testing import FakeThredfi
+    from thredfi_async.testing._spec import load_spec as load
+
+    fake = FakeThredfi(spec=load())
+    assert len(fake.operations) == 93

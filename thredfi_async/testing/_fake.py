@@ -1,0 +1,230 @@
+"""``FakeThredfi``: the public face of the embedded fake API."""
+
+from __future__ import annotations
+
+import functools
+import random
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._app import DropStyle, FakeApp
+from ._clock import FakeClock
+from ._faults import Faults
+from ._recording import RequestLog
+from ._seed import SeedResult, seed
+from ._spec import OperationTable, load_spec
+from ._state import Books
+from ._world import Envelope, PartnerCredentials, World
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["DEFAULT_BASE_URL", "FakeThredfi"]
+
+DEFAULT_BASE_URL = "http://thredfi.fake"
+
+
+@functools.lru_cache(maxsize=4)
+def _default_table(path: str | None) -> OperationTable:
+    """Parsing the 350 KB spec is the slow part of a fake's start; do it once per process.
+
+    The table is read-only, so sharing it between fakes shares no state.
+    """
+    return OperationTable(load_spec(path))
+
+
+class FakeThredfi:
+    """A stateful, in-memory Thredfi Partner API.
+
+    ``FakeThredfi()`` starts empty except for one partner whose credentials are
+    ``partner_uuid`` / ``api_key``. Serve ``app`` in process through ``httpx.ASGITransport``
+    (``client()`` and ``http_client()`` do that) or over a socket (``python -m
+    thredfi_async.testing``).
+
+    Arguments:
+        token_ttl: lifetime of issued tokens in seconds (``expires_in``).
+        envelope: ``"page_info"`` (envelope A, the default) or ``"next"`` (envelope B, with
+            absolute ``next``/``previous`` URLs) for every list operation.
+        spec: an OpenAPI document (mapping or path) instead of the packaged one.
+        now: freeze the clock at this instant; by default it follows the wall clock. Either
+            way ``advance()`` moves it forward.
+        seed: seed of the random generator behind ids and seeded data, for reproducible runs.
+        base_url: the origin used for in-process clients and absolute URLs.
+        drop_style: how ``faults.drop_connection()`` loses a connection: ``"raise"`` (in
+            process) or ``"truncate"`` (over a socket); ``serve()`` picks the latter.
+        raise_server_errors: re-raise a handler's unexpected exception instead of answering
+            500, so a bug in the fake fails the test that hit it.
+    """
+
+    def __init__(
+        self,
+        *,
+        token_ttl: int = 3600,
+        envelope: Envelope = "page_info",
+        spec: str | Path | Mapping[str, Any] | None = None,
+        now: datetime | None = None,
+        seed: int | None = None,
+        base_url: str = DEFAULT_BASE_URL,
+        drop_style: DropStyle = "raise",
+        raise_server_errors: bool = False,
+    ) -> None:
+        if envelope not in ("page_info", "next"):
+            raise ValueError('envelope must be "page_info" or "next"')
+        self.clock = FakeClock(now)
+        self._world = World(
+            clock=self.clock,
+            token_ttl=token_ttl,
+            envelope=envelope,
+            rng=random.Random(seed),
+        )
+        credentials = self._world.add_partner()
+        self.partner_uuid = credentials.partner_uuid
+        self.api_key = credentials.api_key
+        self.base_url = base_url.rstrip("/")
+        self.requests = RequestLog()
+        self.faults = Faults(self._world.tokens.expire_all)
+        if isinstance(spec, Mapping):
+            table = OperationTable(load_spec(spec))
+        else:
+            table = _default_table(str(spec) if spec is not None else None)
+        self._table = table
+        self.app = FakeApp(
+            self._world,
+            table,
+            self.faults,
+            self.requests,
+            drop_style=drop_style,
+            raise_server_errors=raise_server_errors,
+        )
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+    def __repr__(self) -> str:
+        return (
+            f"FakeThredfi(base_url={self.base_url!r}, businesses={len(self._world.books)}, "
+            f"requests={len(self.requests)})"
+        )
+
+    # -- clients -----------------------------------------------------------------------------
+
+    def client(self, **kwargs: Any) -> Any:
+        """An ``AsyncThredfi`` wired to this fake in process (no sockets)."""
+        import httpx
+
+        from thredfi_async import AsyncThredfi  # type: ignore[attr-defined,unused-ignore]
+
+        kwargs.setdefault(
+            "http_client", httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app))
+        )
+        return AsyncThredfi(
+            partner_uuid=self.partner_uuid,
+            api_key=self.api_key,
+            base_url=self.base_url,
+            **kwargs,
+        )
+
+    def http_client(self, **kwargs: Any) -> httpx.AsyncClient:
+        """A plain ``httpx.AsyncClient`` talking to this fake in process."""
+        import httpx
+
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app), base_url=self.base_url, **kwargs
+        )
+
+    # -- time, partners, tokens --------------------------------------------------------------
+
+    def advance(self, seconds: float) -> None:
+        """Move the fake's clock forward (tokens expire, invoices age)."""
+        self.clock.advance(seconds)
+
+    def add_partner(self, name: str = "Other Partner") -> PartnerCredentials:
+        """Another partner with its own credentials, to test cross-partner isolation."""
+        return self._world.add_partner(name)
+
+    def partner_token(self, partner_uuid: str | None = None) -> str:
+        """A valid partner token minted directly (no request is recorded)."""
+        return self._world.tokens.issue(partner_uuid or self.partner_uuid).access_token
+
+    def business_token(self, business_id: str) -> str:
+        """A valid token scoped to ``business_id``, minted directly."""
+        books = self.books(business_id)
+        return self._world.tokens.issue(books.business.partner_uuid, business_id).access_token
+
+    # -- state -------------------------------------------------------------------------------
+
+    def seed(
+        self,
+        businesses: int = 1,
+        *,
+        business_id: str | None = None,
+        partner_uuid: str | None = None,
+        country: str = "GB",
+        customers_per_business: int = 0,
+        invoices_per_customer: int = 0,
+        line_items_per_invoice: int = 1,
+        unit_price_cents: int = 10_000,
+        payments_per_invoice: int = 0,
+        vendors_per_business: int = 0,
+        bills_per_vendor: int = 0,
+        bank_accounts_per_business: int = 0,
+        transactions_per_bank_account: int = 0,
+        spread_days: int = 120,
+    ) -> SeedResult:
+        """Write data straight into the state (no HTTP) and return the ids created.
+
+        Creates ``businesses`` new businesses (or fills ``business_id``), each with customers,
+        invoices of ``line_items_per_invoice`` lines at ``unit_price_cents``, completed payments
+        splitting each invoice ``payments_per_invoice`` ways (so 1 pays it in full), vendors with
+        bills, and bank accounts with transactions. Invoice and bill dates are spread over the
+        last ``spread_days`` days. Ledger entries and balances are produced as the API would.
+        """
+        return seed(
+            self._world,
+            self._table,
+            partner_uuid or self.partner_uuid,
+            businesses=businesses,
+            business_id=business_id,
+            country=country,
+            customers_per_business=customers_per_business,
+            invoices_per_customer=invoices_per_customer,
+            line_items_per_invoice=line_items_per_invoice,
+            unit_price_cents=unit_price_cents,
+            payments_per_invoice=payments_per_invoice,
+            vendors_per_business=vendors_per_business,
+            bills_per_vendor=bills_per_vendor,
+            bank_accounts_per_business=bank_accounts_per_business,
+            transactions_per_bank_account=transactions_per_bank_account,
+            spread_days=spread_days,
+        )
+
+    def books(self, business_id: str) -> Books:
+        """The in-memory records of one business, for white-box assertions."""
+        return self._world.books[business_id]
+
+    @property
+    def business_ids(self) -> list[str]:
+        return list(self._world.books)
+
+    def mark_payout_reconciled(self, business_id: str, payout_id: str) -> None:
+        """Reconcile a payout to the bank (there is no API for it); it then refuses changes."""
+        self.books(business_id).payouts[payout_id].reconciliation_status = "reconciled"
+
+    @property
+    def server_errors(self) -> list[str]:
+        """Tracebacks of handler crashes answered as 500 (empty unless the fake has a bug)."""
+        return self.app.server_errors
+
+    @property
+    def operations(self) -> list[str]:
+        """Every operationId the fake serves."""
+        return sorted(self._table.operations)
+
+    def serve(self, host: str = "127.0.0.1", port: int = 8000, **uvicorn_options: Any) -> None:
+        """Serve over a socket with uvicorn until interrupted."""
+        import uvicorn
+
+        self.app.drop_style = "truncate"
+        uvicorn.run(self.app, host=host, port=port, **uvicorn_options)

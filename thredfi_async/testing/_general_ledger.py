@@ -1,0 +1,514 @@
+"""Chart of accounts and journal entries as the API exposes them.
+
+Accounts are looked up by UUID, code or ``external_id`` everywhere (FACTS 2.5). A parent's
+balance includes its descendants'. Archiving is refused while the balance is non-zero or active
+children remain. ``total_debits``/``total_credits`` on the detail are counts of lines, which is
+what the documented examples (234, 189) look like. An account's entries are the lines posted to
+that account itself (a parent's children have entries of their own).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from ._context import Context, Reply, handles, iso, iso_date, parse_date, start_of, text
+from ._errors import ApiError, field_error, not_found, validation_error
+from ._ledger import ACCOUNT_SUBTYPES, JournalEntry, LedgerAccount
+from ._money import format_money
+from ._pagination import paginate
+from ._state import Books
+
+__all__ = ["account_view", "journal_entry_view"]
+
+_TYPE_ORDER = {kind: index for index, kind in enumerate(ACCOUNT_SUBTYPES)}
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def _display(value: str) -> str:
+    return value.replace("non_current", "non-current").replace("_", " ").title()
+
+
+def account_view(
+    books: Books,
+    account: LedgerAccount,
+    *,
+    period_balance: int | None = None,
+    detail: bool = False,
+) -> dict[str, Any]:
+    ledger = books.ledger
+    currency = books.currency
+    balance = ledger.rolled_up_balance(account)
+    natural = balance if account.debit_normal else -balance
+    parent = ledger.accounts[account.parent_id] if account.parent_id else None
+    view: dict[str, Any] = {
+        "id": account.id,
+        "code": account.code,
+        "name": account.name,
+        "description": account.description,
+        "currency": currency,
+        "account_type": account.account_type,
+        "account_type_display": _display(account.account_type),
+        "account_subtype": account.account_subtype,
+        "account_subtype_display": _display(account.account_subtype),
+        "parent_account_code": parent.code if parent else None,
+        "parent_id": parent.id if parent else None,
+        "current_balance": balance,
+        "current_balance_formatted": format_money(balance, currency),
+        "debit_balance": natural if natural > 0 else 0,
+        "credit_balance": -natural if natural < 0 else 0,
+        "period_balance": period_balance,
+        "period_balance_formatted": (
+            format_money(period_balance, currency) if period_balance is not None else None
+        ),
+        "has_children": bool(account.children),
+        "hierarchy_level": ledger.depth(account),
+        "is_active": account.is_active,
+        "external_id": account.external_id,
+        "balance_behavior": account.balance_behavior,
+        "is_cash_account": account.is_cash_account,
+        "is_non_cash_expense": account.is_non_cash_expense,
+        "custom_fields": account.custom_fields,
+        "created_at": iso(account.created_at),
+        "updated_at": iso(account.updated_at),
+    }
+    if detail:
+        view.update(
+            {
+                "institution_name": account.institution_name,
+                "iban": account.iban,
+                "sort_code": account.sort_code,
+                "account_number_mask": account.account_number_mask,
+                "total_debits": account.debit_count,
+                "total_credits": account.credit_count,
+                "last_entry_date": iso(start_of(account.last_entry_date))
+                if account.last_entry_date
+                else None,
+                "last_entry_reference": account.last_entry_reference,
+                "sub_accounts": [
+                    account_view(books, ledger.accounts[child]) for child in account.children
+                ],
+            }
+        )
+    return view
+
+
+def _account_or_404(books: Books, reference: str) -> LedgerAccount:
+    account = books.ledger.lookup(reference)
+    if account is None:
+        raise not_found("account", reference)
+    return account
+
+
+def _period_balance(books: Books, account: LedgerAccount, since: date, until: date) -> int:
+    ledger = books.ledger
+    total = ledger.movement(account, since=since, until=until)
+    for child in ledger.descendants(account):
+        total += ledger.movement(child, since=since, until=until)
+    return account.signed(total)
+
+
+def _period(ctx: Context) -> tuple[date, date] | None:
+    year, month = ctx.filter("period_year"), ctx.filter("period_month")
+    if (year is None) != (month is None):
+        raise validation_error(
+            {
+                "period_month" if month is None else "period_year": [
+                    "Send period_year and period_month together."
+                ]
+            }
+        )
+    if year is not None and month is not None:
+        if not 1 <= int(month) <= 12:
+            raise field_error("period_month", "Ensure this value is between 1 and 12.")
+        start = date(int(year), int(month), 1)
+        end = date(int(year) + (int(month) == 12), int(month) % 12 + 1, 1)
+        return start, date.fromordinal(end.toordinal() - 1)
+    fiscal_year = ctx.filter("fiscal_year")
+    if fiscal_year is not None:
+        return date(int(fiscal_year), 1, 1), date(int(fiscal_year), 12, 31)
+    return None
+
+
+@handles("list_chart_of_accounts")
+def list_chart_of_accounts(ctx: Context) -> Reply:
+    books = ctx.books
+    ledger = books.ledger
+    items = sorted(ledger.accounts.values(), key=lambda a: a.code)
+    kind = ctx.filter("account_type")
+    if kind:
+        items = [a for a in items if a.account_type == kind]
+    search = ctx.filter("search")
+    if search:
+        needle = str(search).lower()
+        items = [a for a in items if needle in a.name.lower() or needle in a.code.lower()]
+    include_zero = ctx.filter("include_zero_balance")
+    if include_zero is False:
+        items = [a for a in items if ledger.rolled_up_balance(a) != 0]
+    if ctx.filter("group_by") == "type":
+        items.sort(key=lambda a: (_TYPE_ORDER[a.account_type], a.code))
+    period = _period(ctx)
+
+    def render(account: LedgerAccount) -> dict[str, Any]:
+        balance = _period_balance(books, account, *period) if period else None
+        return account_view(books, account, period_balance=balance)
+
+    return Reply(200, paginate(ctx, items, render))
+
+
+def _check_subtype(account_type: str, subtype: Any) -> str:
+    allowed = ACCOUNT_SUBTYPES[account_type]
+    if subtype in (None, ""):
+        return allowed[0]
+    if subtype not in allowed:
+        raise field_error(
+            "account_subtype",
+            f'"{subtype}" is not a subtype of {account_type}: use one of {", ".join(allowed)}.',
+        )
+    return str(subtype)
+
+
+def _check_code(books: Books, code: str, account: LedgerAccount | None = None) -> None:
+    existing = books.ledger.by_code.get(code)
+    if existing is not None and (account is None or existing != account.id):
+        raise field_error("code", f'An account with code "{code}" already exists.')
+
+
+def _resolve_parent(books: Books, reference: Any, account_type: str) -> LedgerAccount | None:
+    if reference in (None, ""):
+        return None
+    parent = books.ledger.lookup(str(reference))
+    if parent is None:
+        raise field_error("parent_id", f'Parent account "{reference}" does not exist.')
+    if parent.account_type != account_type:
+        raise field_error("parent_id", "A parent account must have the same account type.")
+    return parent
+
+
+def _optional_fields(body: dict[str, Any]) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    for key in ("institution_name", "iban", "sort_code", "account_number_mask", "description"):
+        if key in body:
+            extra[key] = text(body, key)
+    if "custom_fields" in body:
+        extra["custom_fields"] = body["custom_fields"]
+    return extra
+
+
+@handles("create_account")
+def create_account(ctx: Context) -> Reply:
+    books = ctx.books
+    body = ctx.body
+    ledger = books.ledger
+    external_id = text(body, "external_id")
+    if external_id and external_id in ledger.by_external:
+        account = ledger.accounts[ledger.by_external[external_id]]
+        return Reply(200, account_view(books, account, detail=True))
+    account_type = str(body["account_type"])
+    parent = _resolve_parent(books, body.get("parent_id"), account_type)
+    subtype = _check_subtype(
+        account_type, body.get("account_subtype") or (parent.account_subtype if parent else None)
+    )
+    code = str(body["code"])
+    _check_code(books, code)
+    if body.get("is_non_cash_expense") and account_type != "expense":
+        raise field_error("is_non_cash_expense", "Only expense accounts can be non-cash expenses.")
+    account = ledger.add_account(
+        code=code,
+        name=str(body["name"]),
+        account_type=account_type,
+        account_subtype=subtype,
+        parent_id=parent.id if parent else None,
+        external_id=external_id,
+        balance_behavior=str(body.get("balance_behavior") or ""),
+        is_cash_account=bool(body.get("is_cash_account", False)),
+        is_non_cash_expense=bool(body.get("is_non_cash_expense", False)),
+        **_optional_fields(body),
+    )
+    return Reply(201, account_view(books, account, detail=True))
+
+
+@handles("create_child_account")
+def create_child_account(ctx: Context) -> Reply:
+    books = ctx.books
+    body = ctx.body
+    ledger = books.ledger
+    parent = _account_or_404(books, ctx.param("account_id"))
+    external_id = text(body, "external_id")
+    if external_id and external_id in ledger.by_external:
+        account = ledger.accounts[ledger.by_external[external_id]]
+        return Reply(200, account_view(books, account, detail=True))
+    if not parent.is_active:
+        raise ApiError(400, "account_inactive", "Children cannot be added to an archived account.")
+    code = str(body["code"])
+    _check_code(books, code)
+    account = ledger.add_account(
+        code=code,
+        name=str(body["name"]),
+        account_type=parent.account_type,
+        account_subtype=parent.account_subtype,
+        parent_id=parent.id,
+        external_id=external_id,
+        is_cash_account=parent.is_cash_account,
+        is_non_cash_expense=parent.is_non_cash_expense,
+        **_optional_fields(body),
+    )
+    return Reply(201, account_view(books, account, detail=True))
+
+
+@handles("get_account_detail")
+def get_account_detail(ctx: Context) -> Reply:
+    account = _account_or_404(ctx.books, ctx.param("account_id"))
+    return Reply(200, account_view(ctx.books, account, detail=True))
+
+
+@handles("update_account")
+def update_account(ctx: Context) -> Reply:
+    books = ctx.books
+    body = ctx.body
+    ledger = books.ledger
+    account = _account_or_404(books, ctx.param("account_id"))
+    if "code" in body:
+        code = str(body["code"])
+        _check_code(books, code, account)
+        del ledger.by_code[account.code]
+        account.code = code
+        ledger.by_code[code] = account.id
+    if "name" in body:
+        account.name = str(body["name"])
+    if "account_subtype" in body:
+        account.account_subtype = _check_subtype(account.account_type, body["account_subtype"])
+    if "parent_id" in body:
+        parent = _resolve_parent(books, body["parent_id"], account.account_type)
+        if parent is not None and (
+            parent.id == account.id or parent in ledger.descendants(account)
+        ):
+            raise field_error("parent_id", "An account cannot be its own ancestor.")
+        if account.parent_id:
+            ledger.accounts[account.parent_id].children.remove(account.id)
+        account.parent_id = parent.id if parent else None
+        if parent:
+            parent.children.append(account.id)
+    if "external_id" in body:
+        external_id = text(body, "external_id")
+        other = ledger.by_external.get(external_id or "")
+        if other is not None and other != account.id:
+            raise field_error("external_id", "Another account already uses this external_id.")
+        if account.external_id:
+            ledger.by_external.pop(account.external_id, None)
+        account.external_id = external_id
+        if external_id:
+            ledger.by_external[external_id] = account.id
+    if body.get("is_non_cash_expense") and account.account_type != "expense":
+        raise field_error("is_non_cash_expense", "Only expense accounts can be non-cash expenses.")
+    for key in ("is_cash_account", "is_non_cash_expense"):
+        if key in body:
+            setattr(account, key, bool(body[key]))
+    if "balance_behavior" in body:
+        account.balance_behavior = str(body["balance_behavior"] or "")
+    for key, value in _optional_fields(body).items():
+        setattr(account, key, value)
+    account.updated_at = ctx.now
+    return Reply(200, account_view(books, account, detail=True))
+
+
+@handles("archive_account")
+def archive_account(ctx: Context) -> Reply:
+    books = ctx.books
+    ledger = books.ledger
+    account = _account_or_404(books, ctx.param("account_id"))
+    balance = ledger.rolled_up_balance(account)
+    if balance != 0:
+        raise ApiError(
+            400,
+            "account_has_balance",
+            "An account with a non-zero balance cannot be archived.",
+            detail={"current_balance": balance},
+        )
+    active_children = [c for c in account.children if ledger.accounts[c].is_active]
+    if active_children:
+        raise ApiError(
+            400,
+            "account_has_active_children",
+            "Archive the account's active sub-accounts first.",
+            detail={"active_children": [ledger.accounts[c].code for c in active_children]},
+        )
+    account.is_active = False
+    account.updated_at = ctx.now
+    return Reply(200, account_view(books, account, detail=True))
+
+
+@handles("get_chart_of_accounts_hierarchy")
+def get_chart_of_accounts_hierarchy(ctx: Context) -> Reply:
+    books = ctx.books
+    ledger = books.ledger
+
+    def tree(account: LedgerAccount) -> dict[str, Any]:
+        node = account_view(books, account)
+        node["sub_accounts"] = [
+            tree(ledger.accounts[child])
+            for child in sorted(account.children, key=lambda c: ledger.accounts[c].code)
+        ]
+        return node
+
+    roots = sorted(
+        (a for a in ledger.accounts.values() if a.parent_id is None), key=lambda a: a.code
+    )
+    return Reply(
+        200, {"hierarchy": [tree(a) for a in roots], "total_accounts": len(ledger.accounts)}
+    )
+
+
+@handles("get_account_entries")
+def get_account_entries(ctx: Context) -> Reply:
+    books = ctx.books
+    ledger = books.ledger
+    account = _account_or_404(books, ctx.param("account_id"))
+    start = parse_date(ctx.filter("start_date"), "start_date")
+    end = parse_date(ctx.filter("end_date"), "end_date")
+    if start and end and start > end:
+        raise field_error("end_date", "end_date must not be before start_date.")
+    lines = sorted(ledger.lines_by_account[account.id], key=lambda x: (x.entry_date, x.sequence))
+    opening = 0
+    selected = []
+    for line in lines:
+        if start is not None and line.entry_date < start:
+            opening += line.debit - line.credit
+        elif end is None or line.entry_date <= end:
+            selected.append(line)
+    running = opening
+    rows = []
+    for line in selected:
+        running += line.debit - line.credit
+        rows.append((line, account.signed(running)))
+    closing = account.signed(running)
+
+    def render(row: Any) -> dict[str, Any]:
+        line, balance = row
+        entry = ledger.entries[line.entry_id]
+        return {
+            "id": line.id,
+            "journal_entry_id": entry.id,
+            "sequence_number": f"JE-{entry.sequence:06d}",
+            "line_number": line.line_number,
+            "entry_date": iso_date(line.entry_date),
+            "reference": entry.reference,
+            "description": line.description,
+            "debit_amount": line.debit,
+            "credit_amount": line.credit,
+            "running_balance_cents": balance,
+            "source_type": entry.source_type,
+            "source_document_type": entry.source_type,
+            "source_reference": entry.source_id,
+        }
+
+    return Reply(
+        200,
+        paginate(
+            ctx,
+            rows,
+            render,
+            extra={
+                "opening_balance_cents": account.signed(opening),
+                "closing_balance_cents": closing,
+            },
+        ),
+    )
+
+
+def journal_entry_view(books: Books, entry: JournalEntry, *, detail: bool) -> dict[str, Any]:
+    ledger = books.ledger
+    view: dict[str, Any] = {
+        "id": entry.id,
+        "sequence_number": f"JE-{entry.sequence:06d}",
+        "entry_date": iso_date(entry.entry_date),
+        "reference": entry.reference,
+        "description": entry.description,
+        "currency": entry.currency,
+        "total_debit": entry.total_debit,
+        "total_credit": entry.total_credit,
+        "is_balanced": entry.total_debit == entry.total_credit,
+        "created_by": entry.created_by,
+        "created_by_display": entry.created_by.capitalize(),
+        "status": entry.status,
+        "status_display": entry.status.capitalize(),
+        "is_posted": entry.is_posted,
+        "posted_at": iso(entry.created_at) if entry.is_posted else None,
+        "bank_transaction_id": None,
+        "source_type": entry.source_type,
+        "source_reference": entry.source_id,
+        "created_at": iso(entry.created_at),
+    }
+    if detail:
+        day = entry.entry_date
+        view["accounting_period"] = {
+            "id": f"{day.year}-{day.month:02d}",
+            "year": day.year,
+            "month": day.month,
+            "period_name": f"{_MONTHS[day.month - 1]} {day.year}",
+            "status": "open",
+        }
+        view["lines"] = [
+            {
+                "id": line.id,
+                "line_number": line.line_number,
+                "account_id": line.account_id,
+                "account_code": ledger.accounts[line.account_id].code,
+                "account_name": ledger.accounts[line.account_id].name,
+                "account_type": ledger.accounts[line.account_id].account_type,
+                "debit_amount": line.debit,
+                "credit_amount": line.credit,
+                "description": line.description,
+                "external_reference": line.external_reference,
+            }
+            for line in entry.lines
+        ]
+    return view
+
+
+@handles("list_journal_entries")
+def list_journal_entries(ctx: Context) -> Reply:
+    books = ctx.books
+    ledger = books.ledger
+    items = list(reversed(ledger.entries.values()))  # newest first
+    since = parse_date(ctx.filter("date_from"), "date_from")
+    if since is not None:
+        items = [e for e in items if e.entry_date >= since]
+    until = parse_date(ctx.filter("date_to"), "date_to")
+    if until is not None:
+        items = [e for e in items if e.entry_date <= until]
+    account_ref = ctx.filter("account_id")
+    if account_ref:
+        account = ledger.lookup(str(account_ref))
+        wanted = account.id if account else None
+        items = [e for e in items if any(line.account_id == wanted for line in e.lines)]
+    for key in ("created_by", "status", "is_posted"):
+        value = ctx.filter(key)
+        if value is not None:
+            items = [e for e in items if getattr(e, key) == value]
+    search = ctx.filter("search")
+    if search:
+        needle = str(search).lower()
+        items = [e for e in items if needle in f"{e.description or ''} {e.reference or ''}".lower()]
+    return Reply(200, paginate(ctx, items, lambda e: journal_entry_view(books, e, detail=False)))
+
+
+@handles("get_journal_entry_detail")
+def get_journal_entry_detail(ctx: Context) -> Reply:
+    entry = ctx.books.ledger.entries.get(ctx.param("entry_id"))
+    if entry is None:
+        raise not_found("journal_entry", ctx.param("entry_id"))
+    return Reply(200, journal_entry_view(ctx.books, entry, detail=True))

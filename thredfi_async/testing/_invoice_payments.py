@@ -1,0 +1,464 @@
+"""Invoice payments: money received from a customer, allocated to their invoices.
+
+A payment starts ``pending`` (it waits for bank reconciliation, FACTS 3.4) and its allocations
+take effect at once: each allocated invoice's outstanding amount falls and its status moves to
+``PARTIALLY_PAID`` or ``PAID``. Cancelling reverses the allocations; refusing to cancel a
+completed payment is the documented rule (it must go through refunds instead).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from ._context import (
+    Context,
+    Reply,
+    get_or_404,
+    handles,
+    iso,
+    iso_date,
+    parse_date,
+    parse_datetime,
+    start_of,
+    text,
+)
+from ._errors import ApiError, field_error
+from ._ledger import CODES, Posting
+from ._money import format_money
+from ._pagination import paginate
+from ._receivables import apply_to_invoice, find_customer, list_of_ids, unapply_from_invoice
+from ._state import Allocation, Books, Customer, Invoice, InvoicePayment
+from ._status import CANCELLABLE, PAYMENT_TRANSITIONS, check_currency, move_status, refuse_cancel
+
+__all__ = ["create_payment_record", "post_payment"]
+
+
+def _requested_allocations(
+    books: Books,
+    requested: Any,
+    *,
+    customer: Customer | None,
+    total: int,
+    current: Iterable[Allocation] = (),
+) -> list[tuple[Invoice, int]]:
+    """Check allocations against invoice balances (plus what this payment already holds)."""
+    held: dict[str, int] = {}
+    for allocation in current:
+        held[allocation.target_id] = held.get(allocation.target_id, 0) + allocation.amount
+    wanted: dict[str, int] = {}
+    result: list[tuple[Invoice, int]] = []
+    for index, item in enumerate(requested or []):
+        invoice_id = item.get("invoice_id")
+        amount = item.get("amount_cents")
+        if not invoice_id:
+            raise field_error(f"allocations.{index}.invoice_id", "This field is required.")
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount < 1:
+            raise field_error(
+                f"allocations.{index}.amount_cents",
+                "Ensure this value is greater than or equal to 1.",
+            )
+        invoice = books.invoices.get(str(invoice_id))
+        if invoice is None:
+            raise field_error(
+                f"allocations.{index}.invoice_id", f'Invoice "{invoice_id}" does not exist.'
+            )
+        if invoice.voided_at is not None:
+            raise field_error(f"allocations.{index}.invoice_id", "The invoice is voided.")
+        if customer is not None and invoice.customer_id != customer.id:
+            raise field_error(
+                f"allocations.{index}.invoice_id",
+                "The invoice belongs to another customer.",
+            )
+        wanted[invoice.id] = wanted.get(invoice.id, 0) + amount
+        available = invoice.outstanding + held.get(invoice.id, 0)
+        if wanted[invoice.id] > available:
+            raise field_error(
+                f"allocations.{index}.amount_cents",
+                f"Allocation exceeds the invoice outstanding amount ({available}).",
+            )
+        result.append((invoice, amount))
+    allocated = sum(amount for _, amount in result)
+    if allocated > total:
+        raise field_error(
+            "allocations",
+            f"Allocations ({allocated}) exceed the payment total ({total}).",
+        )
+    return result
+
+
+def _allocate(
+    books: Books, payment: InvoicePayment, pairs: list[tuple[Invoice, int]], ctx: Context
+) -> None:
+    for allocation in payment.allocations:
+        unapply_from_invoice(books, books.invoices[allocation.target_id], allocation.id, ctx.now)
+    payment.allocations = []
+    for invoice, amount in pairs:
+        allocation = Allocation(id=ctx.new_id(), target_id=invoice.id, amount=amount, at=ctx.now)
+        payment.allocations.append(allocation)
+        apply_to_invoice(
+            books,
+            invoice,
+            source="payment",
+            source_id=payment.id,
+            allocation_id=allocation.id,
+            amount=amount,
+            on=payment.payment_date,
+            now=ctx.now,
+        )
+
+
+def post_payment(books: Books, payment: InvoicePayment) -> None:
+    """DR Bank (net of fee) and fees / CR Accounts Receivable and, for the rest, customer credit."""
+    ledger = books.ledger
+    if payment.status == "cancelled":
+        ledger.unpost_source("invoice_payment", payment.id)
+        return
+    allocated = payment.allocated
+    ledger.post_source(
+        "invoice_payment",
+        payment.id,
+        payment.payment_date,
+        [
+            Posting(ledger.by_code[CODES.BANK], payment.total - payment.fee),
+            Posting(ledger.by_code[CODES.PROCESSING_FEES], payment.fee),
+            Posting(ledger.by_code[CODES.RECEIVABLES], -allocated),
+            Posting(ledger.by_code[CODES.CUSTOMER_CREDITS], -(payment.total - allocated)),
+        ],
+        description=f"Payment {payment.payment_reference or payment.id[:8]}",
+        reference=payment.payment_reference,
+    )
+
+
+def create_payment_record(
+    books: Books,
+    ctx: Context,
+    *,
+    customer: Customer,
+    total: int,
+    pairs: list[tuple[Invoice, int]],
+    payment_date: date,
+    **fields: Any,
+) -> InvoicePayment:
+    payment = InvoicePayment(
+        id=ctx.new_id(),
+        customer_id=customer.id,
+        total=total,
+        currency=books.currency,
+        payment_date=payment_date,
+        created_at=ctx.now,
+        updated_at=ctx.now,
+        **fields,
+    )
+    books.invoice_payments[payment.id] = payment
+    books.remember_external("invoice_payment", payment.external_id, payment.id)
+    _allocate(books, payment, pairs, ctx)
+    post_payment(books, payment)
+    return payment
+
+
+def payment_detail_view(books: Books, payment: InvoicePayment) -> dict[str, Any]:
+    allocated = payment.allocated
+    applied: dict[str, int] = {}
+    for allocation in payment.allocations:
+        applied[allocation.target_id] = applied.get(allocation.target_id, 0) + allocation.amount
+    return {
+        "id": payment.id,
+        "business_id": books.id,
+        "customer_id": payment.customer_id,
+        "total_amount_cents": payment.total,
+        "applied_amount_cents": allocated,
+        "allocated_amount_cents": allocated,
+        "unapplied_amount_cents": payment.total - allocated,
+        "remaining_amount_cents": payment.total - allocated,
+        "processing_fee_cents": payment.fee,
+        "net_amount_cents": payment.total - payment.fee,
+        "currency": payment.currency,
+        "status": payment.status,
+        "payment_method": payment.payment_method,
+        "payment_date": iso_date(payment.payment_date),
+        "payment_reference": payment.payment_reference,
+        "external_id": payment.external_id,
+        "note": payment.note,
+        "bank_reference": payment.bank_reference,
+        "metadata": payment.metadata,
+        "idempotency_key": payment.idempotency_key,
+        "created_at": iso(payment.created_at),
+        "updated_at": iso(payment.updated_at),
+        "applied_invoices": [
+            {
+                "id": invoice_id,
+                "invoice_number": books.invoices[invoice_id].invoice_number,
+                "applied_amount_cents": amount,
+                "status": books.invoices[invoice_id].status,
+                "outstanding_amount_cents": books.invoices[invoice_id].outstanding,
+            }
+            for invoice_id, amount in applied.items()
+        ],
+    }
+
+
+def payment_list_view(books: Books, payment: InvoicePayment) -> dict[str, Any]:
+    customer = books.customers[payment.customer_id]
+    allocated = payment.allocated
+    return {
+        "id": payment.id,
+        "customer": {
+            "id": customer.id,
+            "name": customer.display_name,
+            "email": customer.data.get("email"),
+            "company_name": customer.data.get("company_name"),
+        },
+        "customer_name": customer.display_name,
+        "customer_email": customer.data.get("email"),
+        "payment_method": payment.payment_method,
+        "payment_date": iso_date(payment.payment_date),
+        "payment_reference": payment.payment_reference,
+        "external_id": payment.external_id,
+        "total_amount": payment.total,
+        "total_amount_cents": payment.total,
+        "allocated_amount": allocated,
+        "allocated_amount_cents": allocated,
+        "unallocated_amount": payment.total - allocated,
+        "net_amount": payment.total - payment.fee,
+        "processing_fee": payment.fee,
+        "processing_fee_cents": payment.fee,
+        "display_amount": format_money(payment.total, payment.currency),
+        "is_fully_allocated": allocated >= payment.total,
+        "is_completed": payment.status == "completed",
+        "processed_at": iso(payment.processed_at),
+        "failed_at": iso(payment.failed_at),
+        "created_at": iso(payment.created_at),
+        "updated_at": iso(payment.updated_at),
+        "allocations": [
+            {
+                "id": a.id,
+                "invoice_id": a.target_id,
+                "invoice_number": books.invoices[a.target_id].invoice_number,
+                "invoice_status": books.invoices[a.target_id].status,
+                "amount": a.amount,
+                "allocated_at": iso(a.at),
+                "transaction_tags": a.transaction_tags,
+                "notes": a.notes,
+            }
+            for a in payment.allocations
+        ],
+        "refund_allocations": [],
+        "reconciled_bank_transactions": [],
+        "currency": payment.currency,
+        "status": payment.status,
+        "payout_id": payment.payout_id,
+    }
+
+
+@handles("list_invoice_payments")
+def list_invoice_payments(ctx: Context) -> Reply:
+    books = ctx.books
+    items: list[InvoicePayment] = list(books.invoice_payments.values())
+    customer_ids = ctx.filter("customer_id")
+    if customer_ids:
+        wanted = list_of_ids(customer_ids)
+        items = [p for p in items if p.customer_id in wanted]
+    date_from = parse_datetime(ctx.filter("date_from"), "date_from")
+    if date_from is not None:
+        items = [p for p in items if start_of(p.payment_date) >= date_from.replace(hour=0)]
+    date_to = parse_datetime(ctx.filter("date_to"), "date_to")
+    if date_to is not None:
+        items = [p for p in items if start_of(p.payment_date) <= date_to]
+    fully = ctx.filter("fully_allocated")
+    if isinstance(fully, bool):
+        items = [p for p in items if (p.allocated >= p.total) == fully]
+    invoice_id = ctx.filter("invoice_id")
+    if invoice_id:
+        items = [p for p in items if any(a.target_id == invoice_id for a in p.allocations)]
+    low, high = ctx.filter("min_amount"), ctx.filter("max_amount")
+    if low is not None:
+        items = [p for p in items if p.total >= int(low)]
+    if high is not None:
+        items = [p for p in items if p.total <= int(high)]
+    for key, attr in (
+        ("method", "payment_method"),
+        ("processor", "payment_processor"),
+        ("status", "status"),
+    ):
+        wanted_value = ctx.filter(key)
+        if wanted_value:
+            items = [
+                p for p in items if str(getattr(p, attr) or "").lower() == wanted_value.lower()
+            ]
+    search = ctx.filter("search")
+    if search:
+        needle = str(search).lower()
+        items = [
+            p
+            for p in items
+            if needle
+            in " ".join(
+                str(v or "")
+                for v in (
+                    p.payment_reference,
+                    p.note,
+                    p.external_id,
+                    books.customers[p.customer_id].display_name,
+                )
+            ).lower()
+        ]
+    sort_by = str(ctx.filter("sort_by") or "payment_date")
+    key_funcs = {
+        "payment_date": lambda p: (p.payment_date, p.created_at),
+        "amount": lambda p: (p.total, p.created_at),
+        "created_at": lambda p: (p.created_at, p.created_at),
+    }
+    items.sort(key=key_funcs.get(sort_by, key_funcs["payment_date"]))
+    if str(ctx.filter("order") or "desc") == "desc":
+        items.reverse()
+    return Reply(200, paginate(ctx, items, lambda p: payment_list_view(books, p)))
+
+
+@handles("create_invoice_payment")
+def create_invoice_payment(ctx: Context) -> Reply:
+    books = ctx.books
+    body = ctx.body
+    existing = books.find_external("invoice_payment", body.get("external_id"))
+    if existing is not None:
+        return Reply(200, {"payment": payment_detail_view(books, books.invoice_payments[existing])})
+    total = body.get("total_amount_cents")
+    if total is None:
+        raise field_error("total_amount_cents", "This field is required.")
+    customer_id = body.get("customer_id")
+    if not customer_id and body.get("allocations"):
+        first = books.invoices.get(str(body["allocations"][0].get("invoice_id")))
+        customer_id = first.customer_id if first else None
+    customer = find_customer(books, customer_id, None)
+    currency = check_currency(books, body.get("currency"))
+    fee = int(body.get("processing_fee_cents") or 0)
+    if fee > total:
+        raise field_error("processing_fee_cents", "The fee cannot exceed the payment total.")
+    pairs = _requested_allocations(
+        books, body.get("allocations"), customer=customer, total=int(total)
+    )
+    payment = create_payment_record(
+        books,
+        ctx,
+        customer=customer,
+        total=int(total),
+        pairs=pairs,
+        payment_date=parse_date(body.get("payment_date"), "payment_date") or ctx.today,
+        fee=fee,
+        payment_method=text(body, "payment_method"),
+        payment_reference=text(body, "payment_reference"),
+        external_id=text(body, "external_id"),
+        note=text(body, "note") or text(body, "notes"),
+        notes=text(body, "notes"),
+        metadata=dict(body.get("metadata") or {}),
+        references=dict(body.get("references") or {}),
+        payment_processor=text(body, "payment_processor"),
+        idempotency_key=ctx.idempotency_key,
+    )
+    payment.currency = currency
+    return Reply(201, {"payment": payment_detail_view(books, payment)})
+
+
+@handles("get_invoice_payment")
+def get_invoice_payment(ctx: Context) -> Reply:
+    payment = get_or_404(ctx.books.invoice_payments, ctx.param("payment_id"), "payment")
+    return Reply(200, payment_list_view(ctx.books, payment))
+
+
+def _update_payment(ctx: Context) -> Reply:
+    books = ctx.books
+    body = ctx.body
+    payment: InvoicePayment = get_or_404(books.invoice_payments, ctx.param("payment_id"), "payment")
+    if payment.status == "cancelled":
+        raise ApiError(400, "invalid_status_transition", "A cancelled payment cannot change.")
+    if "currency" in body:
+        payment.currency = check_currency(books, body["currency"])
+    customer = books.customers[payment.customer_id]
+    if body.get("customer_id") and body["customer_id"] != payment.customer_id:
+        customer = find_customer(books, body["customer_id"], None)
+    total = int(body.get("total_amount_cents", payment.total))
+    fee = int(body.get("processing_fee_cents", payment.fee))
+    if fee > total:
+        raise field_error("processing_fee_cents", "The fee cannot exceed the payment total.")
+    if "allocations" in body:
+        pairs = _requested_allocations(
+            books,
+            body["allocations"],
+            customer=customer,
+            total=total,
+            current=payment.allocations,
+        )
+    else:
+        pairs = [(books.invoices[a.target_id], a.amount) for a in payment.allocations]
+        if any(invoice.customer_id != customer.id for invoice, _ in pairs):
+            raise field_error("customer_id", "The payment's invoices belong to another customer.")
+        if sum(amount for _, amount in pairs) > total:
+            raise field_error(
+                "total_amount_cents", "The new amount no longer covers the allocations."
+            )
+    if "status" in body and body["status"] is not None:
+        move_status(payment, str(body["status"]), PAYMENT_TRANSITIONS, ctx.now)
+    payment.customer_id = customer.id
+    payment.total = total
+    payment.fee = fee
+    if "payment_date" in body:
+        payment.payment_date = parse_date(body["payment_date"], "payment_date") or ctx.today
+    for key in (
+        "payment_method",
+        "payment_reference",
+        "note",
+        "notes",
+        "payment_processor",
+        "processor_reference",
+        "bank_reference",
+    ):
+        if key in body:
+            setattr(payment, key, text(body, key))
+    for key in ("metadata", "references"):
+        if key in body:
+            setattr(payment, key, dict(body[key] or {}))
+    if "transaction_tags" in body:
+        payment.transaction_tags = list(body["transaction_tags"] or [])
+    if "external_id" in body and body["external_id"] != payment.external_id:
+        books.forget_external("invoice_payment", payment.external_id)
+        payment.external_id = text(body, "external_id")
+        books.remember_external("invoice_payment", payment.external_id, payment.id)
+    if payment.status == "cancelled":
+        _allocate(books, payment, [], ctx)
+    else:
+        _allocate(books, payment, pairs, ctx)
+    payment.updated_at = ctx.now
+    post_payment(books, payment)
+    return Reply(200, {"payment": payment_detail_view(books, payment)})
+
+
+@handles("update_invoice_payment")
+def update_invoice_payment(ctx: Context) -> Reply:
+    return _update_payment(ctx)
+
+
+@handles("partial_update_invoice_payment")
+def partial_update_invoice_payment(ctx: Context) -> Reply:
+    return _update_payment(ctx)
+
+
+@handles("delete_invoice_payment")
+def delete_invoice_payment(ctx: Context) -> Reply:
+    books = ctx.books
+    payment: InvoicePayment = get_or_404(books.invoice_payments, ctx.param("payment_id"), "payment")
+    if payment.status not in CANCELLABLE:
+        raise refuse_cancel(payment.status)
+    payment.status = "cancelled"
+    _allocate(books, payment, [], ctx)
+    payment.updated_at = ctx.now
+    post_payment(books, payment)
+    return Reply(
+        200,
+        {
+            "message": "Payment cancelled and its allocations reversed.",
+            "payment_id": payment.id,
+            "status": payment.status,
+            "updated_at": iso(payment.updated_at),
+        },
+    )

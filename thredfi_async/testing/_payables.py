@@ -1,0 +1,569 @@
+"""Accounts payable: vendors and bills.
+
+Bills mirror invoices: bill payments and vendor credits are :class:`~._state.Application` records
+on the bill, from which its outstanding amount, status and ``paid_at`` follow. Statuses are
+``OPEN``, ``PARTIALLY_PAID``, ``PAID`` and ``VOIDED`` (none are documented; they mirror the
+invoice ones). Voiding a bill leaves its payment allocations untouched, as documented, and
+reverses the bill's own ledger entry.
+
+Bill lines take ``unit_price`` in minor units (the spec types it ``number``, so a fractional
+value is accepted and the line subtotal rounded half up). Responses write the spec's ``number``
+fields in major units (``50.00``) next to ``*_cents`` integers.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from ._context import (
+    Context,
+    Reply,
+    get_or_404,
+    handles,
+    iso,
+    iso_date,
+    make_documents,
+    minor_units,
+    parse_date,
+    parse_datetime,
+    resolve_account,
+    text,
+)
+from ._errors import ApiError, field_error
+from ._ledger import CODES, Posting
+from ._money import major, round_minor
+from ._pagination import paginate
+from ._state import Application, Bill, BillLine, Books, TaxLine, Vendor
+
+__all__ = [
+    "apply_to_bill",
+    "bill_view",
+    "create_bill_record",
+    "create_vendor_record",
+    "find_vendor",
+    "unapply_from_bill",
+    "vendor_view",
+]
+
+_VENDOR_FIELDS = (
+    "external_id",
+    "individual_name",
+    "company_name",
+    "email",
+    "mobile_phone",
+    "office_phone",
+    "address_string",
+    "memo",
+    "transaction_tags",
+    "country",
+    "vat_number",
+    "vendor_number",
+)
+
+
+# -- vendors ---------------------------------------------------------------------------------
+
+
+def vendor_view(books: Books, vendor: Vendor) -> dict[str, Any]:
+    data = vendor.data
+    return {
+        "type": "VendorData",
+        "id": vendor.id,
+        "external_id": data.get("external_id"),
+        "individual_name": data.get("individual_name"),
+        "company_name": data.get("company_name"),
+        "display_name": vendor.display_name,
+        "email": data.get("email"),
+        "mobile_phone": data.get("mobile_phone") or "",
+        "office_phone": data.get("office_phone") or "",
+        "address_string": data.get("address_string") or "",
+        "memo": data.get("memo") or "",
+        "status": "ARCHIVED" if vendor.archived_at is not None else "ACTIVE",
+        "transaction_tags": data.get("transaction_tags") or [],
+        "documents": vendor.documents,
+        "country": data.get("country"),
+        "vat_number": data.get("vat_number"),
+        "vendor_number": data.get("vendor_number"),
+        "outstanding_balance_cents": vendor.outstanding,
+        "outstanding_balance": major(vendor.outstanding, books.currency),
+        "created_at": iso(vendor.created_at),
+        "updated_at": iso(vendor.updated_at),
+        "archived_at": iso(vendor.archived_at),
+    }
+
+
+def create_vendor_record(books: Books, new_id: str, now: datetime, data: dict[str, Any]) -> Vendor:
+    vendor = Vendor(id=new_id, data=data, created_at=now, updated_at=now)
+    books.vendors[vendor.id] = vendor
+    books.remember_external("vendor", vendor.external_id, vendor.id)
+    return vendor
+
+
+def find_vendor(
+    books: Books, vendor_id: Any, vendor_external_id: Any, field_name: str = "vendor_id"
+) -> Vendor:
+    if vendor_id:
+        vendor = books.vendors.get(str(vendor_id))
+        if vendor is None:
+            raise field_error(field_name, f'Vendor "{vendor_id}" does not exist.')
+        return vendor
+    if vendor_external_id:
+        found = books.find_external("vendor", str(vendor_external_id))
+        if found is None:
+            raise field_error(
+                "vendor_external_id", f'No vendor with external_id "{vendor_external_id}".'
+            )
+        return books.vendors[found]
+    raise field_error(field_name, "This field is required.")
+
+
+def _apply_vendor_changes(ctx: Context, vendor: Vendor, body: dict[str, Any]) -> None:
+    books = ctx.books
+    if "external_id" in body and body["external_id"] != vendor.external_id:
+        books.forget_external("vendor", vendor.external_id)
+        books.remember_external("vendor", body["external_id"], vendor.id)
+    for key in _VENDOR_FIELDS:
+        if key in body:
+            vendor.data[key] = body[key]
+    if body.get("document"):
+        vendor.documents.extend(make_documents(ctx, body["document"], "vendor_document"))
+    vendor.updated_at = ctx.now
+
+
+@handles("list_vendors")
+def list_vendors(ctx: Context) -> Reply:
+    books = ctx.books
+    items: list[Vendor] = list(books.vendors.values())
+    if not ctx.filter("include_archived"):
+        items = [v for v in items if v.archived_at is None]
+    external_id = ctx.filter("external_id")
+    if external_id:
+        items = [v for v in items if v.external_id == external_id]
+    contains = ctx.filter("external_id_contains")
+    if contains:
+        items = [v for v in items if str(contains).lower() in (v.external_id or "").lower()]
+    name = ctx.filter("name")
+    if name:
+        items = [
+            v for v in items if name in (v.data.get("company_name"), v.data.get("individual_name"))
+        ]
+    name_contains = ctx.filter("name_contains")
+    if name_contains:
+        needle = str(name_contains).lower()
+        items = [
+            v
+            for v in items
+            if needle
+            in f"{v.data.get('company_name') or ''} {v.data.get('individual_name') or ''}".lower()
+        ]
+    return Reply(200, paginate(ctx, items, lambda v: vendor_view(books, v)))
+
+
+@handles("create_vendor")
+def create_vendor(ctx: Context) -> Reply:
+    books = ctx.books
+    body = ctx.body
+    existing = books.find_external("vendor", body.get("external_id"))
+    if existing is not None:
+        return Reply(200, vendor_view(books, books.vendors[existing]))
+    if not body.get("individual_name") and not body.get("company_name"):
+        raise field_error("non_field_errors", "Either individual_name or company_name is required.")
+    data = {k: body[k] for k in _VENDOR_FIELDS if k in body}
+    vendor = create_vendor_record(books, ctx.new_id(), ctx.now, data)
+    vendor.documents = make_documents(ctx, body.get("document"), "vendor_document")
+    return Reply(201, vendor_view(books, vendor))
+
+
+@handles("get_vendor")
+def get_vendor(ctx: Context) -> Reply:
+    vendor = get_or_404(ctx.books.vendors, ctx.param("vendor_id"), "vendor")
+    return Reply(200, vendor_view(ctx.books, vendor))
+
+
+@handles("update_vendor")
+def update_vendor(ctx: Context) -> Reply:
+    vendor: Vendor = get_or_404(ctx.books.vendors, ctx.param("vendor_id"), "vendor")
+    _apply_vendor_changes(ctx, vendor, ctx.body)
+    return Reply(200, vendor_view(ctx.books, vendor))
+
+
+@handles("archive_vendor")
+def archive_vendor(ctx: Context) -> Reply:
+    vendor: Vendor = get_or_404(ctx.books.vendors, ctx.param("vendor_id"), "vendor")
+    if ctx.body:
+        _apply_vendor_changes(ctx, vendor, ctx.body)
+    if vendor.archived_at is None:
+        vendor.archived_at = ctx.now
+        vendor.updated_at = ctx.now
+    return Reply(200, vendor_view(ctx.books, vendor))
+
+
+@handles("unarchive_vendor")
+def unarchive_vendor(ctx: Context) -> Reply:
+    vendor: Vendor = get_or_404(ctx.books.vendors, ctx.param("vendor_id"), "vendor")
+    if vendor.archived_at is None:
+        raise ApiError(400, "invalid_status_transition", "Only archived vendors can be unarchived.")
+    if ctx.body:
+        _apply_vendor_changes(ctx, vendor, ctx.body)
+    vendor.archived_at = None
+    vendor.updated_at = ctx.now
+    return Reply(200, vendor_view(ctx.books, vendor))
+
+
+# -- bills -----------------------------------------------------------------------------------
+
+
+def _number(value: Any, field_name: str, default: Decimal) -> Decimal:
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise field_error(field_name, "A valid number is required.")
+    return Decimal(value)
+
+
+def build_bill_lines(ctx: Context, books: Books, items: Any) -> list[BillLine]:
+    lines: list[BillLine] = []
+    for index, item in enumerate(items or []):
+        prefix = f"line_items.{index}"
+        quantity = _number(item.get("quantity"), f"{prefix}.quantity", Decimal(1))
+        if item.get("unit_price") is None:
+            raise field_error(f"{prefix}.unit_price", "This field is required.")
+        unit_price = _number(item["unit_price"], f"{prefix}.unit_price", Decimal(0))
+        account = resolve_account(
+            books,
+            item.get("account_identifier") or item.get("account_code"),
+            f"{prefix}.account_identifier",
+            CODES.OPERATING_EXPENSES,
+        )
+        subtotal = round_minor(quantity * unit_price)
+        taxes: list[TaxLine] = []
+        rate: Decimal | None = None
+        for tax_index, tax in enumerate(item.get("sales_taxes") or []):
+            tax_prefix = f"{prefix}.sales_taxes.{tax_index}"
+            tax_account = resolve_account(
+                books, tax.get("tax_account"), f"{tax_prefix}.tax_account", CODES.VAT
+            )
+            given_rate = tax.get("tax_rate", tax.get("rate"))
+            if tax.get("amount") is not None:
+                amount = minor_units(tax["amount"], f"{tax_prefix}.amount")
+            elif given_rate is not None:
+                rate = _number(given_rate, f"{tax_prefix}.tax_rate", Decimal(0))
+                amount = round_minor(subtotal * rate / 100)
+            else:
+                raise field_error(f"{tax_prefix}.amount", "Give an amount or a tax_rate.")
+            taxes.append(TaxLine(amount=amount, account_id=tax_account.id, rate=rate))
+        lines.append(
+            BillLine(
+                id=ctx.new_id(),
+                quantity=quantity,
+                unit_price=unit_price,
+                taxes=taxes,
+                account_id=account.id,
+                subtotal=subtotal,
+                description=text(item, "description"),
+                product=text(item, "product"),
+                tax_rate=rate,
+            )
+        )
+    return lines
+
+
+def post_bill(books: Books, bill: Bill) -> None:
+    """DR expense and input tax / CR Accounts Payable."""
+    ledger = books.ledger
+    postings = [Posting(ledger.by_code[CODES.PAYABLES], -bill.total)]
+    for line in bill.lines:
+        postings.append(Posting(line.account_id, line.subtotal))
+        postings.extend(Posting(t.account_id, t.amount - t.discount) for t in line.taxes)
+    ledger.post_source(
+        "bill",
+        bill.id,
+        bill.issue_date,
+        postings,
+        description=f"Bill {bill.bill_number or bill.vendor_bill_number or bill.id[:8]}",
+        reference=bill.bill_number or bill.vendor_bill_number,
+    )
+
+
+def refresh_bill(books: Books, bill: Bill, now: datetime) -> None:
+    if bill.status == "PAID":
+        if bill.paid_at is None:
+            bill.paid_at = now
+    else:
+        bill.paid_at = None
+    outstanding = bill.outstanding
+    vendor = books.vendors.get(bill.vendor_id)
+    if vendor is not None:
+        vendor.outstanding += outstanding - bill.counted_outstanding
+    bill.counted_outstanding = outstanding
+
+
+def apply_to_bill(
+    books: Books,
+    bill: Bill,
+    *,
+    source: str,
+    source_id: str,
+    allocation_id: str,
+    amount: int,
+    on: date,
+    now: datetime,
+) -> None:
+    bill.applications.append(Application(source, source_id, allocation_id, amount, on))
+    bill.applied += amount
+    bill.updated_at = now
+    refresh_bill(books, bill, now)
+
+
+def unapply_from_bill(books: Books, bill: Bill, allocation_id: str, now: datetime) -> None:
+    for application in list(bill.applications):
+        if application.allocation_id == allocation_id:
+            bill.applications.remove(application)
+            bill.applied -= application.amount
+    bill.updated_at = now
+    refresh_bill(books, bill, now)
+
+
+def create_bill_record(
+    books: Books,
+    *,
+    bill_id: str,
+    vendor: Vendor,
+    lines: list[BillLine],
+    issue_date: date,
+    now: datetime,
+    **fields: Any,
+) -> Bill:
+    bill = Bill(
+        id=bill_id,
+        vendor_id=vendor.id,
+        issue_date=issue_date,
+        currency=books.currency,
+        lines=lines,
+        created_at=now,
+        updated_at=now,
+        **fields,
+    )
+    bill.total = sum(line.total for line in lines)
+    books.bills[bill.id] = bill
+    books.remember_external("bill", bill.external_id, bill.id)
+    post_bill(books, bill)
+    refresh_bill(books, bill, now)
+    return bill
+
+
+def _line_view(books: Books, bill: Bill, line: BillLine) -> dict[str, Any]:
+    currency = bill.currency
+    scale = Decimal(1).scaleb(-2 if currency != "ISK" else 0)
+    return {
+        "id": line.id,
+        "bill_id": bill.id,
+        "account_identifier": {"id": line.account_id, "type": "AccountId"},
+        "account_code": books.ledger.accounts[line.account_id].code,
+        "currency": currency,
+        "unit_price": line.unit_price * scale,
+        "unit_price_cents": line.unit_price,
+        "quantity": line.quantity,
+        "subtotal": major(line.subtotal, currency),
+        "subtotal_cents": line.subtotal,
+        "sales_taxes_total": major(line.tax, currency),
+        "sales_taxes_total_cents": line.tax,
+        "total_amount": major(line.total, currency),
+        "total_amount_cents": line.total,
+        "tax_rate": line.tax_rate,
+        "description": line.description,
+        "product": line.product,
+    }
+
+
+def bill_view(books: Books, bill: Bill, now: datetime) -> dict[str, Any]:
+    vendor = books.vendors[bill.vendor_id]
+    payments = []
+    credits = []
+    for application in bill.applications:
+        if application.source == "bill_payment":
+            payment = books.bill_payments[application.source_id]
+            payments.append(
+                {
+                    "allocation_id": application.allocation_id,
+                    "bill_payment_id": payment.id,
+                    "amount_cents": application.amount,
+                    "payment_date": iso_date(payment.payment_date),
+                    "payment_method": payment.payment_method,
+                    "status": payment.status,
+                }
+            )
+        else:
+            credits.append(
+                {
+                    "vendor_credit_id": application.source_id,
+                    "amount_cents": application.amount,
+                    "applied_on": iso_date(application.on),
+                }
+            )
+    outstanding = bill.outstanding
+    return {
+        "type": "Bill",
+        "id": bill.id,
+        "business_id": books.id,
+        "external_id": bill.external_id,
+        "status": bill.status,
+        "terms": bill.terms,
+        "bill_number": bill.bill_number,
+        "vendor_bill_number": bill.vendor_bill_number,
+        "purchase_order_number": bill.purchase_order_number,
+        "memo": bill.memo,
+        "reference_numbers": bill.reference_numbers,
+        "attachment_urls": bill.attachment_urls,
+        "issue_date": iso_date(bill.issue_date),
+        "received_at": iso(bill.received_at),
+        "due_at": iso(bill.due_at),
+        "approved_at": iso(bill.approved_at),
+        "paid_at": iso(bill.paid_at),
+        "voided_at": iso(bill.voided_at),
+        "is_overdue": bool(bill.due_at is not None and outstanding > 0 and bill.due_at < now),
+        "currency": bill.currency,
+        "vendor": vendor_view(books, vendor),
+        "vendor_id": vendor.id,
+        "line_items": [_line_view(books, bill, line) for line in bill.lines],
+        "bill_payment_allocations": payments,
+        "vendor_credit_allocations": credits,
+        "subtotal_cents": sum(line.subtotal for line in bill.lines),
+        "tax_amount_cents": sum(line.tax for line in bill.lines),
+        "total_amount_cents": bill.total,
+        "total_amount": major(bill.total, bill.currency),
+        "paid_amount_cents": bill.applied,
+        "outstanding_amount_cents": outstanding,
+        "documents": bill.documents,
+        "created_at": iso(bill.created_at),
+        "updated_at": iso(bill.updated_at),
+    }
+
+
+def _check_bill_currency(books: Books, currency: Any) -> None:
+    if currency and str(currency).upper() != books.currency:
+        raise field_error(
+            "currency", f"Currency must equal the business base currency ({books.currency})."
+        )
+
+
+@handles("list_bills")
+def list_bills(ctx: Context) -> Reply:
+    books = ctx.books
+    items: list[Bill] = list(books.bills.values())
+    vendor_id = ctx.filter("vendor_id")
+    if vendor_id:
+        items = [b for b in items if b.vendor_id == vendor_id]
+    status = ctx.filter("status")
+    if status:
+        wanted = {s.strip().upper() for s in str(status).split(",")}
+        unpaid = "UNPAID" in wanted or "OPEN" in wanted
+        items = [b for b in items if b.status in wanted or (unpaid and b.outstanding > 0)]
+    for key in ("bill_number", "vendor_bill_number", "external_id"):
+        wanted_value = ctx.filter(key)
+        if wanted_value:
+            items = [b for b in items if getattr(b, key) == wanted_value]
+    now = ctx.now
+    return Reply(200, paginate(ctx, items, lambda b: bill_view(books, b, now)))
+
+
+@handles("create_bill")
+def create_bill(ctx: Context) -> Reply:
+    books = ctx.books
+    body = ctx.body
+    existing = books.find_external("bill", body.get("external_id"))
+    if existing is not None:
+        return Reply(200, bill_view(books, books.bills[existing], ctx.now))
+    vendor = find_vendor(books, body.get("vendor_id"), body.get("vendor_external_id"))
+    _check_bill_currency(books, body.get("currency"))
+    lines = build_bill_lines(ctx, books, body.get("line_items"))
+    received_at = parse_datetime(body.get("received_at"), "received_at")
+    bill = create_bill_record(
+        books,
+        bill_id=ctx.new_id(),
+        vendor=vendor,
+        lines=lines,
+        issue_date=parse_date(body.get("bill_date"), "bill_date")
+        or (received_at.date() if received_at else ctx.today),
+        now=ctx.now,
+        external_id=text(body, "external_id"),
+        bill_number=text(body, "bill_number"),
+        vendor_bill_number=text(body, "vendor_bill_number"),
+        purchase_order_number=text(body, "purchase_order_number"),
+        memo=text(body, "memo"),
+        reference_numbers=list(body.get("reference_numbers") or []),
+        attachment_urls=list(body.get("attachment_urls") or []),
+        received_at=received_at,
+        due_at=parse_datetime(body.get("due_at"), "due_at"),
+        approved_at=parse_datetime(body.get("approved_at"), "approved_at"),
+        documents=make_documents(ctx, body.get("document"), "purchase_invoice"),
+    )
+    return Reply(201, bill_view(books, bill, ctx.now))
+
+
+@handles("get_bill")
+def get_bill(ctx: Context) -> Reply:
+    bill = get_or_404(ctx.books.bills, ctx.param("bill_id"), "bill")
+    return Reply(200, bill_view(ctx.books, bill, ctx.now))
+
+
+@handles("update_bill")
+def update_bill(ctx: Context) -> Reply:
+    books = ctx.books
+    body = ctx.body
+    bill: Bill = get_or_404(books.bills, ctx.param("bill_id"), "bill")
+    if bill.voided_at is not None:
+        raise ApiError(400, "invalid_status_transition", "A voided bill cannot be updated.")
+    _check_bill_currency(books, body.get("currency"))
+    if body.get("vendor_id") or body.get("vendor_external_id"):
+        vendor = find_vendor(books, body.get("vendor_id"), body.get("vendor_external_id"))
+        if vendor.id != bill.vendor_id:
+            if bill.applications:
+                raise field_error("vendor_id", "The vendor of a bill with payments cannot change.")
+            books.vendors[bill.vendor_id].outstanding -= bill.counted_outstanding
+            bill.counted_outstanding = 0
+            bill.vendor_id = vendor.id
+    if "line_items" in body:
+        bill.lines = build_bill_lines(ctx, books, body["line_items"])
+    for key in ("bill_number", "vendor_bill_number", "purchase_order_number", "memo"):
+        if key in body:
+            setattr(bill, key, text(body, key))
+    if "bill_terms" in body:
+        bill.terms = text(body, "bill_terms")
+    for key in ("reference_numbers", "attachment_urls"):
+        if key in body:
+            setattr(bill, key, list(body[key] or []))
+    for key in ("received_at", "due_at", "approved_at"):
+        if key in body:
+            setattr(bill, key, parse_datetime(body[key], key))
+    if "external_id" in body and body["external_id"] != bill.external_id:
+        books.forget_external("bill", bill.external_id)
+        bill.external_id = text(body, "external_id")
+        books.remember_external("bill", bill.external_id, bill.id)
+    if body.get("document"):
+        bill.documents.extend(make_documents(ctx, body["document"], "purchase_invoice"))
+    total = sum(line.total for line in bill.lines)
+    if total < bill.applied:
+        raise field_error(
+            "line_items",
+            f"The new total ({total}) is less than the amount already applied ({bill.applied}).",
+        )
+    bill.total = total
+    bill.updated_at = ctx.now
+    post_bill(books, bill)
+    refresh_bill(books, bill, ctx.now)
+    return Reply(200, bill_view(books, bill, ctx.now))
+
+
+@handles("void_bill")
+def void_bill(ctx: Context) -> Reply:
+    books = ctx.books
+    bill: Bill = get_or_404(books.bills, ctx.param("bill_id"), "bill")
+    if bill.voided_at is None:  # voiding again answers the voided bill (safe to retry)
+        bill.voided_at = ctx.now
+        bill.updated_at = ctx.now
+        books.ledger.unpost_source("bill", bill.id, reversal_date=ctx.today)
+        refresh_bill(books, bill, ctx.now)
+    return Reply(200, bill_view(books, bill, ctx.now))

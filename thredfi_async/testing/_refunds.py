@@ -1,0 +1,322 @@
+"""Refunds on invoices and the payments that pay them out.
+
+A refund is money owed back to the customer: it reduces revenue and sits in Refunds Payable until
+refund payments pay it out of the bank. The invoice keeps its status (a paid invoice stays paid)
+and reports ``refunded_amount_cents``. The refund's status follows its payments: ``pending``,
+``processing`` once partly paid, ``paid`` when fully covered; deleting a payment recomputes it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._context import (
+    Context,
+    Reply,
+    get_or_404,
+    handles,
+    iso,
+    make_documents,
+    parse_datetime,
+    text,
+)
+from ._errors import ApiError, conflict, field_error, not_found
+from ._ledger import CODES, Posting
+from ._money import major
+from ._pagination import paginate
+from ._receivables import list_of_ids
+from ._state import Books, Refund, RefundPayment
+
+__all__ = ["refund_payment_view", "refund_view"]
+
+
+def refund_payment_view(books: Books, payment: RefundPayment) -> dict[str, Any]:
+    currency = books.currency
+    return {
+        "id": payment.id,
+        "refund_id": payment.refund_id,
+        "refunded_amount": major(payment.amount, currency),
+        "refunded_amount_cents": payment.amount,
+        "refund_processing_fee": major(payment.fee, currency),
+        "refund_processing_fee_cents": payment.fee,
+        "reconciled_bank_transactions": [],
+        "created_at": iso(payment.created_at),
+        "updated_at": iso(payment.updated_at),
+        "external_id": payment.external_id,
+        "completed_at": iso(payment.completed_at),
+        "method": payment.method,
+        "processor": payment.processor,
+        "transaction_tags": payment.transaction_tags,
+        "memo": payment.memo,
+        "metadata": payment.metadata,
+        "payout_id": payment.payout_id,
+    }
+
+
+def refund_view(books: Books, refund: Refund) -> dict[str, Any]:
+    currency = books.currency
+    invoice = books.invoices[refund.invoice_id]
+    customer = books.customers[refund.customer_id]
+    return {
+        "id": refund.id,
+        "external_id": refund.external_id,
+        "invoice_id": refund.invoice_id,
+        "customer_id": refund.customer_id,
+        "customer_name": customer.display_name,
+        "status": refund.status,
+        "refunded_amount": major(refund.amount, currency),
+        "refunded_amount_cents": refund.amount,
+        "refund_processing_fee_cents": refund.fee,
+        "paid_amount_cents": refund.paid,
+        "remaining_amount_cents": refund.amount - refund.paid,
+        "currency": currency,
+        "method": refund.method,
+        "processor": refund.processor,
+        "completed_at": iso(refund.completed_at),
+        "memo": refund.memo,
+        "reference_number": refund.reference_number,
+        "allocations": [
+            {
+                "id": refund.allocation_id,
+                "allocation_type": "invoice",
+                "amount": major(refund.amount, currency),
+                "amount_cents": refund.amount,
+                "invoice_id": invoice.id,
+                "invoice_number": invoice.invoice_number,
+                "invoice_outstanding_balance_cents": invoice.outstanding,
+                "target_description": f"Invoice {invoice.invoice_number}",
+                "description": refund.memo,
+                "allocation_date": iso(refund.created_at),
+            }
+        ],
+        "refund_payments": [
+            refund_payment_view(books, books.refund_payments[pid]) for pid in refund.payment_ids
+        ],
+        "documents": refund.documents,
+        "created_at": iso(refund.created_at),
+        "updated_at": iso(refund.updated_at),
+    }
+
+
+def _post_refund(books: Books, refund: Refund) -> None:
+    """DR Sales Returns / CR Refunds Payable: revenue falls, the customer is owed the money."""
+    ledger = books.ledger
+    ledger.post_source(
+        "refund",
+        refund.id,
+        (refund.completed_at or refund.created_at).date(),
+        [
+            Posting(ledger.by_code[CODES.SALES_RETURNS], refund.amount),
+            Posting(ledger.by_code[CODES.REFUNDS_PAYABLE], -refund.amount),
+        ],
+        description=f"Refund on invoice {books.invoices[refund.invoice_id].invoice_number}",
+        reference=refund.reference_number,
+    )
+
+
+def _post_refund_payment(books: Books, payment: RefundPayment) -> None:
+    """DR Refunds Payable and fees / CR Bank."""
+    ledger = books.ledger
+    ledger.post_source(
+        "refund_payment",
+        payment.id,
+        (payment.completed_at or payment.created_at).date(),
+        [
+            Posting(ledger.by_code[CODES.REFUNDS_PAYABLE], payment.amount),
+            Posting(ledger.by_code[CODES.PROCESSING_FEES], payment.fee),
+            Posting(ledger.by_code[CODES.BANK], -(payment.amount + payment.fee)),
+        ],
+        description="Refund payment",
+        reference=payment.external_id,
+    )
+
+
+@handles("list_refunds")
+def list_refunds(ctx: Context) -> Reply:
+    books = ctx.books
+    items: list[Refund] = list(books.refunds.values())
+    customer_ids = ctx.filter("customer_id")
+    if customer_ids:
+        wanted = list_of_ids(customer_ids)
+        items = [r for r in items if r.customer_id in wanted]
+    start = parse_datetime(ctx.filter("completed_at_start"), "completed_at_start")
+    if start is not None:
+        items = [r for r in items if r.completed_at is not None and r.completed_at >= start]
+    end = parse_datetime(ctx.filter("completed_at_end"), "completed_at_end")
+    if end is not None:
+        items = [r for r in items if r.completed_at is not None and r.completed_at <= end]
+    for key in ("invoice_id", "status"):
+        wanted_value = ctx.filter(key)
+        if wanted_value:
+            items = [r for r in items if getattr(r, key) == wanted_value]
+    search = ctx.filter("search")
+    if search:
+        needle = str(search).lower()
+        items = [
+            r
+            for r in items
+            if needle
+            in " ".join(
+                str(v or "") for v in (r.external_id, r.reference_number, r.memo, r.customer_id)
+            ).lower()
+        ]
+    return Reply(200, paginate(ctx, items, lambda r: refund_view(books, r)))
+
+
+@handles("create_refund")
+def create_refund(ctx: Context) -> Reply:
+    books = ctx.books
+    body = ctx.body
+    existing = books.find_external("refund", body.get("external_id"))
+    if existing is not None:
+        # Refund idempotency is not documented (FACTS 2.3): answer 409, as the error guide does.
+        raise conflict(
+            "duplicate_external_id",
+            f'A refund with external_id "{body["external_id"]}" already exists.',
+            existing_id=existing,
+        )
+    invoice = books.invoices.get(str(body["invoice_id"]))
+    if invoice is None:
+        raise field_error("invoice_id", f'Invoice "{body["invoice_id"]}" does not exist.')
+    if invoice.voided_at is not None:
+        raise field_error("invoice_id", "A voided invoice cannot be refunded.")
+    refundable = invoice.total - invoice.refunded
+    amount = body.get("amount_cents")
+    amount = refundable if amount is None else int(amount)
+    if amount < 1 or amount > refundable:
+        raise field_error(
+            "amount_cents",
+            f"The refund must be between 1 and the refundable amount ({refundable}).",
+        )
+    refund = Refund(
+        id=ctx.new_id(),
+        invoice_id=invoice.id,
+        customer_id=invoice.customer_id,
+        amount=amount,
+        created_at=ctx.now,
+        updated_at=ctx.now,
+        allocation_id=ctx.new_id(),
+        fee=int(body.get("refund_processing_fee_cents") or 0),
+        method=text(body, "method"),
+        processor=text(body, "processor"),
+        completed_at=parse_datetime(body.get("completed_at"), "completed_at"),
+        external_id=text(body, "external_id"),
+        memo=text(body, "memo"),
+        reference_number=text(body, "reference_number"),
+        documents=make_documents(ctx, body.get("document"), "refund"),
+    )
+    books.refunds[refund.id] = refund
+    books.remember_external("refund", refund.external_id, refund.id)
+    invoice.refunded += amount
+    invoice.updated_at = ctx.now
+    _post_refund(books, refund)
+    return Reply(201, refund_view(books, refund))
+
+
+@handles("get_refund")
+def get_refund(ctx: Context) -> Reply:
+    refund = get_or_404(ctx.books.refunds, ctx.param("refund_id"), "refund")
+    return Reply(200, refund_view(ctx.books, refund))
+
+
+@handles("delete_refund")
+def delete_refund(ctx: Context) -> Reply:
+    books = ctx.books
+    refund: Refund = get_or_404(books.refunds, ctx.param("refund_id"), "refund")
+    if refund.payment_ids:
+        raise ApiError(
+            400,
+            "refund_has_payments",
+            "Delete the refund's payments before deleting the refund.",
+            detail={"refund_payment_ids": list(refund.payment_ids)},
+        )
+    invoice = books.invoices[refund.invoice_id]
+    invoice.refunded -= refund.amount
+    invoice.updated_at = ctx.now
+    books.ledger.unpost_source("refund", refund.id)
+    books.forget_external("refund", refund.external_id)
+    del books.refunds[refund.id]
+    return Reply(200)
+
+
+# -- refund payments -------------------------------------------------------------------------
+
+
+def _refund(ctx: Context) -> Refund:
+    refund: Refund = get_or_404(ctx.books.refunds, ctx.param("refund_id"), "refund")
+    return refund
+
+
+@handles("list_refund_payments")
+def list_refund_payments(ctx: Context) -> Reply:
+    books = ctx.books
+    refund = _refund(ctx)
+    items = [books.refund_payments[pid] for pid in reversed(refund.payment_ids)]  # newest first
+    return Reply(200, paginate(ctx, items, lambda p: refund_payment_view(books, p)))
+
+
+@handles("create_refund_payment")
+def create_refund_payment(ctx: Context) -> Reply:
+    books = ctx.books
+    body = ctx.body
+    refund = _refund(ctx)
+    existing = books.find_external("refund_payment", body.get("external_id"))
+    if existing is not None:
+        return Reply(200, refund_payment_view(books, books.refund_payments[existing]))
+    amount = int(body["amount_cents"])
+    remaining = refund.amount - refund.paid
+    if amount > remaining:
+        raise field_error(
+            "amount_cents", f"The amount exceeds what is still refundable ({remaining})."
+        )
+    payment = RefundPayment(
+        id=ctx.new_id(),
+        refund_id=refund.id,
+        amount=amount,
+        created_at=ctx.now,
+        updated_at=ctx.now,
+        fee=int(body.get("refund_processing_fee_cents") or 0),
+        method=text(body, "method"),
+        processor=text(body, "processor"),
+        external_id=text(body, "external_id"),
+        completed_at=parse_datetime(body.get("completed_at"), "completed_at") or ctx.now,
+        memo=text(body, "memo"),
+        transaction_tags=list(body.get("transaction_tags") or []),
+        metadata=body.get("metadata"),
+    )
+    books.refund_payments[payment.id] = payment
+    books.remember_external("refund_payment", payment.external_id, payment.id)
+    refund.payment_ids.append(payment.id)
+    refund.paid += amount
+    refund.updated_at = ctx.now
+    _post_refund_payment(books, payment)
+    return Reply(201, refund_payment_view(books, payment))
+
+
+def _refund_payment(ctx: Context, refund: Refund) -> RefundPayment:
+    payment_id = ctx.param("payment_id")
+    if payment_id not in refund.payment_ids:
+        raise not_found("refund_payment", payment_id)
+    return ctx.books.refund_payments[payment_id]
+
+
+@handles("fetch_refund_payment")
+def fetch_refund_payment(ctx: Context) -> Reply:
+    refund = _refund(ctx)
+    return Reply(200, refund_payment_view(ctx.books, _refund_payment(ctx, refund)))
+
+
+@handles("delete_refund_payment")
+def delete_refund_payment(ctx: Context) -> Reply:
+    books = ctx.books
+    refund = _refund(ctx)
+    payment = _refund_payment(ctx, refund)
+    refund.payment_ids.remove(payment.id)
+    refund.paid -= payment.amount
+    refund.updated_at = ctx.now
+    if payment.payout_id and payment.payout_id in books.payouts:
+        books.payouts[payment.payout_id].refund_payment_ids.remove(payment.id)
+    books.ledger.unpost_source("refund_payment", payment.id)
+    books.forget_external("refund_payment", payment.external_id)
+    del books.refund_payments[payment.id]
+    return Reply(200)
