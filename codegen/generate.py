@@ -75,6 +75,9 @@ def apply_patches(spec: dict[str, Any], patches: list[dict[str, Any]]) -> dict[s
             node = node[int(part)] if isinstance(node, list) else node.get(part)
             if node is None:
                 raise GenerationError(f"patch path does not resolve: {patch['path']}")
+        if isinstance(node, list) and last == "-" and patch["op"] == "add":
+            node.append(patch["value"])  # RFC 6902: "-" appends to an array
+            continue
         key: Any = int(last) if isinstance(node, list) else last
         if patch["op"] in {"replace", "remove"} and (
             (isinstance(node, list) and not 0 <= key < len(node))
@@ -88,6 +91,8 @@ def apply_patches(spec: dict[str, Any], patches: list[dict[str, Any]]) -> dict[s
                 raise GenerationError(f"patch {patch['path']}: target is not {patch['expect']}")
         if patch["op"] == "remove":
             del node[key]
+        elif patch["op"] == "add" and isinstance(node, list):
+            node.insert(key, patch["value"])
         elif patch["op"] in {"add", "replace"}:
             node[key] = patch["value"]
         else:

@@ -42,7 +42,8 @@ class OperationPlan:
     body_encoding: str | None  # "json" | "form" | None
     body_required: bool
     upload_encoding: bool  # a multipart alternative carrying a file exists
-    idempotency_header: bool
+    idempotency_header: bool  # the API honours an Idempotency-Key on this operation
+    deduplicates_on: str | None  # a body field the API deduplicates creates on (x-idempotent-on)
     paginated: bool
     param_docs: dict[str, str] = field(default_factory=dict)
     envelope: list[str] = field(default_factory=list)  # pagination keys the schema declares
@@ -178,6 +179,7 @@ def plan_operations(spec: dict[str, Any], names: dict[str, Any]) -> list[Operati
                         p.get("in") == "header" and p["name"].lower() == "idempotency-key"
                         for p in params
                     ),
+                    deduplicates_on=operation.get("x-idempotent-on"),
                     param_docs={
                         p["name"]: " ".join(str(p.get("description", "")).split()) for p in params
                     },

@@ -30,6 +30,10 @@ CUSTOMERS = f"{SCOPED}/customers/"
 CUSTOMER = f"{SCOPED}/customers/cus-1/"
 TOKEN_URL = re.compile(r".*/oauth2/token/$")
 CUSTOMER_JSON = {"id": "cus-1", "company_name": "Globex"}
+# Invoice payments honour the Idempotency-Key (FACTS.md 2.3): the create that may be replayed.
+PAYMENTS = f"{SCOPED}/invoices/payments/"
+PAYMENT_BODY = {"customer_id": "cus-1", "total_amount_cents": 4000}
+PAYMENT_JSON = {"payment": {"id": "pay-1", "total_amount_cents": 4000}}
 DEFAULT_TIMEOUT = {"connect": 10.0, "read": 30.0, "write": 30.0, "pool": 30.0}
 
 
@@ -83,14 +87,14 @@ def keys(requests: list[httpx.Request]) -> list[list[str]]:
 async def test_retried_post_reuses_one_idempotency_key_and_returns_one_object(
     httpx_mock: HTTPXMock, connect: Any, clock: FakeClock
 ) -> None:
-    httpx_mock.add_response(url=CUSTOMERS, method="POST", status_code=503)
-    httpx_mock.add_response(url=CUSTOMERS, method="POST", status_code=503)
-    httpx_mock.add_response(url=CUSTOMERS, method="POST", status_code=201, json=CUSTOMER_JSON)
+    httpx_mock.add_response(url=PAYMENTS, method="POST", status_code=503)
+    httpx_mock.add_response(url=PAYMENTS, method="POST", status_code=503)
+    httpx_mock.add_response(url=PAYMENTS, method="POST", status_code=201, json=PAYMENT_JSON)
     async with connect() as thredfi:
-        customer = await thredfi.business(BUSINESS).customers.create(body={"company_name": "G"})
+        created = await thredfi.business(BUSINESS).payments.create(body=PAYMENT_BODY)
 
-    assert customer.id == "cus-1"
-    requests = sent(httpx_mock, CUSTOMERS)
+    assert created.payment.id == "pay-1"
+    requests = sent(httpx_mock, PAYMENTS)
     assert len(requests) == 3
     (key,) = keys(requests)[0]
     assert key
@@ -333,14 +337,14 @@ async def test_debug_logs_show_every_attempt_and_no_secret(
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="thredfi_async")
     failed = httpx.Response(503, json={"error": "down", "request_id": "req-1"})
-    created = httpx.Response(201, json=CUSTOMER_JSON, headers={"X-Request-ID": "req-2"})
-    httpx_mock.add_callback(answer_after(clock, 0.25, failed), url=CUSTOMERS, method="POST")
-    httpx_mock.add_callback(answer_after(clock, 0.04, created), url=CUSTOMERS, method="POST")
+    created = httpx.Response(201, json=PAYMENT_JSON, headers={"X-Request-ID": "req-2"})
+    httpx_mock.add_callback(answer_after(clock, 0.25, failed), url=PAYMENTS, method="POST")
+    httpx_mock.add_callback(answer_after(clock, 0.04, created), url=PAYMENTS, method="POST")
     async with connect(retry_policy=RetryPolicy(jitter=0)) as thredfi:
-        await thredfi.business(BUSINESS).customers.create(body={"company_name": "G"})
+        await thredfi.business(BUSINESS).payments.create(body=PAYMENT_BODY)
 
     messages = [r.getMessage() for r in caplog.records if r.name.startswith("thredfi_async")]
-    path = f"/v1/platform/businesses/{BUSINESS}/customers/"
+    path = f"/v1/platform/businesses/{BUSINESS}/invoices/payments/"
     assert f"POST {path} -> 503 in 250 ms (attempt 1/3) request_id=req-1" in messages
     assert f"POST {path} -> 503; retry 1/2 in 0.50 s" in messages
     assert f"POST {path} -> 201 in 40 ms (attempt 2/3) request_id=req-2" in messages
@@ -419,11 +423,11 @@ async def test_the_client_sleeps_the_backoff_between_attempts(
 async def test_408_429_and_5xx_are_retried(
     httpx_mock: HTTPXMock, connect: Any, status: int
 ) -> None:
-    httpx_mock.add_response(url=CUSTOMERS, method="POST", status_code=status)
-    httpx_mock.add_response(url=CUSTOMERS, method="POST", status_code=201, json=CUSTOMER_JSON)
+    httpx_mock.add_response(url=PAYMENTS, method="POST", status_code=status)
+    httpx_mock.add_response(url=PAYMENTS, method="POST", status_code=201, json=PAYMENT_JSON)
     async with connect() as thredfi:
-        await thredfi.business(BUSINESS).customers.create(body={"company_name": "G"})
-    assert len(sent(httpx_mock, CUSTOMERS)) == 2
+        await thredfi.business(BUSINESS).payments.create(body=PAYMENT_BODY)
+    assert len(sent(httpx_mock, PAYMENTS)) == 2
 
 
 @pytest.mark.asyncio
@@ -469,13 +473,13 @@ async def test_other_4xx_are_never_retried(
 async def test_exhausted_retries_raise_the_last_error(httpx_mock: HTTPXMock, connect: Any) -> None:
     for status, code in [(503, "unavailable"), (502, "bad_gateway"), (500, "ledger_locked")]:
         httpx_mock.add_response(
-            url=CUSTOMERS, method="POST", status_code=status, json={"error_code": code}
+            url=PAYMENTS, method="POST", status_code=status, json={"error_code": code}
         )
     async with connect() as thredfi:
         with pytest.raises(t.InternalServerError) as caught:
-            await thredfi.business(BUSINESS).customers.create(body={"company_name": "G"})
+            await thredfi.business(BUSINESS).payments.create(body=PAYMENT_BODY)
     assert (caught.value.status_code, caught.value.error_code) == (500, "ledger_locked")
-    assert len(sent(httpx_mock, CUSTOMERS)) == 3
+    assert len(sent(httpx_mock, PAYMENTS)) == 3
 
 
 # -- Idempotency keys -------------------------------------------------------------------------
@@ -485,13 +489,13 @@ async def test_exhausted_retries_raise_the_last_error(httpx_mock: HTTPXMock, con
 async def test_a_callers_idempotency_key_is_sent_as_given_on_every_attempt(
     httpx_mock: HTTPXMock, connect: Any
 ) -> None:
-    httpx_mock.add_response(url=CUSTOMERS, method="POST", status_code=500)
-    httpx_mock.add_response(url=CUSTOMERS, method="POST", status_code=201, json=CUSTOMER_JSON)
+    httpx_mock.add_response(url=PAYMENTS, method="POST", status_code=500)
+    httpx_mock.add_response(url=PAYMENTS, method="POST", status_code=201, json=PAYMENT_JSON)
     async with connect() as thredfi:
-        await thredfi.business(BUSINESS).customers.create(
-            body={"company_name": "G"}, idempotency_key="payment-20240115-001"
+        await thredfi.business(BUSINESS).payments.create(
+            body=PAYMENT_BODY, idempotency_key="payment-20240115-001"
         )
-    assert keys(sent(httpx_mock, CUSTOMERS)) == [["payment-20240115-001"]] * 2
+    assert keys(sent(httpx_mock, PAYMENTS)) == [["payment-20240115-001"]] * 2
 
 
 @pytest.mark.asyncio
@@ -564,14 +568,69 @@ async def test_idempotent_methods_are_retried_on_5xx_without_a_key(
 
 
 @pytest.mark.asyncio
-async def test_patch_carries_an_idempotency_key_too(httpx_mock: HTTPXMock, connect: Any) -> None:
+async def test_patch_carries_an_idempotency_key_but_a_5xx_is_not_replayed(
+    httpx_mock: HTTPXMock, connect: Any, clock: FakeClock
+) -> None:
+    """A PATCH may move a status (pending -> completed); the API does not say it honours the
+    key there, so a 502 that may have applied the change is raised, not replayed."""
     httpx_mock.add_response(url=CUSTOMER, method="PATCH", status_code=502)
-    httpx_mock.add_response(url=CUSTOMER, method="PATCH", json=CUSTOMER_JSON)
     async with connect() as thredfi:
-        await thredfi.business(BUSINESS).customers.update("cus-1", body={"company_name": "G"})
-    first, second = keys(sent(httpx_mock, CUSTOMER, "PATCH"))
-    assert len(first) == 1
-    assert first == second
+        with pytest.raises(t.InternalServerError):
+            await thredfi.business(BUSINESS).customers.update("cus-1", body={"company_name": "G"})
+    (only,) = keys(sent(httpx_mock, CUSTOMER, "PATCH"))
+    assert len(only) == 1
+    assert clock.sleeps == []
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+async def test_a_create_the_api_does_not_deduplicate_is_not_replayed_after_a_5xx(
+    httpx_mock: HTTPXMock, connect: Any, clock: FakeClock, status: int
+) -> None:
+    """create_customer carries a key, but the API documents no deduplication for it (FACTS.md
+    2.3): a 5xx may come after the customer was stored, and a replay would store a second."""
+    httpx_mock.add_response(url=CUSTOMERS, method="POST", status_code=status)
+    async with connect() as thredfi:
+        with pytest.raises(t.InternalServerError):
+            await thredfi.business(BUSINESS).customers.create(body={"company_name": "G"})
+    assert len(sent(httpx_mock, CUSTOMERS)) == 1
+    assert clock.sleeps == []
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("status", [408, 429])
+async def test_a_create_refused_unprocessed_is_retried_whatever_the_operation(
+    httpx_mock: HTTPXMock, connect: Any, status: int
+) -> None:
+    httpx_mock.add_response(url=CUSTOMERS, method="POST", status_code=status)
+    httpx_mock.add_response(url=CUSTOMERS, method="POST", status_code=201, json=CUSTOMER_JSON)
+    async with connect() as thredfi:
+        customer = await thredfi.business(BUSINESS).customers.create(body={"company_name": "G"})
+    assert customer.id == "cus-1"
+    assert len(sent(httpx_mock, CUSTOMERS)) == 2
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("external_id", "attempts"), [("inv-7", 2), (None, 1)])
+async def test_a_create_deduplicated_on_external_id_is_replayed_only_when_it_carries_one(
+    httpx_mock: HTTPXMock, connect: Any, external_id: str | None, attempts: int
+) -> None:
+    url = f"{SCOPED}/invoices/"
+    httpx_mock.add_response(url=url, method="POST", status_code=503)
+    if attempts == 2:
+        httpx_mock.add_response(url=url, method="POST", status_code=200, json={"id": "inv-1"})
+    body: dict[str, Any] = {"customer_id": "cus-1"}
+    if external_id:
+        body["external_id"] = external_id
+    async with connect() as thredfi:
+        invoices = thredfi.business(BUSINESS).invoices
+        if attempts == 2:
+            invoice = await invoices.create(body=body)
+            assert invoice.id == "inv-1"
+        else:
+            with pytest.raises(t.InternalServerError):
+                await invoices.create(body=body)
+    assert len(sent(httpx_mock, url)) == attempts
 
 
 # -- Bounded time -----------------------------------------------------------------------------

@@ -86,11 +86,7 @@ class HTTPCore:
             else _check_retries(options.max_retries)
         )
         request = self.build_request(operation, parts, options, timeout)
-        replay_safe = (
-            replay_safe
-            or request.method in IDEMPOTENT_METHODS
-            or "idempotency-key" in request.headers
-        )
+        replay_safe = replay_safe or _deduplicated(operation, parts, request)
         attempt_limit = _wall_clock_limit(timeout)
 
         retry_number = 0
@@ -222,6 +218,21 @@ class HTTPCore:
             max_retries + 1,
             f" request_id={request_id}" if request_id else "",
         )
+
+
+def _deduplicated(operation: Operation, parts: RequestParts, request: httpx.Request) -> bool:
+    """Whether the API would not act twice on this request (the safety rule in _retry.py)."""
+    if request.method in IDEMPOTENT_METHODS:
+        return True
+    if operation.idempotency_header and "idempotency-key" in request.headers:
+        return True
+    field = operation.deduplicates_on
+    if field is None or parts.body is None:
+        return False
+    content = parts.body.content
+    if isinstance(content, Mapping):
+        return bool(content.get(field))
+    return any(name == field for name, _ in content)  # multipart parts
 
 
 def _check_retries(value: int) -> int:

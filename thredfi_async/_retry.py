@@ -8,8 +8,13 @@ and 5xx. Never retried: any other 4xx (409 duplicate_external_id included) and 4
 flow already refreshed the token and replayed once).
 
 The safety rule: a request that may have reached the server is retried only when replaying
-it cannot do something twice, i.e. its method is idempotent or it carries an Idempotency-Key.
-A connect error or a 408/429 means the server did not process it, so those are always safe.
+it cannot do something twice: its method is idempotent (GET, PUT, DELETE), or the API
+deduplicates it, i.e. it carries an Idempotency-Key on an operation that honours one (the
+three payment creates) or an `external_id` on a create the API deduplicates on it (FACTS.md
+2.3; both are recorded per operation from codegen/patches.yaml). Every POST and PATCH still
+carries a key; on the other creates the API has not said it honours it, and a lost response
+replayed there would create a second customer or refund. A connect error or a 408/429 means
+the server did not process the request, so those are always safe.
 """
 
 from __future__ import annotations

@@ -22,7 +22,8 @@ OPERATION = Operation(
     method_name="create",
     success_statuses=(201,),
     body_encoding="json",
-    idempotency_header=False,
+    idempotency_header=True,
+    deduplicates_on="external_id",
     paginated=False,
 )
 

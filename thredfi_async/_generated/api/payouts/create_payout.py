@@ -26,6 +26,7 @@ OPERATION = Operation(
     ),
     body_encoding="json",
     idempotency_header=False,
+    deduplicates_on="external_id",
     paginated=False,
 )
 

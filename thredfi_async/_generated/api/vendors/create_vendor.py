@@ -22,6 +22,7 @@ OPERATION = Operation(
     success_statuses=(201,),
     body_encoding="json",
     idempotency_header=False,
+    deduplicates_on="external_id",
     paginated=False,
 )
 
