@@ -215,7 +215,11 @@ def render(out_root: Path) -> None:
         }
 
         resources = []
-        for name, rule in names["resources"].items():
+        known = dict(names["resources"])
+        for plan in plans:  # resources for tags names.yaml does not list, after the known ones
+            if plan.resource not in known:
+                known[plan.resource] = {"doc": f"Operations tagged {plan.tags[0]!r} in the spec."}
+        for name, rule in known.items():
             ops = [
                 {
                     "plan": plan,
