@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+RUNTIME_STAMP := $(VENV)/.runtime
 
 .PHONY: install generate drift lint typecheck test test-unit demo bench bench-smoke contract spec-update spec-drift clean
 
@@ -14,7 +15,13 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(STAMP) $(RUNTIME_STAMP)
+
+## What the demo needs and no more (the SDK and the fake API), so a fresh clone runs it fast.
+$(RUNTIME_STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -e '.[testing]'
+	touch $(RUNTIME_STAMP)
 
 ## Prism (the contract tests' mock server), pinned in package-lock.json, into ./node_modules.
 ## --ignore-scripts: Prism needs no install script; a dependency's one only reports telemetry.
@@ -56,7 +63,7 @@ contract: install
 
 ## The main job: the end-to-end demo against the embedded fake API (or the sandbox when
 ## THREDFI_PARTNER_UUID and THREDFI_API_KEY are set).
-demo: install
+demo: $(RUNTIME_STAMP)
 	$(PY) -m examples.demo
 
 bench: install
