@@ -59,6 +59,11 @@ class Api:
             self.business_tokens[business_id] = response.json()["access_token"]
         return self.business_tokens[business_id]
 
+    async def business_id(self) -> str:
+        """A new business, by id: the usual start of a test of one business's books."""
+        business = await self.create_business()
+        return str(business["id"])
+
     async def books(
         self, business_id: str, method: str, path: str, **kwargs: Any
     ) -> httpx.Response:
@@ -67,6 +72,48 @@ class Api:
         headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
         url = f"/v1/platform/businesses/{business_id}{path}"
         return await self.http.request(method, url, headers=headers, **kwargs)
+
+    async def create(self, business_id: str, path: str, body: dict[str, Any]) -> Any:
+        """POST ``body`` on a business path and return what it created (checked: 201)."""
+        return ok(await self.books(business_id, "POST", path, json=body), 201)
+
+    async def get(self, business_id: str, path: str, **params: Any) -> Any:
+        """GET a business path with query ``params`` and return the body (checked: 200)."""
+        return ok(await self.books(business_id, "GET", path, params=params))
+
+    async def pay_invoice(
+        self,
+        business_id: str,
+        customer_id: str,
+        invoice_id: str,
+        amount: int,
+        *,
+        total: int | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """Create :func:`invoice_payment` and return the ``payment`` (checked: 201)."""
+        body = invoice_payment(customer_id, invoice_id, amount, total=total, **fields)
+        created: dict[str, Any] = (await self.create(business_id, "/invoices/payments/", body))[
+            "payment"
+        ]
+        return created
+
+
+def invoice_payment(
+    customer_id: str, invoice_id: str, amount: int, *, total: int | None = None, **fields: Any
+) -> dict[str, Any]:
+    """A payment body allocating ``amount`` to one invoice, of ``total`` (by default all)."""
+    return {
+        "customer_id": customer_id,
+        "total_amount_cents": amount if total is None else total,
+        **fields,
+        "allocations": [{"invoice_id": invoice_id, "amount_cents": amount}],
+    }
+
+
+def business_client(fake: FakeThredfi, business_id: str) -> httpx.AsyncClient:
+    """Plain httpx on the fake with a business token minted directly (no exchange recorded)."""
+    return fake.http_client(headers={"Authorization": f"Bearer {fake.business_token(business_id)}"})
 
 
 def ok(response: httpx.Response, status: int = 200) -> Any:

@@ -6,7 +6,7 @@ import pytest
 
 from thredfi_async.testing import FakeThredfi
 
-from ._support import ok
+from ._support import business_client, ok
 
 pytestmark = pytest.mark.anyio
 
@@ -16,9 +16,7 @@ async def test_a_flow_with_injected_latency_runs_on_both_backends(anyio_backend:
     fake = FakeThredfi(raise_server_errors=True)
     bid = fake.seed(customers_per_business=1, invoices_per_customer=3).business_ids[0]
     fake.faults.latency(0.01, times=2)
-    async with fake.http_client(
-        headers={"Authorization": f"Bearer {fake.business_token(bid)}"}
-    ) as http:
+    async with business_client(fake, bid) as http:
         body = ok(await http.get(f"/v1/platform/businesses/{bid}/invoices/"))
         assert body["count"] == 3
         assert ok(await http.get(f"/v1/platform/businesses/{bid}/customers/"))["count"] == 1

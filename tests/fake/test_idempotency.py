@@ -8,24 +8,17 @@ import pytest
 
 from thredfi_async.testing import FakeThredfi
 
-from ._support import Api, ok
+from ._support import Api, invoice_payment, ok
 
 pytestmark = pytest.mark.anyio
 
 
 async def _setup(api: Api) -> tuple[str, str, str, str]:
-    business = await api.create_business()
-    bid = business["id"]
-    customer = ok(await api.books(bid, "POST", "/customers/", json={"company_name": "C"}), 201)
-    vendor = ok(await api.books(bid, "POST", "/vendors/", json={"company_name": "V"}), 201)
-    invoice = ok(
-        await api.books(
-            bid,
-            "POST",
-            "/invoices/",
-            json={"customer_id": customer["id"], "line_items": [{"unit_price": 10000}]},
-        ),
-        201,
+    bid = await api.business_id()
+    customer = await api.create(bid, "/customers/", {"company_name": "C"})
+    vendor = await api.create(bid, "/vendors/", {"company_name": "V"})
+    invoice = await api.create(
+        bid, "/invoices/", {"customer_id": customer["id"], "line_items": [{"unit_price": 10000}]}
     )
     return bid, customer["id"], vendor["id"], invoice["id"]
 
@@ -83,33 +76,24 @@ async def test_repeated_external_id_answers_200_with_the_stored_object(
     second = await api.books(bid, "POST", path, json=payload)
     assert second.status_code == 200, second.text
     assert second.json() == first.json()
-    listed = ok(await api.books(bid, "GET", path))
+    listed = await api.get(bid, path)
     matching = [r for r in listed["results"] if r.get("external_id") == "ext-1"]
     assert len(matching) <= 1
 
 
 async def test_refund_payment_external_id_returns_the_existing_payment(api: Api) -> None:
     bid, _, _, invoice_id = await _setup(api)
-    refund = ok(
-        await api.books(bid, "POST", "/invoices/refunds/", json={"invoice_id": invoice_id}), 201
-    )
+    refund = await api.create(bid, "/invoices/refunds/", {"invoice_id": invoice_id})
     path = f"/invoices/refunds/{refund['id']}/payments/"
-    first = ok(
-        await api.books(bid, "POST", path, json={"amount_cents": 100, "external_id": "rp"}), 201
-    )
+    first = await api.create(bid, path, {"amount_cents": 100, "external_id": "rp"})
     again = ok(await api.books(bid, "POST", path, json={"amount_cents": 100, "external_id": "rp"}))
     assert again["id"] == first["id"]
-    assert (
-        ok(await api.books(bid, "GET", f"/invoices/refunds/{refund['id']}/"))["paid_amount_cents"]
-        == 100
-    )
+    assert (await api.get(bid, f"/invoices/refunds/{refund['id']}/"))["paid_amount_cents"] == 100
 
 
 async def test_payout_create_is_an_upsert(api: Api) -> None:
     bid, *_ = await _setup(api)
-    first = ok(
-        await api.books(bid, "POST", "/payouts/", json={"external_id": "po", "fee_cents": 10}), 201
-    )
+    first = await api.create(bid, "/payouts/", {"external_id": "po", "fee_cents": 10})
     updated = ok(
         await api.books(
             bid, "POST", "/payouts/", json={"external_id": "po", "fee_cents": 25, "memo": "fixed"}
@@ -118,12 +102,12 @@ async def test_payout_create_is_an_upsert(api: Api) -> None:
     assert updated["id"] == first["id"]
     assert updated["fee_cents"] == 25
     assert updated["memo"] == "fixed"
-    assert ok(await api.books(bid, "GET", "/payouts/"))["count"] == 1
+    assert (await api.get(bid, "/payouts/"))["count"] == 1
 
 
 async def test_reconciled_payout_refuses_changes(fake: FakeThredfi, api: Api) -> None:
     bid, *_ = await _setup(api)
-    payout = ok(await api.books(bid, "POST", "/payouts/", json={"external_id": "po"}), 201)
+    payout = await api.create(bid, "/payouts/", {"external_id": "po"})
     fake.mark_payout_reconciled(bid, payout["id"])
     update = await api.books(bid, "POST", "/payouts/", json={"external_id": "po", "memo": "x"})
     assert update.status_code == 409
@@ -146,7 +130,7 @@ async def test_undocumented_idempotency_answers_409_duplicate(
 ) -> None:
     bid, customer_id, _, invoice_id = await _setup(api)
     payload = body(customer_id, invoice_id) | {"external_id": "dup-1"}
-    first = ok(await api.books(bid, "POST", path, json=payload), 201)
+    first = await api.create(bid, path, payload)
     second = await api.books(bid, "POST", path, json=payload)
     assert second.status_code == 409
     assert second.json()["error_code"] == "duplicate_external_id"
@@ -155,11 +139,7 @@ async def test_undocumented_idempotency_answers_409_duplicate(
 
 async def test_idempotency_key_replays_invoice_payment(fake: FakeThredfi, api: Api) -> None:
     bid, customer_id, _, invoice_id = await _setup(api)
-    body = {
-        "customer_id": customer_id,
-        "total_amount_cents": 2500,
-        "allocations": [{"invoice_id": invoice_id, "amount_cents": 2500}],
-    }
+    body = invoice_payment(customer_id, invoice_id, 2500)
     headers = {"Idempotency-Key": "payment-20240115-001"}
     first = await api.books(bid, "POST", "/invoices/payments/", json=body, headers=headers)
     again = await api.books(bid, "POST", "/invoices/payments/", json=body, headers=headers)
@@ -167,8 +147,8 @@ async def test_idempotency_key_replays_invoice_payment(fake: FakeThredfi, api: A
     assert again.status_code == 200
     assert again.json() == first.json()
     assert first.json()["payment"]["idempotency_key"] == "payment-20240115-001"
-    assert ok(await api.books(bid, "GET", "/invoices/payments/"))["count"] == 1
-    invoice = ok(await api.books(bid, "GET", f"/invoices/{invoice_id}/"))
+    assert (await api.get(bid, "/invoices/payments/"))["count"] == 1
+    invoice = await api.get(bid, f"/invoices/{invoice_id}/")
     assert invoice["outstanding_amount_cents"] == 7500
     assert fake.requests[-3].replayed is True
     other = await api.books(
@@ -197,17 +177,13 @@ async def test_idempotency_key_replays_bill_and_vendor_refund_payments(api: Api)
         again = await api.books(bid, "POST", path, json=body, headers=headers)
         assert (first.status_code, again.status_code) == (201, 200)
         assert again.json() == first.json()
-        assert ok(await api.books(bid, "GET", path))["count"] == 1
+        assert (await api.get(bid, path))["count"] == 1
 
 
 async def test_failed_request_is_not_stored_under_its_key(api: Api) -> None:
     bid, customer_id, _, invoice_id = await _setup(api)
     headers = {"Idempotency-Key": "retry-me"}
-    bad = {
-        "customer_id": customer_id,
-        "total_amount_cents": 100,
-        "allocations": [{"invoice_id": invoice_id, "amount_cents": 999999}],
-    }
+    bad = invoice_payment(customer_id, invoice_id, 999999, total=100)
     assert (
         await api.books(bid, "POST", "/invoices/payments/", json=bad, headers=headers)
     ).status_code == 400
@@ -219,19 +195,12 @@ async def test_failed_request_is_not_stored_under_its_key(api: Api) -> None:
 
 async def test_lost_response_then_retry_with_the_same_key(fake: FakeThredfi, api: Api) -> None:
     bid, customer_id, _, invoice_id = await _setup(api)
-    body = {
-        "customer_id": customer_id,
-        "total_amount_cents": 1000,
-        "allocations": [{"invoice_id": invoice_id, "amount_cents": 1000}],
-    }
+    body = invoice_payment(customer_id, invoice_id, 1000)
     headers = {"Idempotency-Key": "lost-once"}
     fake.faults.fail(503, after_processing=True, operation_id="create_invoice_payment")
     lost = await api.books(bid, "POST", "/invoices/payments/", json=body, headers=headers)
     assert lost.status_code == 503
     retried = await api.books(bid, "POST", "/invoices/payments/", json=body, headers=headers)
     assert retried.status_code == 200
-    assert ok(await api.books(bid, "GET", "/invoices/payments/"))["count"] == 1
-    assert (
-        ok(await api.books(bid, "GET", f"/invoices/{invoice_id}/"))["outstanding_amount_cents"]
-        == 9000
-    )
+    assert (await api.get(bid, "/invoices/payments/"))["count"] == 1
+    assert (await api.get(bid, f"/invoices/{invoice_id}/"))["outstanding_amount_cents"] == 9000

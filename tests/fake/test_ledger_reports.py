@@ -8,7 +8,7 @@ import pytest
 
 from thredfi_async.testing import FakeThredfi
 
-from ._support import Api, ok
+from ._support import Api, business_client, ok
 
 pytestmark = pytest.mark.anyio
 
@@ -17,37 +17,19 @@ YEAR = {"start_date": "2025-01-01", "end_date": "2025-12-31"}
 
 async def _sale_and_payment(api: Api) -> tuple[str, dict[str, Any]]:
     """One invoice of 100.00 and a payment of 40.00 against it."""
-    business = await api.create_business()
-    bid = business["id"]
-    customer = ok(await api.books(bid, "POST", "/customers/", json={"company_name": "Acme"}), 201)
-    invoice = ok(
-        await api.books(
-            bid,
-            "POST",
-            "/invoices/",
-            json={
-                "customer_id": customer["id"],
-                "sent_at": "2025-03-01T10:00:00Z",
-                "due_at": "2025-03-31T10:00:00Z",
-                "line_items": [{"quantity": 1, "unit_price": 10000}],
-            },
-        ),
-        201,
+    bid = await api.business_id()
+    customer = await api.create(bid, "/customers/", {"company_name": "Acme"})
+    invoice = await api.create(
+        bid,
+        "/invoices/",
+        {
+            "customer_id": customer["id"],
+            "sent_at": "2025-03-01T10:00:00Z",
+            "due_at": "2025-03-31T10:00:00Z",
+            "line_items": [{"quantity": 1, "unit_price": 10000}],
+        },
     )
-    ok(
-        await api.books(
-            bid,
-            "POST",
-            "/invoices/payments/",
-            json={
-                "customer_id": customer["id"],
-                "total_amount_cents": 4000,
-                "payment_date": "2025-03-10",
-                "allocations": [{"invoice_id": invoice["id"], "amount_cents": 4000}],
-            },
-        ),
-        201,
-    )
+    await api.pay_invoice(bid, customer["id"], invoice["id"], 4000, payment_date="2025-03-10")
     return bid, invoice
 
 
@@ -58,26 +40,15 @@ def _line(section: dict[str, Any], code: str) -> int:
 
 async def test_reports_agree_with_one_sale_and_one_payment(api: Api) -> None:
     bid, _ = await _sale_and_payment(api)
-    accounts = {
-        a["code"]: a
-        for a in ok(
-            await api.books(
-                bid, "GET", "/general-ledger/chart-of-accounts/", params={"page_size": 100}
-            )
-        )["results"]
-    }
+    chart = await api.get(bid, "/general-ledger/chart-of-accounts/", page_size=100)
+    accounts = {a["code"]: a for a in chart["results"]}
     assert accounts["1100"]["current_balance"] == 6000  # AR 60.00
     assert accounts["4000"]["current_balance"] == 10000  # revenue 100.00
     assert accounts["1000"]["current_balance"] == 4000  # bank 40.00
     assert accounts["1000"]["current_balance_formatted"] == "£40.00"
 
-    sheet = ok(
-        await api.books(
-            bid,
-            "GET",
-            "/reports/balance-sheet/",
-            params={"as_of_date": "2025-12-31", "detail_level": "detailed"},
-        )
+    sheet = await api.get(
+        bid, "/reports/balance-sheet/", as_of_date="2025-12-31", detail_level="detailed"
     )
     summary = sheet["summary"]
     assert summary["total_assets_cents"] == 10000
@@ -87,25 +58,19 @@ async def test_reports_agree_with_one_sale_and_one_payment(api: Api) -> None:
     assert _line(sheet["current_assets"], "1000") == 4000
     assert sheet["retained_earnings"]["total_cents"] == 10000
 
-    pnl = ok(await api.books(bid, "GET", "/reports/profit-and-loss/", params=YEAR))
+    pnl = await api.get(bid, "/reports/profit-and-loss/", **YEAR)
     assert pnl["summary"]["net_revenue_cents"] == 10000
     assert pnl["summary"]["net_profit_cents"] == 10000
     assert pnl["revenue"]["line_items"] == []  # summary level: totals only
 
-    cash = ok(
-        await api.books(
-            bid, "GET", "/reports/cash-flow/", params=YEAR | {"detail_level": "detailed"}
-        )
-    )
+    cash = await api.get(bid, "/reports/cash-flow/", **YEAR, detail_level="detailed")
     assert cash["summary"]["opening_cash_cents"] == 0
     assert cash["summary"]["closing_cash_cents"] == 4000
     assert cash["operating_activities"]["net_profit_cents"] == 10000
     assert cash["operating_activities"]["working_capital_changes"]["total_cents"] == -6000
     assert cash["cash_reconciliation"]["reconciles"] is True
 
-    aging = ok(
-        await api.books(bid, "GET", "/insights/ar-aging/", params={"as_of_date": "2025-06-15"})
-    )
+    aging = await api.get(bid, "/insights/ar-aging/", as_of_date="2025-06-15")
     assert aging["total_outstanding_cents"] == 6000
     assert aging["total_aging_buckets"]["days_61_90"] == 6000  # 76 days past due
     assert aging["customers"][0]["customer_name"] == "Acme"
@@ -113,25 +78,14 @@ async def test_reports_agree_with_one_sale_and_one_payment(api: Api) -> None:
 
 async def test_reports_are_as_of_their_dates(api: Api) -> None:
     bid, _ = await _sale_and_payment(api)
-    before_payment = ok(
-        await api.books(bid, "GET", "/reports/balance-sheet/", params={"as_of_date": "2025-03-05"})
-    )
+    before_payment = await api.get(bid, "/reports/balance-sheet/", as_of_date="2025-03-05")
     assert before_payment["summary"]["total_current_assets_cents"] == 10000
-    before_sale = ok(
-        await api.books(bid, "GET", "/reports/balance-sheet/", params={"as_of_date": "2025-02-28"})
-    )
+    before_sale = await api.get(bid, "/reports/balance-sheet/", as_of_date="2025-02-28")
     assert before_sale["summary"]["total_assets_cents"] == 0
-    aging = ok(
-        await api.books(bid, "GET", "/insights/ar-aging/", params={"as_of_date": "2025-03-05"})
-    )
+    aging = await api.get(bid, "/insights/ar-aging/", as_of_date="2025-03-05")
     assert aging["total_aging_buckets"]["current"] == 10000
-    april = ok(
-        await api.books(
-            bid,
-            "GET",
-            "/reports/cash-flow/",
-            params={"start_date": "2025-04-01", "end_date": "2025-04-30"},
-        )
+    april = await api.get(
+        bid, "/reports/cash-flow/", start_date="2025-04-01", end_date="2025-04-30"
     )
     assert april["summary"]["opening_cash_cents"] == april["summary"]["closing_cash_cents"] == 4000
     assert april["summary"]["net_change_in_cash_cents"] == 0
@@ -139,58 +93,34 @@ async def test_reports_are_as_of_their_dates(api: Api) -> None:
 
 async def test_purchases_refunds_and_fees_keep_the_books_balanced(api: Api) -> None:
     bid, invoice = await _sale_and_payment(api)
-    vendor = ok(await api.books(bid, "POST", "/vendors/", json={"company_name": "Rent Co"}), 201)
-    bill = ok(
-        await api.books(
-            bid,
-            "POST",
-            "/bills/",
-            json={
-                "vendor_id": vendor["id"],
-                "bill_date": "2025-03-02",
-                "line_items": [{"unit_price": 3000, "sales_taxes": [{"amount": 600}]}],
-            },
-        ),
-        201,
+    vendor = await api.create(bid, "/vendors/", {"company_name": "Rent Co"})
+    bill = await api.create(
+        bid,
+        "/bills/",
+        {
+            "vendor_id": vendor["id"],
+            "bill_date": "2025-03-02",
+            "line_items": [{"unit_price": 3000, "sales_taxes": [{"amount": 600}]}],
+        },
     )
-    ok(
-        await api.books(
-            bid,
-            "POST",
-            "/bills/payments/",
-            json={
-                "vendor_id": vendor["id"],
-                "amount_cents": 2000,
-                "processing_fee_cents": 50,
-                "payment_method": "bank_transfer",
-                "payment_date": "2025-03-03",
-                "allocations": [{"bill_id": bill["id"], "amount_cents": 2000}],
-            },
-        ),
-        201,
+    await api.create(
+        bid,
+        "/bills/payments/",
+        {
+            "vendor_id": vendor["id"],
+            "amount_cents": 2000,
+            "processing_fee_cents": 50,
+            "payment_method": "bank_transfer",
+            "payment_date": "2025-03-03",
+            "allocations": [{"bill_id": bill["id"], "amount_cents": 2000}],
+        },
     )
-    refund = ok(
-        await api.books(
-            bid,
-            "POST",
-            "/invoices/refunds/",
-            json={"invoice_id": invoice["id"], "amount_cents": 1000},
-        ),
-        201,
+    refund = await api.create(
+        bid, "/invoices/refunds/", {"invoice_id": invoice["id"], "amount_cents": 1000}
     )
-    ok(
-        await api.books(
-            bid, "POST", f"/invoices/refunds/{refund['id']}/payments/", json={"amount_cents": 400}
-        ),
-        201,
-    )
-    sheet = ok(
-        await api.books(
-            bid,
-            "GET",
-            "/reports/balance-sheet/",
-            params={"as_of_date": "2025-12-31", "detail_level": "detailed"},
-        )
+    await api.create(bid, f"/invoices/refunds/{refund['id']}/payments/", {"amount_cents": 400})
+    sheet = await api.get(
+        bid, "/reports/balance-sheet/", as_of_date="2025-12-31", detail_level="detailed"
     )
     s = sheet["summary"]
     assert s["net_assets_cents"] == s["total_equity_cents"]
@@ -201,7 +131,7 @@ async def test_purchases_refunds_and_fees_keep_the_books_balanced(api: Api) -> N
     assert _line(sheet["current_liabilities"], "2000") == 1600  # AP: 3600 - 2000
     assert _line(sheet["current_liabilities"], "2150") == 600  # refunds payable: 1000 - 400
     assert _line(sheet["current_liabilities"], "2200") == -600  # input VAT reclaimable
-    pnl = ok(await api.books(bid, "GET", "/reports/profit-and-loss/", params=YEAR))["summary"]
+    pnl = (await api.get(bid, "/reports/profit-and-loss/", **YEAR))["summary"]
     # revenue 100.00 - refund 10.00; expenses 30.00 rent + 0.50 fee
     assert pnl["net_revenue_cents"] == 9000
     assert pnl["total_operating_expenses_cents"] == 3050
@@ -210,17 +140,13 @@ async def test_purchases_refunds_and_fees_keep_the_books_balanced(api: Api) -> N
         pnl["operating_profit_cents"]
         == pnl["gross_profit_cents"] - pnl["total_operating_expenses_cents"]
     )
-    cash = ok(await api.books(bid, "GET", "/reports/cash-flow/", params=YEAR))
+    cash = await api.get(bid, "/reports/cash-flow/", **YEAR)
     assert cash["summary"]["closing_cash_cents"] == 4000 - 2050 - 400
     assert cash["cash_reconciliation"]["reconciles"] is True
-    ap = ok(await api.books(bid, "GET", "/insights/ap-aging/"))
+    ap = await api.get(bid, "/insights/ap-aging/")
     assert ap["total_outstanding_cents"] == 1600
     assert ap["vendors"][0]["vendor_name"] == "Rent Co"
-    summary = ok(
-        await api.books(
-            bid, "GET", "/insights/financial-summary/", params=YEAR | {"granularity": "quarterly"}
-        )
-    )
+    summary = await api.get(bid, "/insights/financial-summary/", **YEAR, granularity="quarterly")
     assert [t["period_start"] for t in summary["trends"]] == [
         "2025-01-01",
         "2025-04-01",
@@ -234,13 +160,11 @@ async def test_purchases_refunds_and_fees_keep_the_books_balanced(api: Api) -> N
 
 async def test_journal_entries_are_posted_and_balanced(api: Api) -> None:
     bid, invoice = await _sale_and_payment(api)
-    entries = ok(await api.books(bid, "GET", "/general-ledger/journal-entries/"))
+    entries = await api.get(bid, "/general-ledger/journal-entries/")
     assert entries["count"] == 2
     assert all(e["is_balanced"] and e["is_posted"] for e in entries["results"])
     invoice_entry = next(e for e in entries["results"] if e["source_type"] == "invoice")
-    detail = ok(
-        await api.books(bid, "GET", f"/general-ledger/journal-entries/{invoice_entry['id']}/")
-    )
+    detail = await api.get(bid, f"/general-ledger/journal-entries/{invoice_entry['id']}/")
     assert {
         (li["account_code"], li["debit_amount"], li["credit_amount"]) for li in detail["lines"]
     } == {
@@ -250,33 +174,22 @@ async def test_journal_entries_are_posted_and_balanced(api: Api) -> None:
     assert detail["accounting_period"]["period_name"] == "March 2025"
     refused = await api.books(bid, "POST", f"/invoices/{invoice['id']}/void/")
     assert refused.status_code == 400  # it has a payment; nothing is posted
-    by_account = ok(
-        await api.books(
-            bid, "GET", "/general-ledger/journal-entries/", params={"account_id": "1000"}
-        )
-    )
+    by_account = await api.get(bid, "/general-ledger/journal-entries/", account_id="1000")
     assert by_account["count"] == 1
-    assert ok(await api.books(bid, "GET", "/general-ledger/journal-entries/"))["count"] == 2
+    assert (await api.get(bid, "/general-ledger/journal-entries/"))["count"] == 2
 
 
 async def test_void_reverses_the_invoice_entry(api: Api) -> None:
-    business = await api.create_business()
-    bid = business["id"]
-    customer = ok(await api.books(bid, "POST", "/customers/", json={"company_name": "Acme"}), 201)
-    invoice = ok(
-        await api.books(
-            bid,
-            "POST",
-            "/invoices/",
-            json={"customer_id": customer["id"], "line_items": [{"unit_price": 2500}]},
-        ),
-        201,
+    bid = await api.business_id()
+    customer = await api.create(bid, "/customers/", {"company_name": "Acme"})
+    invoice = await api.create(
+        bid, "/invoices/", {"customer_id": customer["id"], "line_items": [{"unit_price": 2500}]}
     )
     ok(await api.books(bid, "POST", f"/invoices/{invoice['id']}/void/"))
-    receivables = ok(await api.books(bid, "GET", "/general-ledger/chart-of-accounts/1100/"))
+    receivables = await api.get(bid, "/general-ledger/chart-of-accounts/1100/")
     assert receivables["current_balance"] == 0
     assert receivables["total_debits"] == receivables["total_credits"] == 1
-    entries = ok(await api.books(bid, "GET", "/general-ledger/journal-entries/"))
+    entries = await api.get(bid, "/general-ledger/journal-entries/")
     assert entries["count"] == 2
 
 
@@ -294,21 +207,14 @@ async def test_chart_of_accounts_rules(api: Api) -> None:
         bid, "POST", base, json={"code": "1000", "name": "X", "account_type": "asset"}
     )
     assert duplicate.status_code == 400
-    parent = ok(
-        await api.books(
-            bid,
-            "POST",
-            base,
-            json={"code": "6500", "name": "Travel", "account_type": "expense", "parent_id": "6000"},
-        ),
-        201,
+    parent = await api.create(
+        bid,
+        base,
+        {"code": "6500", "name": "Travel", "account_type": "expense", "parent_id": "6000"},
     )
     assert (parent["parent_account_code"], parent["hierarchy_level"]) == ("6000", 1)
-    child = ok(
-        await api.books(
-            bid, "POST", f"{base}{parent['id']}/children/", json={"code": "6510", "name": "Rail"}
-        ),
-        201,
+    child = await api.create(
+        bid, f"{base}{parent['id']}/children/", {"code": "6510", "name": "Rail"}
     )
     assert (child["account_type"], child["account_subtype"], child["hierarchy_level"]) == (
         "expense",
@@ -328,7 +234,7 @@ async def test_chart_of_accounts_rules(api: Api) -> None:
         await api.books(bid, "PATCH", f"{base}{parent['id']}/", json={"name": "Travel (old)"})
     )
     assert renamed["name"] == "Travel (old)"
-    tree = ok(await api.books(bid, "GET", f"{base}hierarchy/"))
+    tree = await api.get(bid, f"{base}hierarchy/")
     assert tree["total_accounts"] == 25
     opex = next(node for node in tree["hierarchy"] if node["code"] == "6000")
     assert [n["code"] for n in opex["sub_accounts"]] == ["6100", "6200", "6500"]
@@ -343,16 +249,15 @@ async def test_parent_balances_roll_up_and_period_balances(api: Api) -> None:
         json={"external_id": "po-1", "fee_cents": 250, "completed_at": "2025-04-02T00:00:00Z"},
     )
     ok(fees, 201)
-    opex = ok(await api.books(bid, "GET", "/general-ledger/chart-of-accounts/6000/"))
+    opex = await api.get(bid, "/general-ledger/chart-of-accounts/6000/")
     assert opex["current_balance"] == 250  # from its child 6100
     assert opex["has_children"] is True
-    march = ok(
-        await api.books(
-            bid,
-            "GET",
-            "/general-ledger/chart-of-accounts/",
-            params={"period_year": 2025, "period_month": 3, "search": "accounts receivable"},
-        )
+    march = await api.get(
+        bid,
+        "/general-ledger/chart-of-accounts/",
+        period_year=2025,
+        period_month=3,
+        search="accounts receivable",
     )
     assert [(a["code"], a["period_balance"]) for a in march["results"]] == [("1100", 6000)]
     half = await api.books(
@@ -364,9 +269,7 @@ async def test_parent_balances_roll_up_and_period_balances(api: Api) -> None:
 async def test_ten_thousand_invoices_report_quickly(fake: FakeThredfi) -> None:
     seeded = fake.seed(customers_per_business=100, invoices_per_customer=100)
     bid = seeded.business_ids[0]
-    async with fake.http_client(
-        headers={"Authorization": f"Bearer {fake.business_token(bid)}"}
-    ) as http:
+    async with business_client(fake, bid) as http:
         sheet = ok(
             await http.get(
                 f"/v1/platform/businesses/{bid}/reports/balance-sheet/",

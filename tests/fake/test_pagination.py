@@ -8,19 +8,15 @@ import pytest
 
 from thredfi_async.testing import FakeThredfi
 
-from ._support import ok
+from ._support import business_client, ok
 
 pytestmark = pytest.mark.anyio
-
-
-def _auth(fake: FakeThredfi, business_id: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {fake.business_token(business_id)}"}
 
 
 async def test_envelope_a_defaults_and_page_info(fake: FakeThredfi) -> None:
     seeded = fake.seed(customers_per_business=5, invoices_per_customer=9)  # 45 invoices
     bid = seeded.business_ids[0]
-    async with fake.http_client(headers=_auth(fake, bid)) as http:
+    async with business_client(fake, bid) as http:
         url = f"/v1/platform/businesses/{bid}/invoices/"
         first = ok(await http.get(url))
         assert first["count"] == 45
@@ -44,7 +40,7 @@ async def test_envelope_a_defaults_and_page_info(fake: FakeThredfi) -> None:
 async def test_page_size_over_100_is_clamped(fake: FakeThredfi) -> None:
     seeded = fake.seed(customers_per_business=1, invoices_per_customer=150)
     bid = seeded.business_ids[0]
-    async with fake.http_client(headers=_auth(fake, bid)) as http:
+    async with business_client(fake, bid) as http:
         body = ok(
             await http.get(f"/v1/platform/businesses/{bid}/invoices/", params={"page_size": 500})
         )
@@ -58,7 +54,7 @@ async def test_non_positive_page_or_size_is_rejected(
     fake: FakeThredfi, params: dict[str, int]
 ) -> None:
     bid = fake.seed().business_ids[0]
-    async with fake.http_client(headers=_auth(fake, bid)) as http:
+    async with business_client(fake, bid) as http:
         response = await http.get(f"/v1/platform/businesses/{bid}/customers/", params=params)
         assert response.status_code == 400
         assert set(response.json()["details"]) == set(params)
@@ -68,7 +64,7 @@ async def test_envelope_b_links_pages_with_absolute_urls() -> None:
     fake = FakeThredfi(envelope="next")
     seeded = fake.seed(customers_per_business=3, invoices_per_customer=10)
     bid = seeded.business_ids[0]
-    async with fake.http_client(headers=_auth(fake, bid)) as http:
+    async with business_client(fake, bid) as http:
         url = f"/v1/platform/businesses/{bid}/invoices/"
         first = ok(await http.get(url, params={"page_size": 12, "status": "unpaid"}))
         assert set(first) == {"count", "next", "previous", "results"}
@@ -92,7 +88,7 @@ async def test_envelope_b_links_pages_with_absolute_urls() -> None:
 async def test_account_entries_add_balances_to_the_envelope(fake: FakeThredfi) -> None:
     seeded = fake.seed(customers_per_business=1, invoices_per_customer=3, unit_price_cents=1000)
     bid = seeded.business_ids[0]
-    async with fake.http_client(headers=_auth(fake, bid)) as http:
+    async with business_client(fake, bid) as http:
         body = ok(
             await http.get(
                 f"/v1/platform/businesses/{bid}/general-ledger/chart-of-accounts/1100/entries/",

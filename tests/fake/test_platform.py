@@ -6,7 +6,7 @@ import pytest
 
 from thredfi_async.testing import FakeThredfi
 
-from ._support import Api, ok
+from ._support import Api, business_client, ok
 
 pytestmark = pytest.mark.anyio
 
@@ -39,11 +39,7 @@ async def test_business_defaults_update_and_list(api: Api) -> None:
 
 async def test_new_business_has_a_chart_of_accounts(api: Api) -> None:
     business = await api.create_business()
-    chart = ok(
-        await api.books(
-            business["id"], "GET", "/general-ledger/chart-of-accounts/", params={"page_size": 100}
-        )
-    )
+    chart = await api.get(business["id"], "/general-ledger/chart-of-accounts/", page_size=100)
     types = {a["account_type"] for a in chart["results"]}
     assert types == {"asset", "liability", "equity", "revenue", "expense"}
     names = {a["name"] for a in chart["results"]}
@@ -52,9 +48,8 @@ async def test_new_business_has_a_chart_of_accounts(api: Api) -> None:
 
 
 async def test_menu_config_updates_partially_and_resets(api: Api) -> None:
-    business = await api.create_business()
-    bid = business["id"]
-    default = ok(await api.books(bid, "GET", "/menu-config/"))
+    bid = await api.business_id()
+    default = await api.get(bid, "/menu-config/")
     assert default["menu"]["reports"] is True
     assert default["menu"]["accounts_payable"] is False
     changed = ok(
@@ -71,7 +66,7 @@ async def test_menu_config_updates_partially_and_resets(api: Api) -> None:
     assert changed["menu"]["accounts_payable"] is True
     assert changed["menu"]["reports"] is True  # keys not sent are kept
     assert changed["sub_menu_tabs"]["reports.balance_sheet"] is False
-    assert ok(await api.books(bid, "GET", "/menu-config/")) == changed
+    assert (await api.get(bid, "/menu-config/")) == changed
     missing_menu = await api.books(bid, "PUT", "/menu-config/", json={"sub_menu_tabs": {}})
     assert missing_menu.status_code == 400
     assert ok(await api.books(bid, "DELETE", "/menu-config/")) == default
@@ -80,9 +75,7 @@ async def test_menu_config_updates_partially_and_resets(api: Api) -> None:
 async def test_bank_feeds_are_seeded_and_filterable(fake: FakeThredfi) -> None:
     seeded = fake.seed(bank_accounts_per_business=2, transactions_per_bank_account=20)
     bid = seeded.business_ids[0]
-    async with fake.http_client(
-        headers={"Authorization": f"Bearer {fake.business_token(bid)}"}
-    ) as http:
+    async with business_client(fake, bid) as http:
         accounts = ok(await http.get(f"/v1/platform/businesses/{bid}/bank-accounts/"))
         assert accounts["count"] == 2
         assert accounts["statistics"]["total_accounts"] == 2

@@ -9,22 +9,19 @@ import pytest
 
 from thredfi_async.testing import FakeThredfi
 
-from ._support import Api, ok
+from ._support import Api, invoice_payment, ok
 
 pytestmark = pytest.mark.anyio
 
 
 async def _customer_and_invoice(api: Api, **invoice: Any) -> tuple[str, str, dict[str, Any]]:
-    business = await api.create_business()
-    bid = business["id"]
-    customer = ok(
-        await api.books(
-            bid, "POST", "/customers/", json={"company_name": "Acme", "email": "a@acme.example"}
-        ),
-        201,
+    """A customer and one invoice of 100.00 (``invoice`` overrides parts of its body)."""
+    bid = await api.business_id()
+    customer = await api.create(
+        bid, "/customers/", {"company_name": "Acme", "email": "a@acme.example"}
     )
     body = {"customer_id": customer["id"], "line_items": [{"quantity": 1, "unit_price": 10000}]}
-    created = ok(await api.books(bid, "POST", "/invoices/", json=body | invoice), 201)
+    created = await api.create(bid, "/invoices/", body | invoice)
     return bid, customer["id"], created
 
 
@@ -82,7 +79,7 @@ async def test_payments_move_an_invoice_to_partially_paid_then_paid(api: Api) ->
             "payment_method": "bank_transfer",
         }
 
-    first = ok(await api.books(bid, "POST", "/invoices/payments/", json=pay(4000)), 201)["payment"]
+    first = (await api.create(bid, "/invoices/payments/", pay(4000)))["payment"]
     assert first["status"] == "pending"
     assert first["allocated_amount_cents"] == 4000
     assert first["unapplied_amount_cents"] == 0
@@ -95,14 +92,14 @@ async def test_payments_move_an_invoice_to_partially_paid_then_paid(api: Api) ->
             "outstanding_amount_cents": 6000,
         }
     ]
-    partial = ok(await api.books(bid, "GET", f"/invoices/{iid}/"))
+    partial = await api.get(bid, f"/invoices/{iid}/")
     assert (partial["status"], partial["outstanding_amount_cents"]) == ("PARTIALLY_PAID", 6000)
     assert "paid_at" not in partial  # not nullable in the spec: omitted until paid
     assert partial["customer"]["outstanding_balance_cents"] == 6000
     assert partial["customer"]["outstanding_balance"] == 60.0
 
-    ok(await api.books(bid, "POST", "/invoices/payments/", json=pay(6000)), 201)
-    paid = ok(await api.books(bid, "GET", f"/invoices/{iid}/"))
+    await api.create(bid, "/invoices/payments/", pay(6000))
+    paid = await api.get(bid, f"/invoices/{iid}/")
     assert (paid["status"], paid["outstanding_amount_cents"]) == ("PAID", 0)
     assert paid["paid_at"] == "2025-06-15T12:00:00.000000Z"
     assert paid["paid_amount_cents"] == 10000
@@ -115,11 +112,7 @@ async def test_allocations_cannot_exceed_outstanding_or_payment_total(api: Api) 
         bid,
         "POST",
         "/invoices/payments/",
-        json={
-            "customer_id": customer_id,
-            "total_amount_cents": 20000,
-            "allocations": [{"invoice_id": invoice["id"], "amount_cents": 10001}],
-        },
+        json=invoice_payment(customer_id, invoice["id"], 10001, total=20000),
     )
     assert too_much.status_code == 400
     assert "allocations.0.amount_cents" in too_much.json()["details"]
@@ -127,11 +120,7 @@ async def test_allocations_cannot_exceed_outstanding_or_payment_total(api: Api) 
         bid,
         "POST",
         "/invoices/payments/",
-        json={
-            "customer_id": customer_id,
-            "total_amount_cents": 100,
-            "allocations": [{"invoice_id": invoice["id"], "amount_cents": 200}],
-        },
+        json=invoice_payment(customer_id, invoice["id"], 200, total=100),
     )
     assert over_total.status_code == 400
     assert "allocations" in over_total.json()["details"]
@@ -153,66 +142,30 @@ async def test_payment_currency_must_match_the_base_currency(api: Api) -> None:
 
 async def test_unallocated_remainder_is_customer_credit(api: Api) -> None:
     bid, customer_id, invoice = await _customer_and_invoice(api)
-    payment = ok(
-        await api.books(
-            bid,
-            "POST",
-            "/invoices/payments/",
-            json={
-                "customer_id": customer_id,
-                "total_amount_cents": 15000,
-                "allocations": [{"invoice_id": invoice["id"], "amount_cents": 10000}],
-            },
-        ),
-        201,
-    )["payment"]
+    payment = await api.pay_invoice(bid, customer_id, invoice["id"], 10000, total=15000)
     assert payment["unapplied_amount_cents"] == 5000
-    listed = ok(await api.books(bid, "GET", f"/invoices/payments/{payment['id']}/"))
+    listed = await api.get(bid, f"/invoices/payments/{payment['id']}/")
     assert listed["is_fully_allocated"] is False
     assert listed["unallocated_amount"] == 5000
-    credits = ok(await api.books(bid, "GET", "/general-ledger/chart-of-accounts/2100/"))
+    credits = await api.get(bid, "/general-ledger/chart-of-accounts/2100/")
     assert credits["current_balance"] == 5000
 
 
 async def test_cancel_reverses_a_pending_payment(api: Api) -> None:
     bid, customer_id, invoice = await _customer_and_invoice(api)
-    payment = ok(
-        await api.books(
-            bid,
-            "POST",
-            "/invoices/payments/",
-            json={
-                "customer_id": customer_id,
-                "total_amount_cents": 10000,
-                "allocations": [{"invoice_id": invoice["id"], "amount_cents": 10000}],
-            },
-        ),
-        201,
-    )["payment"]
+    payment = await api.pay_invoice(bid, customer_id, invoice["id"], 10000)
     cancelled = ok(await api.books(bid, "POST", f"/invoices/payments/{payment['id']}/delete/"))
     assert cancelled["status"] == "cancelled"
     assert cancelled["payment_id"] == payment["id"]
-    restored = ok(await api.books(bid, "GET", f"/invoices/{invoice['id']}/"))
+    restored = await api.get(bid, f"/invoices/{invoice['id']}/")
     assert (restored["status"], restored["outstanding_amount_cents"]) == ("SENT", 10000)
-    bank = ok(await api.books(bid, "GET", "/general-ledger/chart-of-accounts/1000/"))
+    bank = await api.get(bid, "/general-ledger/chart-of-accounts/1000/")
     assert bank["current_balance"] == 0
 
 
 async def test_cancel_is_refused_on_a_completed_payment(api: Api) -> None:
     bid, customer_id, invoice = await _customer_and_invoice(api)
-    payment = ok(
-        await api.books(
-            bid,
-            "POST",
-            "/invoices/payments/",
-            json={
-                "customer_id": customer_id,
-                "total_amount_cents": 10000,
-                "allocations": [{"invoice_id": invoice["id"], "amount_cents": 10000}],
-            },
-        ),
-        201,
-    )["payment"]
+    payment = await api.pay_invoice(bid, customer_id, invoice["id"], 10000)
     done = ok(
         await api.books(
             bid, "PATCH", f"/invoices/payments/{payment['id']}/", json={"status": "completed"}
@@ -224,7 +177,7 @@ async def test_cancel_is_refused_on_a_completed_payment(api: Api) -> None:
     body = refused.json()
     assert body["error_code"] == "invalid_status_transition"
     assert body["detail"] == {"status": "completed", "cancellable_statuses": ["failed", "pending"]}
-    still_paid = ok(await api.books(bid, "GET", f"/invoices/{invoice['id']}/"))
+    still_paid = await api.get(bid, f"/invoices/{invoice['id']}/")
     assert still_paid["status"] == "PAID"
     backwards = await api.books(
         bid, "PATCH", f"/invoices/payments/{payment['id']}/", json={"status": "pending"}
@@ -234,19 +187,7 @@ async def test_cancel_is_refused_on_a_completed_payment(api: Api) -> None:
 
 async def test_payment_update_reallocates_and_checks_the_amount(api: Api) -> None:
     bid, customer_id, invoice = await _customer_and_invoice(api)
-    payment = ok(
-        await api.books(
-            bid,
-            "POST",
-            "/invoices/payments/",
-            json={
-                "customer_id": customer_id,
-                "total_amount_cents": 5000,
-                "allocations": [{"invoice_id": invoice["id"], "amount_cents": 5000}],
-            },
-        ),
-        201,
-    )["payment"]
+    payment = await api.pay_invoice(bid, customer_id, invoice["id"], 5000)
     shrink = await api.books(
         bid, "PATCH", f"/invoices/payments/{payment['id']}/", json={"total_amount_cents": 4000}
     )
@@ -273,28 +214,10 @@ async def test_void_sets_voided_at_and_is_refused_with_payments(api: Api) -> Non
     assert voided["outstanding_amount_cents"] == 0
     again = ok(await api.books(bid, "POST", f"/invoices/{invoice['id']}/void/"))
     assert again["voided_at"] == voided["voided_at"]
-    other = ok(
-        await api.books(
-            bid,
-            "POST",
-            "/invoices/",
-            json={"customer_id": customer_id, "line_items": [{"unit_price": 500}]},
-        ),
-        201,
+    other = await api.create(
+        bid, "/invoices/", {"customer_id": customer_id, "line_items": [{"unit_price": 500}]}
     )
-    ok(
-        await api.books(
-            bid,
-            "POST",
-            "/invoices/payments/",
-            json={
-                "customer_id": customer_id,
-                "total_amount_cents": 100,
-                "allocations": [{"invoice_id": other["id"], "amount_cents": 100}],
-            },
-        ),
-        201,
-    )
+    await api.pay_invoice(bid, customer_id, other["id"], 100)
     refused = await api.books(bid, "POST", f"/invoices/{other['id']}/void/")
     assert refused.status_code == 400
     assert refused.json()["error_code"] == "invalid_status_transition"
@@ -302,19 +225,7 @@ async def test_void_sets_voided_at_and_is_refused_with_payments(api: Api) -> Non
 
 async def test_invoice_update_keeps_payments_and_guards_the_total(api: Api) -> None:
     bid, customer_id, invoice = await _customer_and_invoice(api)
-    ok(
-        await api.books(
-            bid,
-            "POST",
-            "/invoices/payments/",
-            json={
-                "customer_id": customer_id,
-                "total_amount_cents": 6000,
-                "allocations": [{"invoice_id": invoice["id"], "amount_cents": 6000}],
-            },
-        ),
-        201,
-    )
+    await api.pay_invoice(bid, customer_id, invoice["id"], 6000)
     too_small = await api.books(
         bid, "PUT", f"/invoices/{invoice['id']}/", json={"line_items": [{"unit_price": 5000}]}
     )
@@ -329,50 +240,27 @@ async def test_invoice_update_keeps_payments_and_guards_the_total(api: Api) -> N
 
 async def test_invoice_filters(fake: FakeThredfi, api: Api) -> None:
     bid, customer_id, invoice = await _customer_and_invoice(api, external_id="i-1")
-    ok(
-        await api.books(
-            bid,
-            "POST",
-            "/invoices/payments/",
-            json={
-                "customer_id": customer_id,
-                "total_amount_cents": 10000,
-                "allocations": [{"invoice_id": invoice["id"], "amount_cents": 10000}],
-            },
-        ),
-        201,
+    await api.pay_invoice(bid, customer_id, invoice["id"], 10000)
+    await api.create(
+        bid, "/invoices/", {"customer_id": customer_id, "line_items": [{"unit_price": 50}]}
     )
-    ok(
-        await api.books(
-            bid,
-            "POST",
-            "/invoices/",
-            json={"customer_id": customer_id, "line_items": [{"unit_price": 50}]},
-        ),
-        201,
-    )
-    unpaid = ok(await api.books(bid, "GET", "/invoices/", params={"status": "unpaid"}))
-    assert unpaid["count"] == 1
-    cheap = ok(await api.books(bid, "GET", "/invoices/", params={"max_amount": 100}))
-    assert cheap["count"] == 1
-    by_customer = ok(
-        await api.books(bid, "GET", "/invoices/", params={"customer_id": f"{customer_id},other"})
-    )
+    assert (await api.get(bid, "/invoices/", status="unpaid"))["count"] == 1
+    assert (await api.get(bid, "/invoices/", max_amount=100))["count"] == 1
+    by_customer = await api.get(bid, "/invoices/", customer_id=f"{customer_id},other")
     assert by_customer["count"] == 2
 
 
 async def test_customers_archive_and_unarchive(api: Api) -> None:
-    business = await api.create_business()
-    bid = business["id"]
-    customer = ok(await api.books(bid, "POST", "/customers/", json={"individual_name": "Ann"}), 201)
+    bid = await api.business_id()
+    customer = await api.create(bid, "/customers/", {"individual_name": "Ann"})
     archived = ok(await api.books(bid, "POST", f"/customers/{customer['id']}/archive/"))
     assert archived["is_archived"] is True
     assert archived["status"] == "archived"
     assert archived["archived_at"] == "2025-06-15T12:00:00.000000Z"
-    assert ok(await api.books(bid, "GET", "/customers/"))["count"] == 0
-    everyone = ok(await api.books(bid, "GET", "/customers/", params={"include_archived": "true"}))
+    assert (await api.get(bid, "/customers/"))["count"] == 0
+    everyone = await api.get(bid, "/customers/", include_archived="true")
     assert everyone["count"] == 1
-    assert ok(await api.books(bid, "GET", f"/customers/{customer['id']}/"))["is_archived"] is True
+    assert (await api.get(bid, f"/customers/{customer['id']}/"))["is_archived"] is True
     restored = ok(await api.books(bid, "POST", f"/customers/{customer['id']}/unarchive/"))
     assert restored["is_archived"] is False
     assert "archived_at" not in restored
@@ -382,14 +270,8 @@ async def test_customers_archive_and_unarchive(api: Api) -> None:
 
 async def test_refunds_follow_their_payments(api: Api) -> None:
     bid, _, invoice = await _customer_and_invoice(api)
-    refund = ok(
-        await api.books(
-            bid,
-            "POST",
-            "/invoices/refunds/",
-            json={"invoice_id": invoice["id"], "amount_cents": 4000},
-        ),
-        201,
+    refund = await api.create(
+        bid, "/invoices/refunds/", {"invoice_id": invoice["id"], "amount_cents": 4000}
     )
     assert refund["status"] == "pending"
     assert refund["refunded_amount"] == 40.0
@@ -397,25 +279,17 @@ async def test_refunds_follow_their_payments(api: Api) -> None:
     path = f"/invoices/refunds/{refund['id']}/payments/"
     too_much = await api.books(bid, "POST", path, json={"amount_cents": 4001})
     assert too_much.status_code == 400
-    first = ok(await api.books(bid, "POST", path, json={"amount_cents": 1500}), 201)
-    assert (
-        ok(await api.books(bid, "GET", f"/invoices/refunds/{refund['id']}/"))["status"]
-        == "processing"
-    )
-    ok(await api.books(bid, "POST", path, json={"amount_cents": 2500}), 201)
-    assert ok(await api.books(bid, "GET", f"/invoices/refunds/{refund['id']}/"))["status"] == "paid"
-    listed = ok(await api.books(bid, "GET", path))
+    first = await api.create(bid, path, {"amount_cents": 1500})
+    assert (await api.get(bid, f"/invoices/refunds/{refund['id']}/"))["status"] == "processing"
+    await api.create(bid, path, {"amount_cents": 2500})
+    assert (await api.get(bid, f"/invoices/refunds/{refund['id']}/"))["status"] == "paid"
+    listed = await api.get(bid, path)
     assert [p["refunded_amount_cents"] for p in listed["results"]] == [2500, 1500]  # newest first
     deleted = await api.books(bid, "DELETE", f"{path}{first['id']}/")
     assert deleted.status_code == 200
     assert deleted.content == b""
-    assert (
-        ok(await api.books(bid, "GET", f"/invoices/refunds/{refund['id']}/"))["status"]
-        == "processing"
-    )
-    full = ok(
-        await api.books(bid, "POST", "/invoices/refunds/", json={"invoice_id": invoice["id"]}), 201
-    )
+    assert (await api.get(bid, f"/invoices/refunds/{refund['id']}/"))["status"] == "processing"
+    full = await api.create(bid, "/invoices/refunds/", {"invoice_id": invoice["id"]})
     assert full["refunded_amount_cents"] == 6000  # omitting the amount refunds what is left
     refused = await api.books(bid, "DELETE", f"/invoices/refunds/{refund['id']}/")
     assert refused.status_code == 400  # it still has a payment
@@ -426,32 +300,26 @@ async def test_refunds_follow_their_payments(api: Api) -> None:
 
 async def test_customer_credit_allocations_and_soft_delete(api: Api) -> None:
     bid, customer_id, invoice = await _customer_and_invoice(api)
-    credit = ok(
-        await api.books(
-            bid,
-            "POST",
-            "/customer-credits/",
-            json={
-                "customer_id": customer_id,
-                "line_items": [{"amount": 2500, "tax_amount_cents": 500}],
-                "allocations": [{"invoice_id": invoice["id"], "amount": 2000}],
-            },
-        ),
-        201,
+    credit = await api.create(
+        bid,
+        "/customer-credits/",
+        {
+            "customer_id": customer_id,
+            "line_items": [{"amount": 2500, "tax_amount_cents": 500}],
+            "allocations": [{"invoice_id": invoice["id"], "amount": 2000}],
+        },
     )
     assert credit["total_amount_cents"] == 3000
     assert credit["total_amount"] == 30.0
     assert credit["applied_amount_cents"] == 2000
     assert credit["allocations"][0]["invoice_outstanding_balance_cents"] == 8000
-    assert (
-        ok(await api.books(bid, "GET", f"/invoices/{invoice['id']}/"))["status"] == "PARTIALLY_PAID"
-    )
+    assert (await api.get(bid, f"/invoices/{invoice['id']}/"))["status"] == "PARTIALLY_PAID"
     deleted = await api.books(bid, "DELETE", f"/customer-credits/{credit['id']}/")
     assert deleted.status_code == 204
     assert deleted.content == b""
     assert (await api.books(bid, "GET", f"/customer-credits/{credit['id']}/")).status_code == 404
-    assert ok(await api.books(bid, "GET", "/customer-credits/"))["count"] == 0
-    restored = ok(await api.books(bid, "GET", f"/invoices/{invoice['id']}/"))
+    assert (await api.get(bid, "/customer-credits/"))["count"] == 0
+    restored = await api.get(bid, f"/invoices/{invoice['id']}/")
     assert (restored["status"], restored["outstanding_amount_cents"]) == ("SENT", 10000)
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from thredfi_async.testing import FakeThredfi
 
-from ._support import ok
+from ._support import business_client, ok
 
 pytestmark = pytest.mark.anyio
 
@@ -67,9 +67,7 @@ async def test_paging_through_ten_thousand_seeded_invoices() -> None:
     bid = result.business_ids[0]
     seen: list[str] = []
     started = time.perf_counter()
-    async with fake.http_client(
-        headers={"Authorization": f"Bearer {fake.business_token(bid)}"}
-    ) as http:
+    async with business_client(fake, bid) as http:
         page = 1
         while True:
             body = ok(
@@ -90,9 +88,7 @@ async def test_paging_through_ten_thousand_seeded_invoices() -> None:
 async def test_seeded_data_is_consistent_with_the_reports(fake: FakeThredfi) -> None:
     result = fake.seed(customers_per_business=4, invoices_per_customer=5, unit_price_cents=2500)
     bid = result.business_ids[0]
-    async with fake.http_client(
-        headers={"Authorization": f"Bearer {fake.business_token(bid)}"}
-    ) as http:
+    async with business_client(fake, bid) as http:
         aging = ok(await http.get(f"/v1/platform/businesses/{bid}/insights/ar-aging/"))
         receivables = ok(
             await http.get(f"/v1/platform/businesses/{bid}/general-ledger/chart-of-accounts/1100/")

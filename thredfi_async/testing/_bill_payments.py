@@ -10,18 +10,30 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ._context import Context, Reply, get_or_404, handles, iso, iso_date, parse_date, text
-from ._errors import conflict, field_error
+from ._allocations import Share, reallocate, requested_shares
+from ._context import (
+    Context,
+    Reply,
+    check_currency,
+    get_or_404,
+    handles,
+    iso,
+    iso_date,
+    parse_date,
+    refuse_duplicate,
+    text,
+)
+from ._errors import field_error
+from ._filters import Filters, joined
 from ._ledger import CODES, Posting
 from ._pagination import paginate
-from ._payables import apply_to_bill, find_vendor, unapply_from_bill
+from ._payables import find_vendor
 from ._state import Allocation, Bill, BillPayment, Books, Vendor
 from ._status import (
-    BILL_PAYMENT_TRANSITIONS,
-    CANCELLABLE,
-    check_currency,
-    move_status,
-    refuse_cancel,
+    apply_state_patch,
+    cancel,
+    cancelled_reply,
+    require_failure_reason,
 )
 
 __all__ = ["bill_payment_view", "create_bill_payment_record"]
@@ -98,13 +110,10 @@ def _requested(
     vendor: Vendor,
     amount: int,
     current: Iterable[Allocation] = (),
-) -> list[tuple[Bill, int, str | None]]:
-    held: dict[str, int] = {}
-    for allocation in current:
-        held[allocation.target_id] = held.get(allocation.target_id, 0) + allocation.amount
-    wanted: dict[str, int] = {}
-    result: list[tuple[Bill, int, str | None]] = []
-    for index, item in enumerate(requested or []):
+) -> list[Share[Bill]]:
+    """Each allocation names an open bill of the payment's vendor; a remainder is allowed."""
+
+    def resolve(index: int, item: dict[str, Any]) -> Share[Bill]:
         bill = books.bills.get(str(item.get("bill_id")))
         share = item.get("amount_cents")
         if bill is None:
@@ -120,46 +129,29 @@ def _requested(
             raise field_error(f"allocations.{index}.bill_id", "The bill belongs to another vendor.")
         if bill.voided_at is not None:
             raise field_error(f"allocations.{index}.bill_id", "The bill is voided.")
-        wanted[bill.id] = wanted.get(bill.id, 0) + share
-        available = bill.outstanding + held.get(bill.id, 0)
-        if wanted[bill.id] > available:
-            raise field_error(
-                f"allocations.{index}.amount_cents",
-                f"Allocation exceeds the bill outstanding amount ({available}).",
-            )
-        result.append((bill, share, text(item, "description")))
-    total = sum(share for _, share, _ in result)
-    if total > amount:
-        raise field_error(
-            "allocations", f"Allocations ({total}) exceed the payment amount ({amount})."
-        )
-    return result
+        return Share(bill, share, text(item, "description"))
+
+    return requested_shares(
+        requested,
+        resolve,
+        current=current,
+        amount_key="amount_cents",
+        exceeds="Allocation exceeds the bill outstanding amount ({available}).",
+        limit=amount,
+        too_much="Allocations ({allocated}) exceed the payment amount ({limit}).",
+    )
 
 
-def _allocate(
-    books: Books,
-    payment: BillPayment,
-    triples: list[tuple[Bill, int, str | None]],
-    ctx: Context,
-) -> None:
-    for allocation in payment.allocations:
-        unapply_from_bill(books, books.bills[allocation.target_id], allocation.id, ctx.now)
-    payment.allocations = []
-    for bill, amount, description in triples:
-        allocation = Allocation(
-            id=ctx.new_id(), target_id=bill.id, amount=amount, at=ctx.now, description=description
-        )
-        payment.allocations.append(allocation)
-        apply_to_bill(
-            books,
-            bill,
-            source="bill_payment",
-            source_id=payment.id,
-            allocation_id=allocation.id,
-            amount=amount,
-            on=payment.payment_date,
-            now=ctx.now,
-        )
+def _allocate(books: Books, payment: BillPayment, shares: list[Share[Bill]], ctx: Context) -> None:
+    reallocate(
+        books,
+        payment,
+        shares,
+        ctx,
+        documents=books.bills,
+        source_type="bill_payment",
+        on=payment.payment_date,
+    )
 
 
 def post_bill_payment(books: Books, payment: BillPayment) -> None:
@@ -190,7 +182,7 @@ def create_bill_payment_record(
     *,
     vendor: Vendor,
     amount: int,
-    triples: list[tuple[Bill, int, str | None]],
+    shares: list[Share[Bill]],
     **fields: Any,
 ) -> BillPayment:
     payment = BillPayment(
@@ -204,7 +196,7 @@ def create_bill_payment_record(
     )
     books.bill_payments[payment.id] = payment
     books.remember_external("bill_payment", payment.external_id, payment.id)
-    _allocate(books, payment, triples, ctx)
+    _allocate(books, payment, shares, ctx)
     post_bill_payment(books, payment)
     return payment
 
@@ -212,59 +204,32 @@ def create_bill_payment_record(
 @handles("list_bill_payments")
 def list_bill_payments(ctx: Context) -> Reply:
     books = ctx.books
-    items: list[BillPayment] = list(books.bill_payments.values())
-    for key, attr in (
-        ("status", "status"),
-        ("payment_method", "payment_method"),
-        ("vendor_id", "vendor_id"),
-    ):
-        wanted = ctx.filter(key)
-        if wanted:
-            items = [p for p in items if getattr(p, attr) == wanted]
-    bill_id = ctx.filter("bill_id")
-    if bill_id:
-        items = [p for p in items if any(a.target_id == bill_id for a in p.allocations)]
-    start = parse_date(ctx.filter("payment_date_start"), "payment_date_start")
-    if start is not None:
-        items = [p for p in items if p.payment_date >= start]
-    end = parse_date(ctx.filter("payment_date_end"), "payment_date_end")
-    if end is not None:
-        items = [p for p in items if p.payment_date <= end]
-    search = ctx.filter("search")
-    if search:
-        needle = str(search).lower()
-        items = [
-            p
-            for p in items
-            if needle in f"{p.payment_reference or ''} {p.check_number or ''}".lower()
-        ]
-    return Reply(200, paginate(ctx, items, lambda p: bill_payment_view(books, p)))
+    items = Filters(ctx, books.bill_payments.values())
+    items.equal("status", "payment_method", "vendor_id")
+    items.sent("bill_id", lambda bill_id, p: any(a.target_id == bill_id for a in p.allocations))
+    items.between("payment_date_start", "payment_date_end", lambda p: p.payment_date)
+    items.contains("search", lambda p: joined(p.payment_reference, p.check_number))
+    return Reply(200, paginate(ctx, items.items, lambda p: bill_payment_view(books, p)))
 
 
 @handles("create_bill_payment")
 def create_bill_payment(ctx: Context) -> Reply:
     books = ctx.books
     body = ctx.body
-    existing = books.find_external("bill_payment", body.get("external_id"))
-    if existing is not None:
-        raise conflict(
-            "duplicate_external_id",
-            f'A bill payment with external_id "{body["external_id"]}" already exists.',
-            existing_id=existing,
-        )
+    refuse_duplicate(books, "bill_payment", body.get("external_id"))
     vendor = find_vendor(books, body.get("vendor_id"), None)
     currency = check_currency(books, body.get("currency"))
     if body.get("payment_method") == "check" and not body.get("check_number"):
         raise field_error("check_number", "A check number is required for check payments.")
     amount = int(body["amount_cents"])
     fee = int(body.get("processing_fee_cents") or 0)
-    triples = _requested(books, body.get("allocations"), vendor=vendor, amount=amount)
+    shares = _requested(books, body.get("allocations"), vendor=vendor, amount=amount)
     payment = create_bill_payment_record(
         books,
         ctx,
         vendor=vendor,
         amount=amount,
-        triples=triples,
+        shares=shares,
         payment_method=str(body["payment_method"]),
         payment_date=parse_date(body["payment_date"], "payment_date") or ctx.today,
         fee=fee,
@@ -280,49 +245,43 @@ def create_bill_payment(ctx: Context) -> Reply:
     return Reply(201, bill_payment_view(books, payment))
 
 
+def _bill_payment(ctx: Context) -> BillPayment:
+    return get_or_404(ctx.books.bill_payments, ctx.param("bill_payment_id"), "bill_payment")
+
+
 @handles("get_bill_payment")
 def get_bill_payment(ctx: Context) -> Reply:
-    payment = get_or_404(ctx.books.bill_payments, ctx.param("bill_payment_id"), "bill_payment")
-    return Reply(200, bill_payment_view(ctx.books, payment))
+    return Reply(200, bill_payment_view(ctx.books, _bill_payment(ctx)))
 
 
 @handles("update_bill_payment")
 def update_bill_payment(ctx: Context) -> Reply:
+    """The documented state machine (FACTS 3.11); allocations change only before completion."""
     books = ctx.books
     body = ctx.body
-    payment: BillPayment = get_or_404(
-        books.bill_payments, ctx.param("bill_payment_id"), "bill_payment"
-    )
-    new_status = body.get("status")
-    if new_status == "failed" and not (body.get("failure_reason") or payment.failure_reason):
-        raise field_error("failure_reason", "A failure reason is required when a payment fails.")
+    payment = _bill_payment(ctx)
+    require_failure_reason(payment, body)
     vendor = books.vendors[payment.vendor_id]
     fee = int(body.get("processing_fee_cents", payment.fee))
-    triples = None
+    shares = None
     if "allocations" in body:
         if payment.status not in ("pending", "processing"):
             raise field_error(
                 "allocations", f"Allocations of a {payment.status} payment are final."
             )
-        triples = _requested(
+        shares = _requested(
             books,
             body["allocations"],
             vendor=vendor,
             amount=payment.amount,
             current=payment.allocations,
         )
-    if new_status:
-        move_status(payment, str(new_status), BILL_PAYMENT_TRANSITIONS, ctx.now)
+    apply_state_patch(payment, body, ctx.now, ("check_number", "description"))
     payment.fee = fee
-    for key in ("failure_reason", "payment_reference", "check_number", "description", "memo"):
-        if key in body:
-            setattr(payment, key, text(body, key))
-    if "metadata" in body:
-        payment.metadata = body["metadata"]
     if payment.status == "cancelled":
         _allocate(books, payment, [], ctx)
-    elif triples is not None:
-        _allocate(books, payment, triples, ctx)
+    elif shares is not None:
+        _allocate(books, payment, shares, ctx)
     payment.updated_at = ctx.now
     post_bill_payment(books, payment)
     return Reply(200, bill_payment_view(books, payment))
@@ -330,22 +289,11 @@ def update_bill_payment(ctx: Context) -> Reply:
 
 @handles("delete_bill_payment")
 def delete_bill_payment(ctx: Context) -> Reply:
+    """Cancel a pending or failed payment: its bills are owed again, its ledger entry goes."""
     books = ctx.books
-    payment: BillPayment = get_or_404(
-        books.bill_payments, ctx.param("bill_payment_id"), "bill_payment"
-    )
-    if payment.status not in CANCELLABLE:
-        raise refuse_cancel(payment.status)
-    payment.status = "cancelled"
+    payment = _bill_payment(ctx)
+    cancel(payment)
     _allocate(books, payment, [], ctx)
     payment.updated_at = ctx.now
     post_bill_payment(books, payment)
-    return Reply(
-        200,
-        {
-            "message": "Bill payment cancelled and its allocations reversed.",
-            "payment_id": payment.id,
-            "status": payment.status,
-            "updated_at": iso(payment.updated_at),
-        },
-    )
+    return cancelled_reply("Bill payment cancelled and its allocations reversed.", payment)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from ._auth import Claims
-from ._errors import field_error, not_found
+from ._errors import conflict, field_error, not_found
 from ._ledger import LedgerAccount
 from ._spec import Operation
 from ._state import Books
@@ -78,6 +78,7 @@ class Context:
         return value if value not in (None, "") else None
 
 
+T = TypeVar("T")
 Handler = Callable[[Context], Reply]
 HANDLERS: dict[str, Handler] = {}
 
@@ -157,6 +158,17 @@ def minor_units(value: Any, field_name: str) -> int:
     raise field_error(field_name, "A valid number is required.")
 
 
+def check_currency(books: Books, currency: Any) -> str:
+    """The currency a request names (the base currency if none); no other is accepted."""
+    value = str(currency or books.currency).upper()
+    if value != books.currency:
+        raise field_error(
+            "currency",
+            f"Currency must equal the business base currency ({books.currency}).",
+        )
+    return value
+
+
 def resolve_account(
     books: Books, reference: Any, field_name: str, default_code: str
 ) -> LedgerAccount:
@@ -202,7 +214,41 @@ def make_documents(ctx: Context, document: Any, kind: str) -> list[dict[str, Any
     ]
 
 
-def get_or_404(collection: dict[str, Any], key: str, kind: str) -> Any:
+class _ExternallyKeyed(Protocol):
+    id: str
+    external_id: str | None
+
+
+def change_external_id(
+    books: Books, kind: str, record: _ExternallyKeyed, body: dict[str, Any]
+) -> None:
+    """Re-key ``record`` in the external-id index when an update sends a different id."""
+    if "external_id" in body and body["external_id"] != record.external_id:
+        books.forget_external(kind, record.external_id)
+        record.external_id = text(body, "external_id")
+        books.remember_external(kind, record.external_id, record.id)
+
+
+def refuse_duplicate(books: Books, kind: str, external_id: Any) -> None:
+    """409 ``duplicate_external_id`` where no idempotency is documented (FACTS 2.3, 4.6)."""
+    existing = books.find_external(kind, external_id)
+    if existing is not None:
+        raise conflict(
+            "duplicate_external_id",
+            f'A {kind.replace("_", " ")} with external_id "{external_id}" already exists.',
+            existing_id=existing,
+        )
+
+
+def set_texts(record: Any, body: dict[str, Any], keys: tuple[str, ...]) -> None:
+    """Copy the ``keys`` the body sends onto ``record`` as text (``None`` stays ``None``)."""
+    for key in keys:
+        if key in body:
+            setattr(record, key, text(body, key))
+
+
+def get_or_404(collection: Mapping[str, T], key: str, kind: str) -> T:
+    """The record at ``key``; a 404 when there is none or it was soft-deleted."""
     record = collection.get(key)
     if record is None or getattr(record, "deleted_at", None) is not None:
         raise not_found(kind, key)

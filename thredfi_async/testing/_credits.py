@@ -13,28 +13,33 @@ credits (documented) and answers 409 for customer credits (not documented, FACTS
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
+from ._allocations import Share, reallocate, requested_shares
 from ._context import (
     Context,
     Reply,
+    change_external_id,
     get_or_404,
     handles,
     iso,
     make_documents,
     minor_units,
     parse_datetime,
+    refuse_duplicate,
     resolve_account,
+    set_texts,
     text,
 )
-from ._errors import conflict, field_error
+from ._errors import field_error
+from ._filters import Filters, joined
 from ._ledger import CODES, Posting
 from ._money import major
 from ._pagination import paginate
-from ._payables import apply_to_bill, create_vendor_record, find_vendor, unapply_from_bill
-from ._receivables import apply_to_invoice, find_customer, list_of_ids, unapply_from_invoice
-from ._state import Allocation, Books, CreditLine, CustomerCredit, VendorCredit
+from ._parties import party_reference
+from ._payables import create_vendor_record, find_vendor
+from ._receivables import find_customer
+from ._state import Bill, Books, CreditLine, CreditNote, CustomerCredit, Invoice, VendorCredit
 
 __all__ = ["customer_credit_view", "vendor_credit_view"]
 
@@ -85,6 +90,30 @@ def _build_lines(
     return lines
 
 
+def _customer_lines(books: Books, items: Any) -> list[CreditLine]:
+    """Customer credit lines reverse revenue (sales returns unless the line names an account)."""
+    return _build_lines(
+        books, items, account_key="revenue_account_identifier", default_code=CODES.SALES_RETURNS
+    )
+
+
+def _vendor_lines(books: Books, items: Any) -> list[CreditLine]:
+    """Vendor credit lines reduce an expense (operating expenses unless the line names one)."""
+    return _build_lines(
+        books,
+        items,
+        account_key="expense_account_identifier",
+        default_code=CODES.OPERATING_EXPENSES,
+    )
+
+
+def _allocations_to_check(body: dict[str, Any], credit: CreditNote, target_key: str) -> Any:
+    """An update's allocations; without any, the current ones, checked again (lines may shrink)."""
+    if "allocations" in body:
+        return body["allocations"]
+    return [{target_key: a.target_id, "amount": a.amount} for a in credit.allocations]
+
+
 def _line_views(books: Books, lines: list[CreditLine], account_key: str) -> list[dict[str, Any]]:
     return [
         {
@@ -101,16 +130,80 @@ def _line_views(books: Books, lines: list[CreditLine], account_key: str) -> list
     ]
 
 
-def _held(credit: CustomerCredit | VendorCredit) -> dict[str, int]:
-    """What the credit already applies per document (available again when re-allocating)."""
-    held: dict[str, int] = {}
-    for allocation in credit.allocations:
-        held[allocation.target_id] = held.get(allocation.target_id, 0) + allocation.amount
-    return held
+def _amounts_view(credit: CreditNote) -> dict[str, Any]:
+    """The tags and amounts part of either credit's view."""
+    currency = credit.currency
+    return {
+        "tags": credit.tags,
+        "total_amount": major(credit.total, currency),
+        "total_amount_cents": credit.total,
+        "applied_amount": major(credit.applied, currency),
+        "applied_amount_cents": credit.applied,
+        "remaining_amount_cents": credit.total - credit.applied,
+    }
 
 
-def _first(documents: list[dict[str, Any]]) -> dict[str, Any] | None:
-    return documents[0] if documents else None
+def _record_view(credit: CreditNote) -> dict[str, Any]:
+    """The closing part of either credit's view: its document, timestamps and currency."""
+    return {
+        "document": credit.documents[0] if credit.documents else None,
+        "created_at": iso(credit.created_at),
+        "updated_at": iso(credit.updated_at),
+        "currency": credit.currency,
+    }
+
+
+def _post_credit(
+    books: Books, credit: CreditNote, source_type: str, *, receivable: str, balance: str, sign: int
+) -> None:
+    """Customer: DR revenue and VAT / CR AR and customer credit. Vendor: the mirror image."""
+    ledger = books.ledger
+    if credit.deleted_at is not None:
+        ledger.unpost_source(source_type, credit.id)
+        return
+    postings = []
+    for line in credit.lines:
+        postings.append(Posting(line.account_id, sign * line.amount))
+        postings.append(Posting(ledger.by_code[CODES.VAT], sign * line.tax))
+    postings.append(Posting(ledger.by_code[receivable], -sign * credit.applied))
+    postings.append(Posting(ledger.by_code[balance], -sign * (credit.total - credit.applied)))
+    ledger.post_source(
+        source_type,
+        credit.id,
+        credit.issued_at.date(),
+        postings,
+        description=f"{source_type.replace('_', ' ').capitalize()} "
+        f"{credit.external_id or credit.id}",
+        reference=credit.external_id,
+    )
+
+
+def _created_fields(ctx: Context, body: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The fields a create body gives either kind of credit, besides its party, lines and date."""
+    return {
+        "currency": ctx.books.currency,
+        "created_at": ctx.now,
+        "updated_at": ctx.now,
+        "external_id": text(body, "external_id"),
+        "tags": list(body.get("tags") or []),
+        "documents": make_documents(ctx, body.get("document"), kind),
+    }
+
+
+def _update_common(ctx: Context, credit: CreditNote, body: dict[str, Any], kind: str) -> None:
+    change_external_id(ctx.books, kind, credit, body)
+    if "tags" in body:
+        credit.tags = list(body["tags"] or [])
+    if body.get("document"):
+        credit.documents = make_documents(ctx, body["document"], kind)
+    credit.updated_at = ctx.now
+
+
+def _soft_delete(ctx: Context, credit: CreditNote, kind: str) -> None:
+    """Kept but flagged: gone from lists and lookups; the caller re-applies it (to nothing)."""
+    ctx.books.forget_external(kind, credit.external_id)
+    credit.deleted_at = ctx.now
+    credit.updated_at = ctx.now
 
 
 # -- customer credits ------------------------------------------------------------------------
@@ -118,18 +211,12 @@ def _first(documents: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 def customer_credit_view(books: Books, credit: CustomerCredit) -> dict[str, Any]:
     customer = books.customers[credit.customer_id]
-    currency = credit.currency
     return {
         "id": credit.id,
         "external_id": credit.external_id,
         "status": credit.status,
-        "sent_at": iso(credit.issued_on),
-        "customer": {
-            "id": customer.id,
-            "external_id": customer.external_id,
-            "display_name": customer.display_name,
-            "email": customer.data.get("email"),
-        },
+        "sent_at": iso(credit.sent_at),
+        "customer": party_reference(customer) | {"email": customer.data.get("email")},
         "customer_id": customer.id,
         "source_invoice_id": credit.source_invoice_id,
         "line_items": _line_views(books, credit.lines, "revenue_account_identifier"),
@@ -143,28 +230,17 @@ def customer_credit_view(books: Books, credit: CustomerCredit) -> dict[str, Any]
             }
             for a in credit.allocations
         ],
-        "tags": credit.tags,
-        "total_amount": major(credit.total, currency),
-        "total_amount_cents": credit.total,
-        "applied_amount": major(credit.applied, currency),
-        "applied_amount_cents": credit.applied,
-        "remaining_amount_cents": credit.total - credit.applied,
+        **_amounts_view(credit),
         "memo": credit.memo,
         "metadata": credit.metadata,
-        "document": _first(credit.documents),
-        "created_at": iso(credit.created_at),
-        "updated_at": iso(credit.updated_at),
-        "currency": currency,
+        **_record_view(credit),
     }
 
 
 def _customer_allocations(
-    ctx: Context, books: Books, credit: CustomerCredit, requested: Any
-) -> list[tuple[str, int]]:
-    held = _held(credit)
-    wanted: dict[str, int] = {}
-    pairs = []
-    for index, item in enumerate(requested or []):
+    books: Books, credit: CustomerCredit, requested: Any
+) -> list[Share[Invoice]]:
+    def resolve(index: int, item: dict[str, Any]) -> Share[Invoice]:
         invoice = books.invoices.get(str(item.get("invoice_id")))
         if invoice is None:
             raise field_error(
@@ -176,147 +252,77 @@ def _customer_allocations(
                 f"allocations.{index}.invoice_id",
                 "The invoice is voided or belongs to another customer.",
             )
-        amount = int(item["amount"])
-        wanted[invoice.id] = wanted.get(invoice.id, 0) + amount
-        if wanted[invoice.id] > invoice.outstanding + held.get(invoice.id, 0):
-            raise field_error(
-                f"allocations.{index}.amount", "Allocation exceeds the invoice outstanding amount."
-            )
-        pairs.append((invoice.id, amount))
-    if sum(a for _, a in pairs) > credit.total:
-        raise field_error("allocations", "Allocations exceed the credit total.")
-    return pairs
+        return Share(invoice, int(item["amount"]))
+
+    return requested_shares(
+        requested,
+        resolve,
+        current=credit.allocations,
+        amount_key="amount",
+        exceeds="Allocation exceeds the invoice outstanding amount.",
+        limit=credit.total,
+        too_much="Allocations exceed the credit total.",
+    )
 
 
 def _apply_customer_credit(
-    ctx: Context, books: Books, credit: CustomerCredit, pairs: list[tuple[str, int]]
+    ctx: Context, credit: CustomerCredit, shares: list[Share[Invoice]]
 ) -> None:
-    for allocation in credit.allocations:
-        unapply_from_invoice(books, books.invoices[allocation.target_id], allocation.id, ctx.now)
-    credit.allocations = []
-    for invoice_id, amount in pairs:
-        allocation = Allocation(id=ctx.new_id(), target_id=invoice_id, amount=amount, at=ctx.now)
-        credit.allocations.append(allocation)
-        apply_to_invoice(
-            books,
-            books.invoices[invoice_id],
-            source="credit",
-            source_id=credit.id,
-            allocation_id=allocation.id,
-            amount=amount,
-            on=credit.issued_on.date(),
-            now=ctx.now,
-        )
+    books = ctx.books
+    reallocate(
+        books,
+        credit,
+        shares,
+        ctx,
+        documents=books.invoices,
+        source_type="credit",
+        on=credit.sent_at.date(),
+    )
     _post_credit(
         books,
-        "customer_credit",
-        credit.id,
         credit,
-        credit.deleted_at is None,
+        "customer_credit",
         receivable=CODES.RECEIVABLES,
         balance=CODES.CUSTOMER_CREDITS,
         sign=1,
     )
 
 
-def _post_credit(
-    books: Books,
-    source_type: str,
-    source_id: str,
-    credit: CustomerCredit | VendorCredit,
-    active: bool,
-    *,
-    receivable: str,
-    balance: str,
-    sign: int,
-) -> None:
-    """Customer: DR revenue and VAT / CR AR and customer credit. Vendor: the mirror image."""
-    ledger = books.ledger
-    if not active:
-        ledger.unpost_source(source_type, source_id)
-        return
-    postings = []
-    for line in credit.lines:
-        postings.append(Posting(line.account_id, sign * line.amount))
-        postings.append(Posting(ledger.by_code[CODES.VAT], sign * line.tax))
-    postings.append(Posting(ledger.by_code[receivable], -sign * credit.applied))
-    postings.append(Posting(ledger.by_code[balance], -sign * (credit.total - credit.applied)))
-    issued = credit.issued_on if isinstance(credit, CustomerCredit) else credit.received_at
-    ledger.post_source(
-        source_type,
-        source_id,
-        issued.date(),
-        postings,
-        description=f"{source_type.replace('_', ' ').capitalize()} "
-        f"{credit.external_id or credit.id}",
-        reference=credit.external_id,
-    )
-
-
 @handles("list_customer_credits")
 def list_customer_credits(ctx: Context) -> Reply:
     books = ctx.books
-    items = [c for c in books.customer_credits.values() if c.deleted_at is None]
-    customer_ids = ctx.filter("customer_id")
-    if customer_ids:
-        wanted = list_of_ids(customer_ids)
-        items = [c for c in items if c.customer_id in wanted]
-    customer_external_id = ctx.filter("customer_external_id")
-    if customer_external_id:
-        found = books.find_external("customer", str(customer_external_id))
-        items = [c for c in items if c.customer_id == found]
-    start = parse_datetime(ctx.filter("sent_at_start"), "sent_at_start")
-    if start is not None:
-        items = [c for c in items if c.issued_on >= start]
-    end = parse_datetime(ctx.filter("sent_at_end"), "sent_at_end")
-    if end is not None:
-        items = [c for c in items if c.issued_on <= end]
-    search = ctx.filter("search")
-    if search:
-        needle = str(search).lower()
-        items = [
-            c
-            for c in items
-            if needle
-            in f"{c.id} {c.external_id or ''} {books.customers[c.customer_id].display_name}".lower()
-        ]
-    return Reply(200, paginate(ctx, items, lambda c: customer_credit_view(books, c)))
+    items = Filters(ctx, [c for c in books.customer_credits.values() if c.deleted_at is None])
+    items.one_of("customer_id", lambda c: c.customer_id)
+    items.sent(
+        "customer_external_id",
+        lambda external_id, c: c.customer_id == books.find_external("customer", str(external_id)),
+    )
+    items.between("sent_at_start", "sent_at_end", lambda c: c.sent_at, parse_datetime)
+    items.contains(
+        "search",
+        lambda c: joined(c.id, c.external_id, books.customers[c.customer_id].display_name),
+    )
+    return Reply(200, paginate(ctx, items.items, lambda c: customer_credit_view(books, c)))
 
 
 @handles("create_customer_credit")
 def create_customer_credit(ctx: Context) -> Reply:
     books = ctx.books
     body = ctx.body
-    existing = books.find_external("customer_credit", body.get("external_id"))
-    if existing is not None:
-        raise conflict(
-            "duplicate_external_id",
-            f'A customer credit with external_id "{body["external_id"]}" already exists.',
-            existing_id=existing,
-        )
+    refuse_duplicate(books, "customer_credit", body.get("external_id"))
     customer = find_customer(books, body.get("customer_id"), body.get("customer_external_id"))
     credit = CustomerCredit(
         id=ctx.new_id(),
         customer_id=customer.id,
-        lines=_build_lines(
-            books,
-            body.get("line_items"),
-            account_key="revenue_account_identifier",
-            default_code=CODES.SALES_RETURNS,
-        ),
-        currency=books.currency,
-        issued_on=parse_datetime(body.get("sent_at"), "sent_at") or ctx.now,
-        created_at=ctx.now,
-        updated_at=ctx.now,
-        external_id=text(body, "external_id"),
+        lines=_customer_lines(books, body.get("line_items")),
+        sent_at=parse_datetime(body.get("sent_at"), "sent_at") or ctx.now,
         source_invoice_id=text(body, "source_invoice_id"),
-        tags=list(body.get("tags") or []),
-        documents=make_documents(ctx, body.get("document"), "customer_credit"),
+        **_created_fields(ctx, body, "customer_credit"),
     )
-    pairs = _customer_allocations(ctx, books, credit, body.get("allocations"))
+    shares = _customer_allocations(books, credit, body.get("allocations"))
     books.customer_credits[credit.id] = credit
     books.remember_external("customer_credit", credit.external_id, credit.id)
-    _apply_customer_credit(ctx, books, credit, pairs)
+    _apply_customer_credit(ctx, credit, shares)
     return Reply(201, customer_credit_view(books, credit))
 
 
@@ -330,71 +336,27 @@ def get_customer_credit(ctx: Context) -> Reply:
 def update_customer_credit(ctx: Context) -> Reply:
     books = ctx.books
     body = ctx.body
-    credit: CustomerCredit = get_or_404(
-        books.customer_credits, ctx.param("credit_id"), "customer_credit"
-    )
+    credit = get_or_404(books.customer_credits, ctx.param("credit_id"), "customer_credit")
     if "line_items" in body:
-        credit.lines = _build_lines(
-            books,
-            body["line_items"],
-            account_key="revenue_account_identifier",
-            default_code=CODES.SALES_RETURNS,
-        )
-    requested = (
-        body["allocations"]
-        if "allocations" in body
-        else [{"invoice_id": a.target_id, "amount": a.amount} for a in credit.allocations]
-    )
-    pairs = _customer_allocations(ctx, books, credit, requested)
-    _update_common(ctx, books, credit, body, "customer_credit")
+        credit.lines = _customer_lines(books, body["line_items"])
+    shares = _customer_allocations(books, credit, _allocations_to_check(body, credit, "invoice_id"))
+    _update_common(ctx, credit, body, "customer_credit")
     if "sent_at" in body:
-        credit.issued_on = parse_datetime(body["sent_at"], "sent_at") or credit.issued_on
-    for key in ("memo", "source_invoice_id"):
-        if key in body:
-            setattr(credit, key, text(body, key))
+        credit.sent_at = parse_datetime(body["sent_at"], "sent_at") or credit.sent_at
+    set_texts(credit, body, ("memo", "source_invoice_id"))
     if "metadata" in body:
         credit.metadata = body["metadata"]
-    _apply_customer_credit(ctx, books, credit, pairs)
+    _apply_customer_credit(ctx, credit, shares)
     return Reply(200, customer_credit_view(books, credit))
-
-
-def _update_common(
-    ctx: Context,
-    books: Books,
-    credit: CustomerCredit | VendorCredit,
-    body: dict[str, Any],
-    kind: str,
-) -> None:
-    if "external_id" in body and body["external_id"] != credit.external_id:
-        books.forget_external(kind, credit.external_id)
-        credit.external_id = text(body, "external_id")
-        books.remember_external(kind, credit.external_id, credit.id)
-    if "tags" in body:
-        credit.tags = list(body["tags"] or [])
-    if body.get("document"):
-        credit.documents = make_documents(ctx, body["document"], kind)
-    credit.updated_at = ctx.now
-
-
-def _soft_delete(
-    ctx: Context,
-    credit: CustomerCredit | VendorCredit,
-    reapply: Callable[[], None],
-) -> Reply:
-    credit.deleted_at = ctx.now
-    credit.updated_at = ctx.now
-    reapply()
-    return Reply(204)
 
 
 @handles("delete_customer_credit")
 def delete_customer_credit(ctx: Context) -> Reply:
     books = ctx.books
-    credit: CustomerCredit = get_or_404(
-        books.customer_credits, ctx.param("credit_id"), "customer_credit"
-    )
-    books.forget_external("customer_credit", credit.external_id)
-    return _soft_delete(ctx, credit, lambda: _apply_customer_credit(ctx, books, credit, []))
+    credit = get_or_404(books.customer_credits, ctx.param("credit_id"), "customer_credit")
+    _soft_delete(ctx, credit, "customer_credit")
+    _apply_customer_credit(ctx, credit, [])
+    return Reply(204)
 
 
 # -- vendor credits --------------------------------------------------------------------------
@@ -402,17 +364,12 @@ def delete_customer_credit(ctx: Context) -> Reply:
 
 def vendor_credit_view(books: Books, credit: VendorCredit) -> dict[str, Any]:
     vendor = books.vendors[credit.vendor_id]
-    currency = credit.currency
     return {
         "id": credit.id,
         "external_id": credit.external_id,
         "status": credit.status,
         "received_at": iso(credit.received_at),
-        "vendor": {
-            "id": vendor.id,
-            "external_id": vendor.external_id,
-            "display_name": vendor.display_name,
-        },
+        "vendor": party_reference(vendor),
         "vendor_id": vendor.id,
         "source_bill_id": credit.source_bill_id,
         "line_items": _line_views(books, credit.lines, "expense_account_identifier"),
@@ -426,26 +383,15 @@ def vendor_credit_view(books: Books, credit: VendorCredit) -> dict[str, Any]:
             }
             for a in credit.allocations
         ],
-        "tags": credit.tags,
-        "total_amount": major(credit.total, currency),
-        "total_amount_cents": credit.total,
-        "applied_amount": major(credit.applied, currency),
-        "applied_amount_cents": credit.applied,
-        "remaining_amount_cents": credit.total - credit.applied,
-        "document": _first(credit.documents),
-        "created_at": iso(credit.created_at),
-        "updated_at": iso(credit.updated_at),
-        "currency": currency,
+        **_amounts_view(credit),
+        **_record_view(credit),
     }
 
 
-def _vendor_allocations(
-    books: Books, credit: VendorCredit, requested: Any
-) -> list[tuple[str, int]]:
-    held = _held(credit)
-    wanted: dict[str, int] = {}
-    pairs = []
-    for index, item in enumerate(requested or []):
+def _vendor_allocations(books: Books, credit: VendorCredit, requested: Any) -> list[Share[Bill]]:
+    exceeds = "Allocation exceeds the bill outstanding amount."
+
+    def resolve(index: int, item: dict[str, Any]) -> Share[Bill]:
         bill = books.bills.get(str(item.get("bill_id")))
         if bill is None:
             raise field_error(
@@ -456,42 +402,36 @@ def _vendor_allocations(
                 f"allocations.{index}.bill_id", "The bill is voided or belongs to another vendor."
             )
         amount = minor_units(item.get("amount"), f"allocations.{index}.amount")
-        wanted[bill.id] = wanted.get(bill.id, 0) + amount
-        if amount < 1 or wanted[bill.id] > bill.outstanding + held.get(bill.id, 0):
-            raise field_error(
-                f"allocations.{index}.amount", "Allocation exceeds the bill outstanding amount."
-            )
-        pairs.append((bill.id, amount))
-    if sum(a for _, a in pairs) > credit.total:
-        raise field_error("allocations", "Allocations exceed the credit total.")
-    return pairs
+        if amount < 1:
+            raise field_error(f"allocations.{index}.amount", exceeds)
+        return Share(bill, amount)
+
+    return requested_shares(
+        requested,
+        resolve,
+        current=credit.allocations,
+        amount_key="amount",
+        exceeds=exceeds,
+        limit=credit.total,
+        too_much="Allocations exceed the credit total.",
+    )
 
 
-def _apply_vendor_credit(
-    ctx: Context, books: Books, credit: VendorCredit, pairs: list[tuple[str, int]]
-) -> None:
-    for allocation in credit.allocations:
-        unapply_from_bill(books, books.bills[allocation.target_id], allocation.id, ctx.now)
-    credit.allocations = []
-    for bill_id, amount in pairs:
-        allocation = Allocation(id=ctx.new_id(), target_id=bill_id, amount=amount, at=ctx.now)
-        credit.allocations.append(allocation)
-        apply_to_bill(
-            books,
-            books.bills[bill_id],
-            source="vendor_credit",
-            source_id=credit.id,
-            allocation_id=allocation.id,
-            amount=amount,
-            on=credit.received_at.date(),
-            now=ctx.now,
-        )
+def _apply_vendor_credit(ctx: Context, credit: VendorCredit, shares: list[Share[Bill]]) -> None:
+    books = ctx.books
+    reallocate(
+        books,
+        credit,
+        shares,
+        ctx,
+        documents=books.bills,
+        source_type="vendor_credit",
+        on=credit.received_at.date(),
+    )
     _post_credit(
         books,
-        "vendor_credit",
-        credit.id,
         credit,
-        credit.deleted_at is None,
+        "vendor_credit",
         receivable=CODES.PAYABLES,
         balance=CODES.VENDOR_PREPAYMENTS,
         sign=-1,
@@ -515,18 +455,10 @@ def _vendor_for_credit(ctx: Context, books: Books, body: dict[str, Any]) -> str:
 @handles("list_vendor_credits")
 def list_vendor_credits(ctx: Context) -> Reply:
     books = ctx.books
-    items = [c for c in books.vendor_credits.values() if c.deleted_at is None]
-    for key in ("vendor_id", "status"):
-        wanted = ctx.filter(key)
-        if wanted:
-            items = [c for c in items if getattr(c, key) == wanted]
-    start = parse_datetime(ctx.filter("received_at_start"), "received_at_start")
-    if start is not None:
-        items = [c for c in items if c.received_at >= start]
-    end = parse_datetime(ctx.filter("received_at_end"), "received_at_end")
-    if end is not None:
-        items = [c for c in items if c.received_at <= end]
-    return Reply(200, paginate(ctx, items, lambda c: vendor_credit_view(books, c)))
+    items = Filters(ctx, [c for c in books.vendor_credits.values() if c.deleted_at is None])
+    items.equal("vendor_id", "status")
+    items.between("received_at_start", "received_at_end", lambda c: c.received_at, parse_datetime)
+    return Reply(200, paginate(ctx, items.items, lambda c: vendor_credit_view(books, c)))
 
 
 @handles("create_vendor_credit")
@@ -536,29 +468,19 @@ def create_vendor_credit(ctx: Context) -> Reply:
     existing = books.find_external("vendor_credit", body.get("external_id"))
     if existing is not None:
         return Reply(200, vendor_credit_view(books, books.vendor_credits[existing]))
-    lines = _build_lines(
-        books,
-        body.get("line_items"),
-        account_key="expense_account_identifier",
-        default_code=CODES.OPERATING_EXPENSES,
-    )
+    lines = _vendor_lines(books, body.get("line_items"))
     credit = VendorCredit(
         id=ctx.new_id(),
         vendor_id=_vendor_for_credit(ctx, books, body),
         lines=lines,
-        currency=books.currency,
         received_at=parse_datetime(body.get("received_at"), "received_at") or ctx.now,
-        created_at=ctx.now,
-        updated_at=ctx.now,
-        external_id=text(body, "external_id"),
         source_bill_id=text(body, "source_bill_id"),
-        tags=list(body.get("tags") or []),
-        documents=make_documents(ctx, body.get("document"), "vendor_credit"),
+        **_created_fields(ctx, body, "vendor_credit"),
     )
-    pairs = _vendor_allocations(books, credit, body.get("allocations"))
+    shares = _vendor_allocations(books, credit, body.get("allocations"))
     books.vendor_credits[credit.id] = credit
     books.remember_external("vendor_credit", credit.external_id, credit.id)
-    _apply_vendor_credit(ctx, books, credit, pairs)
+    _apply_vendor_credit(ctx, credit, shares)
     return Reply(201, vendor_credit_view(books, credit))
 
 
@@ -572,39 +494,29 @@ def get_vendor_credit(ctx: Context) -> Reply:
 def update_vendor_credit(ctx: Context) -> Reply:
     books = ctx.books
     body = ctx.body
-    credit: VendorCredit = get_or_404(books.vendor_credits, ctx.param("credit_id"), "vendor_credit")
+    credit = get_or_404(books.vendor_credits, ctx.param("credit_id"), "vendor_credit")
     if body.get("vendor_id") or body.get("vendor_external_id"):
         vendor_id = _vendor_for_credit(ctx, books, body)
         if vendor_id != credit.vendor_id and credit.allocations and "allocations" not in body:
             raise field_error("vendor_id", "Re-send allocations when changing the vendor.")
         credit.vendor_id = vendor_id
     if "line_items" in body:
-        credit.lines = _build_lines(
-            books,
-            body["line_items"],
-            account_key="expense_account_identifier",
-            default_code=CODES.OPERATING_EXPENSES,
-        )
-    requested = (
-        body["allocations"]
-        if "allocations" in body
-        else [{"bill_id": a.target_id, "amount": a.amount} for a in credit.allocations]
-    )
-    pairs = _vendor_allocations(books, credit, requested)
-    _update_common(ctx, books, credit, body, "vendor_credit")
+        credit.lines = _vendor_lines(books, body["line_items"])
+    shares = _vendor_allocations(books, credit, _allocations_to_check(body, credit, "bill_id"))
+    _update_common(ctx, credit, body, "vendor_credit")
     if "received_at" in body:
         credit.received_at = (
             parse_datetime(body["received_at"], "received_at") or credit.received_at
         )
-    if "source_bill_id" in body:
-        credit.source_bill_id = text(body, "source_bill_id")
-    _apply_vendor_credit(ctx, books, credit, pairs)
+    set_texts(credit, body, ("source_bill_id",))
+    _apply_vendor_credit(ctx, credit, shares)
     return Reply(200, vendor_credit_view(books, credit))
 
 
 @handles("delete_vendor_credit")
 def delete_vendor_credit(ctx: Context) -> Reply:
     books = ctx.books
-    credit: VendorCredit = get_or_404(books.vendor_credits, ctx.param("credit_id"), "vendor_credit")
-    books.forget_external("vendor_credit", credit.external_id)
-    return _soft_delete(ctx, credit, lambda: _apply_vendor_credit(ctx, books, credit, []))
+    credit = get_or_404(books.vendor_credits, ctx.param("credit_id"), "vendor_credit")
+    _soft_delete(ctx, credit, "vendor_credit")
+    _apply_vendor_credit(ctx, credit, [])
+    return Reply(204)

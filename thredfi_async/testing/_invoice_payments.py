@@ -12,25 +12,30 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from ._allocations import Share, reallocate, requested_shares
 from ._context import (
     Context,
     Reply,
+    change_external_id,
+    check_currency,
     get_or_404,
     handles,
     iso,
     iso_date,
     parse_date,
     parse_datetime,
+    set_texts,
     start_of,
     text,
 )
 from ._errors import ApiError, field_error
+from ._filters import Filters, joined
 from ._ledger import CODES, Posting
 from ._money import format_money
 from ._pagination import paginate
-from ._receivables import apply_to_invoice, find_customer, list_of_ids, unapply_from_invoice
+from ._receivables import find_customer
 from ._state import Allocation, Books, Customer, Invoice, InvoicePayment
-from ._status import CANCELLABLE, PAYMENT_TRANSITIONS, check_currency, move_status, refuse_cancel
+from ._status import PAYMENT_TRANSITIONS, cancel, cancelled_reply, move_status
 
 __all__ = ["create_payment_record", "post_payment"]
 
@@ -39,17 +44,13 @@ def _requested_allocations(
     books: Books,
     requested: Any,
     *,
-    customer: Customer | None,
+    customer: Customer,
     total: int,
     current: Iterable[Allocation] = (),
-) -> list[tuple[Invoice, int]]:
-    """Check allocations against invoice balances (plus what this payment already holds)."""
-    held: dict[str, int] = {}
-    for allocation in current:
-        held[allocation.target_id] = held.get(allocation.target_id, 0) + allocation.amount
-    wanted: dict[str, int] = {}
-    result: list[tuple[Invoice, int]] = []
-    for index, item in enumerate(requested or []):
+) -> list[Share[Invoice]]:
+    """Each allocation names an open invoice of the payment's customer."""
+
+    def resolve(index: int, item: dict[str, Any]) -> Share[Invoice]:
         invoice_id = item.get("invoice_id")
         amount = item.get("amount_cents")
         if not invoice_id:
@@ -66,47 +67,36 @@ def _requested_allocations(
             )
         if invoice.voided_at is not None:
             raise field_error(f"allocations.{index}.invoice_id", "The invoice is voided.")
-        if customer is not None and invoice.customer_id != customer.id:
+        if invoice.customer_id != customer.id:
             raise field_error(
                 f"allocations.{index}.invoice_id",
                 "The invoice belongs to another customer.",
             )
-        wanted[invoice.id] = wanted.get(invoice.id, 0) + amount
-        available = invoice.outstanding + held.get(invoice.id, 0)
-        if wanted[invoice.id] > available:
-            raise field_error(
-                f"allocations.{index}.amount_cents",
-                f"Allocation exceeds the invoice outstanding amount ({available}).",
-            )
-        result.append((invoice, amount))
-    allocated = sum(amount for _, amount in result)
-    if allocated > total:
-        raise field_error(
-            "allocations",
-            f"Allocations ({allocated}) exceed the payment total ({total}).",
-        )
-    return result
+        return Share(invoice, amount)
+
+    return requested_shares(
+        requested,
+        resolve,
+        current=current,
+        amount_key="amount_cents",
+        exceeds="Allocation exceeds the invoice outstanding amount ({available}).",
+        limit=total,
+        too_much="Allocations ({allocated}) exceed the payment total ({limit}).",
+    )
 
 
 def _allocate(
-    books: Books, payment: InvoicePayment, pairs: list[tuple[Invoice, int]], ctx: Context
+    books: Books, payment: InvoicePayment, shares: list[Share[Invoice]], ctx: Context
 ) -> None:
-    for allocation in payment.allocations:
-        unapply_from_invoice(books, books.invoices[allocation.target_id], allocation.id, ctx.now)
-    payment.allocations = []
-    for invoice, amount in pairs:
-        allocation = Allocation(id=ctx.new_id(), target_id=invoice.id, amount=amount, at=ctx.now)
-        payment.allocations.append(allocation)
-        apply_to_invoice(
-            books,
-            invoice,
-            source="payment",
-            source_id=payment.id,
-            allocation_id=allocation.id,
-            amount=amount,
-            on=payment.payment_date,
-            now=ctx.now,
-        )
+    reallocate(
+        books,
+        payment,
+        shares,
+        ctx,
+        documents=books.invoices,
+        source_type="payment",
+        on=payment.payment_date,
+    )
 
 
 def post_payment(books: Books, payment: InvoicePayment) -> None:
@@ -137,7 +127,7 @@ def create_payment_record(
     *,
     customer: Customer,
     total: int,
-    pairs: list[tuple[Invoice, int]],
+    shares: list[Share[Invoice]],
     payment_date: date,
     **fields: Any,
 ) -> InvoicePayment:
@@ -153,7 +143,7 @@ def create_payment_record(
     )
     books.invoice_payments[payment.id] = payment
     books.remember_external("invoice_payment", payment.external_id, payment.id)
-    _allocate(books, payment, pairs, ctx)
+    _allocate(books, payment, shares, ctx)
     post_payment(books, payment)
     return payment
 
@@ -255,65 +245,42 @@ def payment_list_view(books: Books, payment: InvoicePayment) -> dict[str, Any]:
 @handles("list_invoice_payments")
 def list_invoice_payments(ctx: Context) -> Reply:
     books = ctx.books
-    items: list[InvoicePayment] = list(books.invoice_payments.values())
-    customer_ids = ctx.filter("customer_id")
-    if customer_ids:
-        wanted = list_of_ids(customer_ids)
-        items = [p for p in items if p.customer_id in wanted]
+    items = Filters(ctx, books.invoice_payments.values())
+    items.one_of("customer_id", lambda p: p.customer_id)
     date_from = parse_datetime(ctx.filter("date_from"), "date_from")
     if date_from is not None:
-        items = [p for p in items if start_of(p.payment_date) >= date_from.replace(hour=0)]
+        items.keep(lambda p: start_of(p.payment_date) >= date_from.replace(hour=0))
     date_to = parse_datetime(ctx.filter("date_to"), "date_to")
     if date_to is not None:
-        items = [p for p in items if start_of(p.payment_date) <= date_to]
-    fully = ctx.filter("fully_allocated")
-    if isinstance(fully, bool):
-        items = [p for p in items if (p.allocated >= p.total) == fully]
-    invoice_id = ctx.filter("invoice_id")
-    if invoice_id:
-        items = [p for p in items if any(a.target_id == invoice_id for a in p.allocations)]
-    low, high = ctx.filter("min_amount"), ctx.filter("max_amount")
-    if low is not None:
-        items = [p for p in items if p.total >= int(low)]
-    if high is not None:
-        items = [p for p in items if p.total <= int(high)]
-    for key, attr in (
-        ("method", "payment_method"),
-        ("processor", "payment_processor"),
-        ("status", "status"),
-    ):
-        wanted_value = ctx.filter(key)
-        if wanted_value:
-            items = [
-                p for p in items if str(getattr(p, attr) or "").lower() == wanted_value.lower()
-            ]
-    search = ctx.filter("search")
-    if search:
-        needle = str(search).lower()
-        items = [
-            p
-            for p in items
-            if needle
-            in " ".join(
-                str(v or "")
-                for v in (
-                    p.payment_reference,
-                    p.note,
-                    p.external_id,
-                    books.customers[p.customer_id].display_name,
-                )
-            ).lower()
-        ]
+        items.keep(lambda p: start_of(p.payment_date) <= date_to)
+    items.flag("fully_allocated", lambda p: p.allocated >= p.total)
+    items.sent(
+        "invoice_id", lambda invoice_id, p: any(a.target_id == invoice_id for a in p.allocations)
+    )
+    items.at_least("min_amount", lambda p: p.total)
+    items.at_most("max_amount", lambda p: p.total)
+    items.equal_ignoring_case("method", "payment_method")
+    items.equal_ignoring_case("processor", "payment_processor")
+    items.equal_ignoring_case("status", "status")
+    items.contains(
+        "search",
+        lambda p: joined(
+            p.payment_reference,
+            p.note,
+            p.external_id,
+            books.customers[p.customer_id].display_name,
+        ),
+    )
     sort_by = str(ctx.filter("sort_by") or "payment_date")
     key_funcs = {
         "payment_date": lambda p: (p.payment_date, p.created_at),
         "amount": lambda p: (p.total, p.created_at),
         "created_at": lambda p: (p.created_at, p.created_at),
     }
-    items.sort(key=key_funcs.get(sort_by, key_funcs["payment_date"]))
+    listed = sorted(items.items, key=key_funcs.get(sort_by, key_funcs["payment_date"]))
     if str(ctx.filter("order") or "desc") == "desc":
-        items.reverse()
-    return Reply(200, paginate(ctx, items, lambda p: payment_list_view(books, p)))
+        listed.reverse()
+    return Reply(200, paginate(ctx, listed, lambda p: payment_list_view(books, p)))
 
 
 @handles("create_invoice_payment")
@@ -335,7 +302,7 @@ def create_invoice_payment(ctx: Context) -> Reply:
     fee = int(body.get("processing_fee_cents") or 0)
     if fee > total:
         raise field_error("processing_fee_cents", "The fee cannot exceed the payment total.")
-    pairs = _requested_allocations(
+    shares = _requested_allocations(
         books, body.get("allocations"), customer=customer, total=int(total)
     )
     payment = create_payment_record(
@@ -343,7 +310,7 @@ def create_invoice_payment(ctx: Context) -> Reply:
         ctx,
         customer=customer,
         total=int(total),
-        pairs=pairs,
+        shares=shares,
         payment_date=parse_date(body.get("payment_date"), "payment_date") or ctx.today,
         fee=fee,
         payment_method=text(body, "payment_method"),
@@ -360,16 +327,20 @@ def create_invoice_payment(ctx: Context) -> Reply:
     return Reply(201, {"payment": payment_detail_view(books, payment)})
 
 
+def _payment(ctx: Context) -> InvoicePayment:
+    return get_or_404(ctx.books.invoice_payments, ctx.param("payment_id"), "payment")
+
+
 @handles("get_invoice_payment")
 def get_invoice_payment(ctx: Context) -> Reply:
-    payment = get_or_404(ctx.books.invoice_payments, ctx.param("payment_id"), "payment")
-    return Reply(200, payment_list_view(ctx.books, payment))
+    return Reply(200, payment_list_view(ctx.books, _payment(ctx)))
 
 
 def _update_payment(ctx: Context) -> Reply:
+    """PUT and PATCH alike: amounts, allocations and status may change until it is cancelled."""
     books = ctx.books
     body = ctx.body
-    payment: InvoicePayment = get_or_404(books.invoice_payments, ctx.param("payment_id"), "payment")
+    payment = _payment(ctx)
     if payment.status == "cancelled":
         raise ApiError(400, "invalid_status_transition", "A cancelled payment cannot change.")
     if "currency" in body:
@@ -382,7 +353,7 @@ def _update_payment(ctx: Context) -> Reply:
     if fee > total:
         raise field_error("processing_fee_cents", "The fee cannot exceed the payment total.")
     if "allocations" in body:
-        pairs = _requested_allocations(
+        shares = _requested_allocations(
             books,
             body["allocations"],
             customer=customer,
@@ -390,10 +361,10 @@ def _update_payment(ctx: Context) -> Reply:
             current=payment.allocations,
         )
     else:
-        pairs = [(books.invoices[a.target_id], a.amount) for a in payment.allocations]
-        if any(invoice.customer_id != customer.id for invoice, _ in pairs):
+        shares = [Share(books.invoices[a.target_id], a.amount) for a in payment.allocations]
+        if any(share.document.customer_id != customer.id for share in shares):
             raise field_error("customer_id", "The payment's invoices belong to another customer.")
-        if sum(amount for _, amount in pairs) > total:
+        if sum(share.amount for share in shares) > total:
             raise field_error(
                 "total_amount_cents", "The new amount no longer covers the allocations."
             )
@@ -404,30 +375,29 @@ def _update_payment(ctx: Context) -> Reply:
     payment.fee = fee
     if "payment_date" in body:
         payment.payment_date = parse_date(body["payment_date"], "payment_date") or ctx.today
-    for key in (
-        "payment_method",
-        "payment_reference",
-        "note",
-        "notes",
-        "payment_processor",
-        "processor_reference",
-        "bank_reference",
-    ):
-        if key in body:
-            setattr(payment, key, text(body, key))
+    set_texts(
+        payment,
+        body,
+        (
+            "payment_method",
+            "payment_reference",
+            "note",
+            "notes",
+            "payment_processor",
+            "processor_reference",
+            "bank_reference",
+        ),
+    )
     for key in ("metadata", "references"):
         if key in body:
             setattr(payment, key, dict(body[key] or {}))
     if "transaction_tags" in body:
         payment.transaction_tags = list(body["transaction_tags"] or [])
-    if "external_id" in body and body["external_id"] != payment.external_id:
-        books.forget_external("invoice_payment", payment.external_id)
-        payment.external_id = text(body, "external_id")
-        books.remember_external("invoice_payment", payment.external_id, payment.id)
+    change_external_id(books, "invoice_payment", payment, body)
     if payment.status == "cancelled":
         _allocate(books, payment, [], ctx)
     else:
-        _allocate(books, payment, pairs, ctx)
+        _allocate(books, payment, shares, ctx)
     payment.updated_at = ctx.now
     post_payment(books, payment)
     return Reply(200, {"payment": payment_detail_view(books, payment)})
@@ -445,20 +415,14 @@ def partial_update_invoice_payment(ctx: Context) -> Reply:
 
 @handles("delete_invoice_payment")
 def delete_invoice_payment(ctx: Context) -> Reply:
+    """Cancel a pending or failed payment: its invoices are owed again, its ledger entry goes.
+
+    A completed payment is refused; its money comes back through refunds instead (FACTS 3.4).
+    """
     books = ctx.books
-    payment: InvoicePayment = get_or_404(books.invoice_payments, ctx.param("payment_id"), "payment")
-    if payment.status not in CANCELLABLE:
-        raise refuse_cancel(payment.status)
-    payment.status = "cancelled"
+    payment = _payment(ctx)
+    cancel(payment)
     _allocate(books, payment, [], ctx)
     payment.updated_at = ctx.now
     post_payment(books, payment)
-    return Reply(
-        200,
-        {
-            "message": "Payment cancelled and its allocations reversed.",
-            "payment_id": payment.id,
-            "status": payment.status,
-            "updated_at": iso(payment.updated_at),
-        },
-    )
+    return cancelled_reply("Payment cancelled and its allocations reversed.", payment)

@@ -1,10 +1,10 @@
 """Accounts payable: vendors and bills.
 
-Bills mirror invoices: bill payments and vendor credits are :class:`~._state.Application` records
-on the bill, from which its outstanding amount, status and ``paid_at`` follow. Statuses are
-``OPEN``, ``PARTIALLY_PAID``, ``PAID`` and ``VOIDED`` (none are documented; they mirror the
-invoice ones). Voiding a bill leaves its payment allocations untouched, as documented, and
-reverses the bill's own ledger entry.
+Bills mirror invoices: bill payments and vendor credits move a bill's balance, status and the
+vendor's balance as they do an invoice's (``_documents``). Statuses are ``OPEN``,
+``PARTIALLY_PAID``, ``PAID`` and ``VOIDED`` (none are documented; they mirror the invoice ones).
+Unlike an invoice, a bill with payments can be voided: its payment allocations are left
+untouched, as documented, and only the bill's own ledger entry is reversed.
 
 Bill lines take ``unit_price`` in minor units (the spec types it ``number``, so a fractional
 value is accepted and the line subtotal rounded half up). Responses write the spec's ``number``
@@ -20,6 +20,8 @@ from typing import Any
 from ._context import (
     Context,
     Reply,
+    change_external_id,
+    check_currency,
     get_or_404,
     handles,
     iso,
@@ -29,21 +31,29 @@ from ._context import (
     parse_date,
     parse_datetime,
     resolve_account,
+    set_texts,
     text,
 )
-from ._errors import ApiError, field_error
+from ._documents import (
+    refresh_document,
+    refuse_if_voided,
+    release_from_party,
+    settle_total,
+    void_document,
+)
+from ._errors import field_error
+from ._filters import Filters, joined
 from ._ledger import CODES, Posting
 from ._money import major, round_minor
 from ._pagination import paginate
-from ._state import Application, Bill, BillLine, Books, TaxLine, Vendor
+from ._parties import archive_party, find_party, unarchive_party
+from ._state import Bill, BillLine, Books, TaxLine, Vendor
 
 __all__ = [
-    "apply_to_bill",
     "bill_view",
     "create_bill_record",
     "create_vendor_record",
     "find_vendor",
-    "unapply_from_bill",
     "vendor_view",
 ]
 
@@ -104,22 +114,15 @@ def create_vendor_record(books: Books, new_id: str, now: datetime, data: dict[st
 def find_vendor(
     books: Books, vendor_id: Any, vendor_external_id: Any, field_name: str = "vendor_id"
 ) -> Vendor:
-    if vendor_id:
-        vendor = books.vendors.get(str(vendor_id))
-        if vendor is None:
-            raise field_error(field_name, f'Vendor "{vendor_id}" does not exist.')
-        return vendor
-    if vendor_external_id:
-        found = books.find_external("vendor", str(vendor_external_id))
-        if found is None:
-            raise field_error(
-                "vendor_external_id", f'No vendor with external_id "{vendor_external_id}".'
-            )
-        return books.vendors[found]
-    raise field_error(field_name, "This field is required.")
+    return find_party(books, books.vendors, "vendor", vendor_id, vendor_external_id, field_name)
+
+
+def _vendor(ctx: Context) -> Vendor:
+    return get_or_404(ctx.books.vendors, ctx.param("vendor_id"), "vendor")
 
 
 def _apply_vendor_changes(ctx: Context, vendor: Vendor, body: dict[str, Any]) -> None:
+    """Unlike customers, a vendor takes a new external_id unchecked, and documents on update."""
     books = ctx.books
     if "external_id" in body and body["external_id"] != vendor.external_id:
         books.forget_external("vendor", vendor.external_id)
@@ -135,30 +138,18 @@ def _apply_vendor_changes(ctx: Context, vendor: Vendor, body: dict[str, Any]) ->
 @handles("list_vendors")
 def list_vendors(ctx: Context) -> Reply:
     books = ctx.books
-    items: list[Vendor] = list(books.vendors.values())
+    items = Filters(ctx, books.vendors.values())
     if not ctx.filter("include_archived"):
-        items = [v for v in items if v.archived_at is None]
-    external_id = ctx.filter("external_id")
-    if external_id:
-        items = [v for v in items if v.external_id == external_id]
-    contains = ctx.filter("external_id_contains")
-    if contains:
-        items = [v for v in items if str(contains).lower() in (v.external_id or "").lower()]
-    name = ctx.filter("name")
-    if name:
-        items = [
-            v for v in items if name in (v.data.get("company_name"), v.data.get("individual_name"))
-        ]
-    name_contains = ctx.filter("name_contains")
-    if name_contains:
-        needle = str(name_contains).lower()
-        items = [
-            v
-            for v in items
-            if needle
-            in f"{v.data.get('company_name') or ''} {v.data.get('individual_name') or ''}".lower()
-        ]
-    return Reply(200, paginate(ctx, items, lambda v: vendor_view(books, v)))
+        items.keep(lambda v: v.archived_at is None)
+    items.equal("external_id")
+    items.contains("external_id_contains", lambda v: v.external_id or "")
+    items.sent(
+        "name", lambda name, v: name in (v.data.get("company_name"), v.data.get("individual_name"))
+    )
+    items.contains(
+        "name_contains", lambda v: joined(v.data.get("company_name"), v.data.get("individual_name"))
+    )
+    return Reply(200, paginate(ctx, items.items, lambda v: vendor_view(books, v)))
 
 
 @handles("create_vendor")
@@ -178,37 +169,27 @@ def create_vendor(ctx: Context) -> Reply:
 
 @handles("get_vendor")
 def get_vendor(ctx: Context) -> Reply:
-    vendor = get_or_404(ctx.books.vendors, ctx.param("vendor_id"), "vendor")
-    return Reply(200, vendor_view(ctx.books, vendor))
+    return Reply(200, vendor_view(ctx.books, _vendor(ctx)))
 
 
 @handles("update_vendor")
 def update_vendor(ctx: Context) -> Reply:
-    vendor: Vendor = get_or_404(ctx.books.vendors, ctx.param("vendor_id"), "vendor")
+    vendor = _vendor(ctx)
     _apply_vendor_changes(ctx, vendor, ctx.body)
     return Reply(200, vendor_view(ctx.books, vendor))
 
 
 @handles("archive_vendor")
 def archive_vendor(ctx: Context) -> Reply:
-    vendor: Vendor = get_or_404(ctx.books.vendors, ctx.param("vendor_id"), "vendor")
-    if ctx.body:
-        _apply_vendor_changes(ctx, vendor, ctx.body)
-    if vendor.archived_at is None:
-        vendor.archived_at = ctx.now
-        vendor.updated_at = ctx.now
+    vendor = _vendor(ctx)
+    archive_party(ctx, vendor, lambda body: _apply_vendor_changes(ctx, vendor, body))
     return Reply(200, vendor_view(ctx.books, vendor))
 
 
 @handles("unarchive_vendor")
 def unarchive_vendor(ctx: Context) -> Reply:
-    vendor: Vendor = get_or_404(ctx.books.vendors, ctx.param("vendor_id"), "vendor")
-    if vendor.archived_at is None:
-        raise ApiError(400, "invalid_status_transition", "Only archived vendors can be unarchived.")
-    if ctx.body:
-        _apply_vendor_changes(ctx, vendor, ctx.body)
-    vendor.archived_at = None
-    vendor.updated_at = ctx.now
+    vendor = _vendor(ctx)
+    unarchive_party(ctx, vendor, "vendor", lambda body: _apply_vendor_changes(ctx, vendor, body))
     return Reply(200, vendor_view(ctx.books, vendor))
 
 
@@ -287,45 +268,6 @@ def post_bill(books: Books, bill: Bill) -> None:
     )
 
 
-def refresh_bill(books: Books, bill: Bill, now: datetime) -> None:
-    if bill.status == "PAID":
-        if bill.paid_at is None:
-            bill.paid_at = now
-    else:
-        bill.paid_at = None
-    outstanding = bill.outstanding
-    vendor = books.vendors.get(bill.vendor_id)
-    if vendor is not None:
-        vendor.outstanding += outstanding - bill.counted_outstanding
-    bill.counted_outstanding = outstanding
-
-
-def apply_to_bill(
-    books: Books,
-    bill: Bill,
-    *,
-    source: str,
-    source_id: str,
-    allocation_id: str,
-    amount: int,
-    on: date,
-    now: datetime,
-) -> None:
-    bill.applications.append(Application(source, source_id, allocation_id, amount, on))
-    bill.applied += amount
-    bill.updated_at = now
-    refresh_bill(books, bill, now)
-
-
-def unapply_from_bill(books: Books, bill: Bill, allocation_id: str, now: datetime) -> None:
-    for application in list(bill.applications):
-        if application.allocation_id == allocation_id:
-            bill.applications.remove(application)
-            bill.applied -= application.amount
-    bill.updated_at = now
-    refresh_bill(books, bill, now)
-
-
 def create_bill_record(
     books: Books,
     *,
@@ -350,7 +292,7 @@ def create_bill_record(
     books.bills[bill.id] = bill
     books.remember_external("bill", bill.external_id, bill.id)
     post_bill(books, bill)
-    refresh_bill(books, bill, now)
+    refresh_document(books, bill, now)
     return bill
 
 
@@ -442,31 +384,19 @@ def bill_view(books: Books, bill: Bill, now: datetime) -> dict[str, Any]:
     }
 
 
-def _check_bill_currency(books: Books, currency: Any) -> None:
-    if currency and str(currency).upper() != books.currency:
-        raise field_error(
-            "currency", f"Currency must equal the business base currency ({books.currency})."
-        )
-
-
 @handles("list_bills")
 def list_bills(ctx: Context) -> Reply:
     books = ctx.books
-    items: list[Bill] = list(books.bills.values())
-    vendor_id = ctx.filter("vendor_id")
-    if vendor_id:
-        items = [b for b in items if b.vendor_id == vendor_id]
+    items = Filters(ctx, books.bills.values())
+    items.equal("vendor_id")
     status = ctx.filter("status")
     if status:
         wanted = {s.strip().upper() for s in str(status).split(",")}
         unpaid = "UNPAID" in wanted or "OPEN" in wanted
-        items = [b for b in items if b.status in wanted or (unpaid and b.outstanding > 0)]
-    for key in ("bill_number", "vendor_bill_number", "external_id"):
-        wanted_value = ctx.filter(key)
-        if wanted_value:
-            items = [b for b in items if getattr(b, key) == wanted_value]
+        items.keep(lambda b: b.status in wanted or (unpaid and b.outstanding > 0))
+    items.equal("bill_number", "vendor_bill_number", "external_id")
     now = ctx.now
-    return Reply(200, paginate(ctx, items, lambda b: bill_view(books, b, now)))
+    return Reply(200, paginate(ctx, items.items, lambda b: bill_view(books, b, now)))
 
 
 @handles("create_bill")
@@ -477,7 +407,7 @@ def create_bill(ctx: Context) -> Reply:
     if existing is not None:
         return Reply(200, bill_view(books, books.bills[existing], ctx.now))
     vendor = find_vendor(books, body.get("vendor_id"), body.get("vendor_external_id"))
-    _check_bill_currency(books, body.get("currency"))
+    check_currency(books, body.get("currency"))
     lines = build_bill_lines(ctx, books, body.get("line_items"))
     received_at = parse_datetime(body.get("received_at"), "received_at")
     bill = create_bill_record(
@@ -513,23 +443,19 @@ def get_bill(ctx: Context) -> Reply:
 def update_bill(ctx: Context) -> Reply:
     books = ctx.books
     body = ctx.body
-    bill: Bill = get_or_404(books.bills, ctx.param("bill_id"), "bill")
-    if bill.voided_at is not None:
-        raise ApiError(400, "invalid_status_transition", "A voided bill cannot be updated.")
-    _check_bill_currency(books, body.get("currency"))
+    bill = get_or_404(books.bills, ctx.param("bill_id"), "bill")
+    refuse_if_voided(bill, "bill")
+    check_currency(books, body.get("currency"))
     if body.get("vendor_id") or body.get("vendor_external_id"):
         vendor = find_vendor(books, body.get("vendor_id"), body.get("vendor_external_id"))
         if vendor.id != bill.vendor_id:
             if bill.applications:
                 raise field_error("vendor_id", "The vendor of a bill with payments cannot change.")
-            books.vendors[bill.vendor_id].outstanding -= bill.counted_outstanding
-            bill.counted_outstanding = 0
+            release_from_party(books, bill)
             bill.vendor_id = vendor.id
     if "line_items" in body:
         bill.lines = build_bill_lines(ctx, books, body["line_items"])
-    for key in ("bill_number", "vendor_bill_number", "purchase_order_number", "memo"):
-        if key in body:
-            setattr(bill, key, text(body, key))
+    set_texts(bill, body, ("bill_number", "vendor_bill_number", "purchase_order_number", "memo"))
     if "bill_terms" in body:
         bill.terms = text(body, "bill_terms")
     for key in ("reference_numbers", "attachment_urls"):
@@ -538,32 +464,18 @@ def update_bill(ctx: Context) -> Reply:
     for key in ("received_at", "due_at", "approved_at"):
         if key in body:
             setattr(bill, key, parse_datetime(body[key], key))
-    if "external_id" in body and body["external_id"] != bill.external_id:
-        books.forget_external("bill", bill.external_id)
-        bill.external_id = text(body, "external_id")
-        books.remember_external("bill", bill.external_id, bill.id)
+    change_external_id(books, "bill", bill, body)
     if body.get("document"):
         bill.documents.extend(make_documents(ctx, body["document"], "purchase_invoice"))
-    total = sum(line.total for line in bill.lines)
-    if total < bill.applied:
-        raise field_error(
-            "line_items",
-            f"The new total ({total}) is less than the amount already applied ({bill.applied}).",
-        )
-    bill.total = total
-    bill.updated_at = ctx.now
-    post_bill(books, bill)
-    refresh_bill(books, bill, ctx.now)
+    settle_total(books, bill, sum(line.total for line in bill.lines), ctx.now, post_bill)
     return Reply(200, bill_view(books, bill, ctx.now))
 
 
 @handles("void_bill")
 def void_bill(ctx: Context) -> Reply:
+    """Unlike an invoice, a bill with payments may be voided; they stay allocated (FACTS 3.10)."""
     books = ctx.books
-    bill: Bill = get_or_404(books.bills, ctx.param("bill_id"), "bill")
+    bill = get_or_404(books.bills, ctx.param("bill_id"), "bill")
     if bill.voided_at is None:  # voiding again answers the voided bill (safe to retry)
-        bill.voided_at = ctx.now
-        bill.updated_at = ctx.now
-        books.ledger.unpost_source("bill", bill.id, reversal_date=ctx.today)
-        refresh_bill(books, bill, ctx.now)
+        void_document(books, bill, "bill", ctx.now, ctx.now)
     return Reply(200, bill_view(books, bill, ctx.now))

@@ -14,8 +14,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._context import Context, Reply, get_or_404, handles, iso, iso_date, parse_datetime, text
+from ._context import (
+    Context,
+    Reply,
+    check_currency,
+    get_or_404,
+    handles,
+    iso,
+    iso_date,
+    parse_datetime,
+    set_texts,
+)
 from ._errors import conflict, field_error
+from ._filters import Filters, joined
 from ._ledger import CODES, Posting
 from ._pagination import paginate
 from ._state import Books, Payout
@@ -145,9 +156,7 @@ def _link(books: Books, payout: Payout, body: dict[str, Any]) -> None:
 
 def _apply(books: Books, payout: Payout, body: dict[str, Any]) -> None:
     _link(books, payout, body)
-    for key in _FIELDS:
-        if key in body:
-            setattr(payout, key, text(body, key))
+    set_texts(payout, body, _FIELDS)
     for key, attr in (
         ("paid_out_amount_cents", "paid_out"),
         ("fee_cents", "fee"),
@@ -159,10 +168,7 @@ def _apply(books: Books, payout: Payout, body: dict[str, Any]) -> None:
         payout.completed_at = parse_datetime(body["completed_at"], "completed_at")
     if "metadata" in body:
         payout.metadata = body["metadata"]
-    if body.get("currency") and str(body["currency"]).upper() != books.currency:
-        raise field_error(
-            "currency", f"Currency must equal the business base currency ({books.currency})."
-        )
+    check_currency(books, body.get("currency"))
 
 
 def _post(books: Books, payout: Payout) -> None:
@@ -211,36 +217,17 @@ def create_payout(ctx: Context) -> Reply:
 @handles("list_payouts")
 def list_payouts(ctx: Context) -> Reply:
     books = ctx.books
-    items: list[Payout] = list(books.payouts.values())
-    start = parse_datetime(ctx.filter("completed_at_start"), "completed_at_start")
-    if start is not None:
-        items = [p for p in items if p.completed_at is not None and p.completed_at >= start]
-    end = parse_datetime(ctx.filter("completed_at_end"), "completed_at_end")
-    if end is not None:
-        items = [p for p in items if p.completed_at is not None and p.completed_at <= end]
-    external_id = ctx.filter("external_id")
-    if external_id:
-        needle = str(external_id).lower()
-        items = [p for p in items if needle in p.external_id.lower()]
-    low, high = ctx.filter("min_amount"), ctx.filter("max_amount")
-    if low is not None:
-        items = [p for p in items if p.paid_out >= int(low)]
-    if high is not None:
-        items = [p for p in items if p.paid_out <= int(high)]
-    for key in ("processor", "status"):
-        wanted = ctx.filter(key)
-        if wanted:
-            items = [p for p in items if str(getattr(p, key) or "").lower() == wanted.lower()]
-    search = ctx.filter("search")
-    if search:
-        needle = str(search).lower()
-        items = [
-            p
-            for p in items
-            if needle
-            in " ".join(str(v or "") for v in (p.external_id, p.reference_number, p.memo)).lower()
-        ]
-    return Reply(200, paginate(ctx, items, lambda p: payout_view(books, p)))
+    items = Filters(ctx, books.payouts.values())
+    items.between(
+        "completed_at_start", "completed_at_end", lambda p: p.completed_at, parse_datetime
+    )
+    items.contains("external_id", lambda p: p.external_id)
+    items.at_least("min_amount", lambda p: p.paid_out)
+    items.at_most("max_amount", lambda p: p.paid_out)
+    items.equal_ignoring_case("processor", "processor")
+    items.equal_ignoring_case("status", "status")
+    items.contains("search", lambda p: joined(p.external_id, p.reference_number, p.memo))
+    return Reply(200, paginate(ctx, items.items, lambda p: payout_view(books, p)))
 
 
 @handles("get_payout")
@@ -252,7 +239,7 @@ def get_payout(ctx: Context) -> Reply:
 @handles("delete_payout")
 def delete_payout(ctx: Context) -> Reply:
     books = ctx.books
-    payout: Payout = get_or_404(books.payouts, ctx.param("payout_id"), "payout")
+    payout = get_or_404(books.payouts, ctx.param("payout_id"), "payout")
     _refuse_if_reconciled(payout)
     _link(books, payout, {"payment_ids": [], "refund_payment_ids": []})
     books.ledger.unpost_source("payout", payout.id)

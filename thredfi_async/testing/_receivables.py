@@ -1,52 +1,61 @@
-"""Accounts receivable: customers and invoices, and how money applied to an invoice moves it.
+"""Accounts receivable: customers and invoices.
 
-Money applied to an invoice (a payment allocation or a credit-note allocation) is recorded as an
-:class:`~._state.Application` on the invoice; the invoice's outstanding amount, status and
-``paid_at`` follow from those, and the customer's outstanding balance is adjusted by the change,
-so no request ever has to re-add a customer's invoices.
+How money applied to an invoice moves its balance, status and the customer's balance is shared
+with bills (``_documents``). Invoice statuses are ``SENT``, ``PARTIALLY_PAID``, ``PAID`` and
+``VOIDED``; unlike a bill, an invoice with payments, credits or refunds applied cannot be voided.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from ._context import (
     Context,
     Reply,
+    change_external_id,
     get_or_404,
     handles,
     iso,
     iso_date,
     make_documents,
     parse_datetime,
+    refuse_duplicate,
     resolve_account,
     text,
 )
-from ._errors import ApiError, conflict, field_error, validation_error
+from ._documents import (
+    refresh_document,
+    refuse_if_voided,
+    release_from_party,
+    settle_total,
+    void_document,
+)
+from ._errors import ApiError, conflict, field_error
+from ._filters import Filters, joined
 from ._ledger import CODES, Posting
 from ._money import format_money, major, round_minor
 from ._pagination import paginate
-from ._state import (
-    Application,
-    Books,
-    Customer,
-    Invoice,
-    InvoiceLine,
-    TaxLine,
-)
+from ._parties import archive_party, find_party, unarchive_party
+from ._state import Books, Customer, Invoice, InvoiceLine, TaxLine
 
 __all__ = [
-    "apply_to_invoice",
     "create_customer_record",
     "create_invoice_record",
     "customer_view",
     "find_customer",
     "invoice_view",
-    "unapply_from_invoice",
 ]
 
+_ADDRESS_FIELDS = (
+    "address_line1",
+    "address_line2",
+    "city",
+    "state_county",
+    "postal_code",
+    "country",
+)
 _CUSTOMER_FIELDS = (
     "external_id",
     "reference_number",
@@ -55,12 +64,7 @@ _CUSTOMER_FIELDS = (
     "email",
     "mobile_phone",
     "office_phone",
-    "address_line1",
-    "address_line2",
-    "city",
-    "state_county",
-    "postal_code",
-    "country",
+    *_ADDRESS_FIELDS,
     "vat_number",
     "tax_exempt",
     "status",
@@ -77,19 +81,7 @@ _CUSTOMER_FIELDS = (
 
 def customer_view(books: Books, customer: Customer) -> dict[str, Any]:
     data = customer.data
-    parts = [
-        str(data[key])
-        for key in (
-            "address_line1",
-            "address_line2",
-            "city",
-            "state_county",
-            "postal_code",
-            "country",
-        )
-        if data.get(key)
-    ]
-    address = ", ".join(parts)
+    address = ", ".join(str(data[key]) for key in _ADDRESS_FIELDS if data.get(key))
     limit = data.get("credit_limit_cents")
     archived = customer.archived_at is not None
     return {
@@ -143,54 +135,32 @@ def create_customer_record(
 def find_customer(
     books: Books, customer_id: Any, customer_external_id: Any, field_name: str = "customer_id"
 ) -> Customer:
-    """The parent customer by id or by partner id; a 400 when it does not exist (FACTS 2.2)."""
-    if customer_id:
-        customer = books.customers.get(str(customer_id))
-        if customer is None:
-            raise field_error(field_name, f'Customer "{customer_id}" does not exist.')
-        return customer
-    if customer_external_id:
-        found = books.find_external("customer", str(customer_external_id))
-        if found is None:
-            raise field_error(
-                "customer_external_id",
-                f'No customer with external_id "{customer_external_id}".',
-            )
-        return books.customers[found]
-    raise validation_error({field_name: ["This field is required."]})
+    return find_party(
+        books, books.customers, "customer", customer_id, customer_external_id, field_name
+    )
+
+
+def _customer(ctx: Context) -> Customer:
+    return get_or_404(ctx.books.customers, ctx.param("customer_id"), "customer")
 
 
 @handles("list_customers")
 def list_customers(ctx: Context) -> Reply:
     books = ctx.books
-    items: list[Customer] = list(books.customers.values())
+    items = Filters(ctx, books.customers.values())
     if not ctx.filter("include_archived"):
-        items = [c for c in items if c.archived_at is None]
-    search = ctx.filter("search")
-    if search:
-        needle = str(search).lower()
-        items = [
-            c for c in items if needle in f"{c.display_name} {c.data.get('email') or ''}".lower()
-        ]
-    external_id = ctx.filter("external_id")
-    if external_id:
-        items = [c for c in items if c.external_id == external_id]
-    return Reply(200, paginate(ctx, items, lambda c: customer_view(books, c)))
+        items.keep(lambda c: c.archived_at is None)
+    items.contains("search", lambda c: joined(c.display_name, c.data.get("email")))
+    items.equal("external_id")
+    return Reply(200, paginate(ctx, items.items, lambda c: customer_view(books, c)))
 
 
 @handles("create_customer")
 def create_customer(ctx: Context) -> Reply:
     books = ctx.books
-    external_id = ctx.body.get("external_id")
-    existing = books.find_external("customer", external_id)
-    if existing is not None:
-        # No idempotency is documented for customers (FACTS 2.3); the fake answers the error
-        # guide's 409 so clients exercise that branch of "already exists".
-        raise conflict(
-            "duplicate_external_id",
-            f'A customer with external_id "{external_id}" already exists.',
-            existing_id=existing,
-        )
+    # No idempotency is documented for customers (FACTS 2.3); the fake answers the error
+    # guide's 409 so clients exercise that branch of "already exists".
+    refuse_duplicate(books, "customer", ctx.body.get("external_id"))
     data = {k: ctx.body[k] for k in _CUSTOMER_FIELDS if k in ctx.body}
     data.setdefault("tax_exempt", False)
     customer = create_customer_record(books, ctx.new_id(), ctx.now, data)
@@ -200,21 +170,19 @@ def create_customer(ctx: Context) -> Reply:
 
 @handles("get_customer")
 def get_customer(ctx: Context) -> Reply:
-    customer = get_or_404(ctx.books.customers, ctx.param("customer_id"), "customer")
-    return Reply(200, customer_view(ctx.books, customer))
+    return Reply(200, customer_view(ctx.books, _customer(ctx)))
 
 
 @handles("update_customer")
 def update_customer(ctx: Context) -> Reply:
+    customer = _customer(ctx)
+    _apply_customer_changes(ctx, customer, ctx.body)
+    return Reply(200, customer_view(ctx.books, customer))
+
+
+def _apply_customer_changes(ctx: Context, customer: Customer, body: dict[str, Any]) -> None:
+    """Unlike vendors, a customer's new external_id must be free (409) and its limit >= 0."""
     books = ctx.books
-    customer: Customer = get_or_404(books.customers, ctx.param("customer_id"), "customer")
-    _apply_customer_changes(ctx, books, customer, ctx.body)
-    return Reply(200, customer_view(books, customer))
-
-
-def _apply_customer_changes(
-    ctx: Context, books: Books, customer: Customer, body: dict[str, Any]
-) -> None:
     limit = body.get("credit_limit_cents")
     if isinstance(limit, int) and limit < 0:
         raise field_error("credit_limit_cents", "Ensure this value is greater than or equal to 0.")
@@ -236,32 +204,18 @@ def _apply_customer_changes(
 
 @handles("archive_customer")
 def archive_customer(ctx: Context) -> Reply:
-    books = ctx.books
-    customer: Customer = get_or_404(books.customers, ctx.param("customer_id"), "customer")
-    if ctx.body:
-        _apply_customer_changes(ctx, books, customer, ctx.body)
-    if customer.archived_at is None:  # archiving twice is harmless
-        customer.archived_at = ctx.now
-        customer.updated_at = ctx.now
-    return Reply(200, customer_view(books, customer))
+    customer = _customer(ctx)
+    archive_party(ctx, customer, lambda body: _apply_customer_changes(ctx, customer, body))
+    return Reply(200, customer_view(ctx.books, customer))
 
 
 @handles("unarchive_customer")
 def unarchive_customer(ctx: Context) -> Reply:
-    books = ctx.books
-    customer: Customer = get_or_404(books.customers, ctx.param("customer_id"), "customer")
-    if customer.archived_at is None:
-        raise ApiError(
-            400,
-            "invalid_status_transition",
-            "Only archived customers can be unarchived.",
-            detail="Only archived customers can be unarchived.",
-        )
-    if ctx.body:
-        _apply_customer_changes(ctx, books, customer, ctx.body)
-    customer.archived_at = None
-    customer.updated_at = ctx.now
-    return Reply(200, customer_view(books, customer))
+    customer = _customer(ctx)
+    unarchive_party(
+        ctx, customer, "customer", lambda body: _apply_customer_changes(ctx, customer, body)
+    )
+    return Reply(200, customer_view(ctx.books, customer))
 
 
 # -- invoices --------------------------------------------------------------------------------
@@ -372,46 +326,6 @@ def post_invoice(books: Books, invoice: Invoice) -> None:
     )
 
 
-def refresh_invoice(books: Books, invoice: Invoice, now: datetime) -> None:
-    """Bring ``paid_at`` and the customer's outstanding balance in line with the invoice."""
-    if invoice.status == "PAID":
-        if invoice.paid_at is None:
-            invoice.paid_at = now
-    else:
-        invoice.paid_at = None
-    outstanding = invoice.outstanding
-    customer = books.customers.get(invoice.customer_id)
-    if customer is not None:
-        customer.outstanding += outstanding - invoice.counted_outstanding
-    invoice.counted_outstanding = outstanding
-
-
-def apply_to_invoice(
-    books: Books,
-    invoice: Invoice,
-    *,
-    source: str,
-    source_id: str,
-    allocation_id: str,
-    amount: int,
-    on: date,
-    now: datetime,
-) -> None:
-    invoice.applications.append(Application(source, source_id, allocation_id, amount, on))
-    invoice.applied += amount
-    invoice.updated_at = now
-    refresh_invoice(books, invoice, now)
-
-
-def unapply_from_invoice(books: Books, invoice: Invoice, allocation_id: str, now: datetime) -> None:
-    for application in list(invoice.applications):
-        if application.allocation_id == allocation_id:
-            invoice.applications.remove(application)
-            invoice.applied -= application.amount
-    invoice.updated_at = now
-    refresh_invoice(books, invoice, now)
-
-
 def create_invoice_record(
     books: Books,
     *,
@@ -442,7 +356,7 @@ def create_invoice_record(
     books.invoices[invoice.id] = invoice
     books.remember_external("invoice", invoice.external_id, invoice.id)
     post_invoice(books, invoice)
-    refresh_invoice(books, invoice, now)
+    refresh_document(books, invoice, now)
     return invoice
 
 
@@ -539,44 +453,23 @@ def invoice_view(
     }
 
 
-def list_of_ids(value: Any) -> set[str]:
-    return {part.strip() for part in str(value).split(",") if part.strip()}
-
-
 @handles("list_invoices")
 def list_invoices(ctx: Context) -> Reply:
     books = ctx.books
-    items: list[Invoice] = list(books.invoices.values())
-    customer_ids = ctx.filter("customer_id")
-    if customer_ids:
-        wanted = list_of_ids(customer_ids)
-        items = [i for i in items if i.customer_id in wanted]
-    customer_external_id = ctx.filter("customer_external_id")
-    if customer_external_id:
-        found = books.find_external("customer", str(customer_external_id))
-        items = [i for i in items if i.customer_id == found]
-    due_start = parse_datetime(ctx.filter("due_at_start"), "due_at_start")
-    if due_start is not None:
-        items = [i for i in items if i.due_at is not None and i.due_at >= due_start]
-    due_end = parse_datetime(ctx.filter("due_at_end"), "due_at_end")
-    if due_end is not None:
-        items = [i for i in items if i.due_at is not None and i.due_at <= due_end]
-    max_amount = ctx.filter("max_amount")
-    if max_amount is not None:
-        items = [i for i in items if i.total <= int(max_amount)]
-    min_amount = ctx.filter("min_amount")
-    if min_amount is not None:
-        items = [i for i in items if i.total >= int(min_amount)]
-    status = ctx.filter("status")
-    if status:
-        items = [i for i in items if _status_matches(i, str(status), ctx.now)]
-    for key in ("invoice_number", "external_id"):
-        wanted_value = ctx.filter(key)
-        if wanted_value:
-            items = [i for i in items if getattr(i, key) == wanted_value]
+    items = Filters(ctx, books.invoices.values())
+    items.one_of("customer_id", lambda i: i.customer_id)
+    items.sent(
+        "customer_external_id",
+        lambda external_id, i: i.customer_id == books.find_external("customer", str(external_id)),
+    )
+    items.between("due_at_start", "due_at_end", lambda i: i.due_at, parse_datetime)
+    items.at_most("max_amount", lambda i: i.total)
+    items.at_least("min_amount", lambda i: i.total)
+    items.sent("status", lambda status, i: _status_matches(i, str(status), ctx.now))
+    items.equal("invoice_number", "external_id")
     now = ctx.now
     customers: dict[str, dict[str, Any]] = {}
-    return Reply(200, paginate(ctx, items, lambda i: invoice_view(books, i, now, customers)))
+    return Reply(200, paginate(ctx, items.items, lambda i: invoice_view(books, i, now, customers)))
 
 
 def _status_matches(invoice: Invoice, wanted: str, now: datetime) -> bool:
@@ -631,7 +524,7 @@ def create_invoice(ctx: Context) -> Reply:
     )
     voided_at = parse_datetime(body.get("voided_at"), "voided_at")
     if voided_at is not None:
-        _void(books, invoice, voided_at, ctx.now)
+        void_document(books, invoice, "invoice", voided_at, ctx.now)
     return Reply(201, invoice_view(books, invoice, ctx.now))
 
 
@@ -645,18 +538,15 @@ def get_invoice(ctx: Context) -> Reply:
 def update_invoice(ctx: Context) -> Reply:
     books = ctx.books
     body = ctx.body
-    invoice: Invoice = get_or_404(books.invoices, ctx.param("invoice_id"), "invoice")
-    if invoice.voided_at is not None:
-        raise ApiError(400, "invalid_status_transition", "A voided invoice cannot be updated.")
+    invoice = get_or_404(books.invoices, ctx.param("invoice_id"), "invoice")
+    refuse_if_voided(invoice, "invoice")
     if body.get("customer_id") and body["customer_id"] != invoice.customer_id:
         if invoice.applications:
             raise field_error(
                 "customer_id", "The customer of an invoice with payments cannot change."
             )
         new_customer = find_customer(books, body["customer_id"], None)
-        old_customer = books.customers[invoice.customer_id]
-        old_customer.outstanding -= invoice.counted_outstanding
-        invoice.counted_outstanding = 0
+        release_from_party(books, invoice)
         invoice.customer_id = new_customer.id
     if "line_items" in body:
         invoice.lines = build_invoice_lines(ctx, books, body["line_items"])
@@ -672,36 +562,18 @@ def update_invoice(ctx: Context) -> Reply:
             setattr(invoice, key, str(body[key]))
     if "due_at" in body:
         invoice.due_at = parse_datetime(body["due_at"], "due_at")
-    if "external_id" in body and body["external_id"] != invoice.external_id:
-        books.forget_external("invoice", invoice.external_id)
-        invoice.external_id = text(body, "external_id")
-        books.remember_external("invoice", invoice.external_id, invoice.id)
+    change_external_id(books, "invoice", invoice, body)
     if body.get("document"):
         invoice.documents.extend(make_documents(ctx, body["document"], "sales_invoice"))
-    total = compute_invoice_total(invoice)
-    if total < invoice.applied:
-        raise field_error(
-            "line_items",
-            f"The new total ({total}) is less than the amount already applied ({invoice.applied}).",
-        )
-    invoice.total = total
-    invoice.updated_at = ctx.now
-    post_invoice(books, invoice)
-    refresh_invoice(books, invoice, ctx.now)
+    settle_total(books, invoice, compute_invoice_total(invoice), ctx.now, post_invoice)
     return Reply(200, invoice_view(books, invoice, ctx.now))
-
-
-def _void(books: Books, invoice: Invoice, voided_at: datetime, now: datetime) -> None:
-    invoice.voided_at = voided_at
-    invoice.updated_at = now
-    books.ledger.unpost_source("invoice", invoice.id, reversal_date=voided_at.date())
-    refresh_invoice(books, invoice, now)
 
 
 @handles("void_invoice")
 def void_invoice(ctx: Context) -> Reply:
+    """Unlike a bill, an invoice with money applied is refused (undocumented, FACTS 4.13)."""
     books = ctx.books
-    invoice: Invoice = get_or_404(books.invoices, ctx.param("invoice_id"), "invoice")
+    invoice = get_or_404(books.invoices, ctx.param("invoice_id"), "invoice")
     if invoice.voided_at is None:  # voiding again answers the voided invoice (safe to retry)
         if invoice.applications or invoice.refunded:
             raise ApiError(
@@ -712,5 +584,5 @@ def void_invoice(ctx: Context) -> Reply:
             )
         if ctx.body.get("memo"):
             invoice.memo = str(ctx.body["memo"])
-        _void(books, invoice, ctx.now, ctx.now)
+        void_document(books, invoice, "invoice", ctx.now, ctx.now)
     return Reply(200, invoice_view(books, invoice, ctx.now))

@@ -18,13 +18,14 @@ from ._context import (
     iso,
     make_documents,
     parse_datetime,
+    refuse_duplicate,
     text,
 )
-from ._errors import ApiError, conflict, field_error, not_found
+from ._errors import ApiError, field_error, not_found
+from ._filters import Filters, joined
 from ._ledger import CODES, Posting
 from ._money import major
 from ._pagination import paginate
-from ._receivables import list_of_ids
 from ._state import Books, Refund, RefundPayment
 
 __all__ = ["refund_payment_view", "refund_view"]
@@ -134,47 +135,24 @@ def _post_refund_payment(books: Books, payment: RefundPayment) -> None:
 @handles("list_refunds")
 def list_refunds(ctx: Context) -> Reply:
     books = ctx.books
-    items: list[Refund] = list(books.refunds.values())
-    customer_ids = ctx.filter("customer_id")
-    if customer_ids:
-        wanted = list_of_ids(customer_ids)
-        items = [r for r in items if r.customer_id in wanted]
-    start = parse_datetime(ctx.filter("completed_at_start"), "completed_at_start")
-    if start is not None:
-        items = [r for r in items if r.completed_at is not None and r.completed_at >= start]
-    end = parse_datetime(ctx.filter("completed_at_end"), "completed_at_end")
-    if end is not None:
-        items = [r for r in items if r.completed_at is not None and r.completed_at <= end]
-    for key in ("invoice_id", "status"):
-        wanted_value = ctx.filter(key)
-        if wanted_value:
-            items = [r for r in items if getattr(r, key) == wanted_value]
-    search = ctx.filter("search")
-    if search:
-        needle = str(search).lower()
-        items = [
-            r
-            for r in items
-            if needle
-            in " ".join(
-                str(v or "") for v in (r.external_id, r.reference_number, r.memo, r.customer_id)
-            ).lower()
-        ]
-    return Reply(200, paginate(ctx, items, lambda r: refund_view(books, r)))
+    items = Filters(ctx, books.refunds.values())
+    items.one_of("customer_id", lambda r: r.customer_id)
+    items.between(
+        "completed_at_start", "completed_at_end", lambda r: r.completed_at, parse_datetime
+    )
+    items.equal("invoice_id", "status")
+    items.contains(
+        "search", lambda r: joined(r.external_id, r.reference_number, r.memo, r.customer_id)
+    )
+    return Reply(200, paginate(ctx, items.items, lambda r: refund_view(books, r)))
 
 
 @handles("create_refund")
 def create_refund(ctx: Context) -> Reply:
     books = ctx.books
     body = ctx.body
-    existing = books.find_external("refund", body.get("external_id"))
-    if existing is not None:
-        # Refund idempotency is not documented (FACTS 2.3): answer 409, as the error guide does.
-        raise conflict(
-            "duplicate_external_id",
-            f'A refund with external_id "{body["external_id"]}" already exists.',
-            existing_id=existing,
-        )
+    # Refund idempotency is not documented (FACTS 2.3): answer 409, as the error guide does.
+    refuse_duplicate(books, "refund", body.get("external_id"))
     invoice = books.invoices.get(str(body["invoice_id"]))
     if invoice is None:
         raise field_error("invoice_id", f'Invoice "{body["invoice_id"]}" does not exist.')
@@ -222,7 +200,7 @@ def get_refund(ctx: Context) -> Reply:
 @handles("delete_refund")
 def delete_refund(ctx: Context) -> Reply:
     books = ctx.books
-    refund: Refund = get_or_404(books.refunds, ctx.param("refund_id"), "refund")
+    refund = get_or_404(books.refunds, ctx.param("refund_id"), "refund")
     if refund.payment_ids:
         raise ApiError(
             400,
@@ -243,8 +221,7 @@ def delete_refund(ctx: Context) -> Reply:
 
 
 def _refund(ctx: Context) -> Refund:
-    refund: Refund = get_or_404(ctx.books.refunds, ctx.param("refund_id"), "refund")
-    return refund
+    return get_or_404(ctx.books.refunds, ctx.param("refund_id"), "refund")
 
 
 @handles("list_refund_payments")

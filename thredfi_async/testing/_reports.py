@@ -10,14 +10,14 @@ by days past due (no due date counts as current).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
 from ._context import Context, Reply, handles, iso_date, parse_date
 from ._errors import field_error
 from ._ledger import CODES, Ledger, LedgerAccount
-from ._state import Application, Books
+from ._state import Application, Books, Party, TradeDocument
 
 __all__ = ["balance_sheet", "cash_flow", "profit_and_loss"]
 
@@ -36,25 +36,24 @@ def _natural(account: LedgerAccount, debit_minus_credit: int) -> int:
 def _section(
     ledger: Ledger,
     values: dict[str, int],
-    accounts: Iterable[LedgerAccount],
     display_name: str,
     detailed: bool,
     extra_lines: Iterable[dict[str, Any]] = (),
 ) -> dict[str, Any]:
-    lines = []
-    total = 0
-    for account in sorted(accounts, key=lambda a: a.code):
-        value = _natural(account, values.get(account.id, 0))
-        total += value
-        if value:
-            lines.append(
-                {
-                    "account_id": account.id,
-                    "account_code": account.code,
-                    "account_name": account.name,
-                    "value_cents": value,
-                }
-            )
+    """A report section from report-signed ``values`` per account id; lines only when detailed."""
+    lines = [
+        {
+            "account_id": account_id,
+            "account_code": ledger.accounts[account_id].code,
+            "account_name": ledger.accounts[account_id].name,
+            "value_cents": value,
+        }
+        for account_id, value in sorted(
+            values.items(), key=lambda pair: ledger.accounts[pair[0]].code
+        )
+        if value
+    ]
+    total = sum(values.values())
     for line in extra_lines:
         total += line["value_cents"]
         lines.append(line)
@@ -65,18 +64,28 @@ def _section(
     }
 
 
-def _by_subtype(ledger: Ledger, subtype: str) -> list[LedgerAccount]:
-    return [a for a in ledger.accounts.values() if a.account_subtype == subtype]
+def _subtype_values(ledger: Ledger, movements: dict[str, int], subtype: str) -> dict[str, int]:
+    """The subtype's accounts' movements in the report's sign (see :func:`_natural`)."""
+    return {
+        a.id: _natural(a, movements.get(a.id, 0))
+        for a in ledger.accounts.values()
+        if a.account_subtype == subtype
+    }
 
 
-def _profit(ledger: Ledger, values: dict[str, int]) -> int:
-    income = sum(
+def _revenue_and_expenses(ledger: Ledger, values: dict[str, int]) -> tuple[int, int]:
+    revenue = sum(
         -values.get(a.id, 0) for a in ledger.accounts.values() if a.account_type == "revenue"
     )
     expenses = sum(
         values.get(a.id, 0) for a in ledger.accounts.values() if a.account_type == "expense"
     )
-    return income - expenses
+    return revenue, expenses
+
+
+def _profit(ledger: Ledger, values: dict[str, int]) -> int:
+    revenue, expenses = _revenue_and_expenses(ledger, values)
+    return revenue - expenses
 
 
 def _header(books: Books, **fields: Any) -> dict[str, Any]:
@@ -106,7 +115,7 @@ def balance_sheet(books: Books, as_of: date, detail_level: str) -> dict[str, Any
     values = ledger.movements(until=as_of)
 
     def section(subtype: str, name: str, extra: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
-        return _section(ledger, values, _by_subtype(ledger, subtype), name, detailed, extra)
+        return _section(ledger, _subtype_values(ledger, values, subtype), name, detailed, extra)
 
     retained = ledger.account(CODES.RETAINED_EARNINGS)
     profit_line = {
@@ -174,7 +183,7 @@ def profit_and_loss(books: Books, start: date, end: date, detail_level: str) -> 
         "income_tax": "Income Tax",
     }
     sections = {
-        key: _section(ledger, values, _by_subtype(ledger, key), name, detailed)
+        key: _section(ledger, _subtype_values(ledger, values, key), name, detailed)
         for key, name in names.items()
     }
     totals = {key: section["total_cents"] for key, section in sections.items()}
@@ -236,13 +245,7 @@ def get_financial_summary(ctx: Context) -> Reply:
     trends = []
     revenue_total = expenses_total = 0
     for first, last in _periods(start, end, granularity):
-        values = ledger.movements(since=first, until=last)
-        revenue = sum(
-            -values[a.id] for a in ledger.accounts.values() if a.account_type == "revenue"
-        )
-        expenses = sum(
-            values[a.id] for a in ledger.accounts.values() if a.account_type == "expense"
-        )
+        revenue, expenses = _revenue_and_expenses(ledger, ledger.movements(since=first, until=last))
         revenue_total += revenue
         expenses_total += expenses
         trends.append(
@@ -307,30 +310,12 @@ def cash_flow(books: Books, start: date, end: date, detail_level: str) -> dict[s
             impact = line.credit - line.debit
             buckets[bucket][account.id] = buckets[bucket].get(account.id, 0) + impact
 
-    def section(bucket: str, name: str) -> dict[str, Any]:
-        values = buckets[bucket]
-        lines = [
-            {
-                "account_id": account_id,
-                "account_code": ledger.accounts[account_id].code,
-                "account_name": ledger.accounts[account_id].name,
-                "value_cents": value,
-            }
-            for account_id, value in sorted(
-                values.items(), key=lambda pair: ledger.accounts[pair[0]].code
-            )
-            if value
-        ]
-        return {
-            "display_name": name,
-            "total_cents": sum(values.values()),
-            "line_items": lines if detailed else [],
-        }
-
-    adjustments = section("non_cash", "Non-cash Adjustments")
-    working_capital = section("working_capital", "Working Capital Changes")
-    investing = section("investing", "Investing Activities")
-    financing = section("financing", "Financing Activities")
+    adjustments = _section(ledger, buckets["non_cash"], "Non-cash Adjustments", detailed)
+    working_capital = _section(
+        ledger, buckets["working_capital"], "Working Capital Changes", detailed
+    )
+    investing = _section(ledger, buckets["investing"], "Investing Activities", detailed)
+    financing = _section(ledger, buckets["financing"], "Financing Activities", detailed)
     operating_total = net_profit + adjustments["total_cents"] + working_capital["total_cents"]
     net_change = operating_total + investing["total_cents"] + financing["total_cents"]
     return {
@@ -409,71 +394,48 @@ def _outstanding_on(total: int, applications: Iterable[Application], as_of: date
     return total - sum(a.amount for a in applications if a.on <= as_of)
 
 
-@handles("get_ar_aging")
-def get_ar_aging(ctx: Context) -> Reply:
+def _aging_report(
+    ctx: Context, party: str, documents: Iterable[TradeDocument], parties: Mapping[str, Party]
+) -> Reply:
+    """AR and AP aging alike: what is still owed per ``party`` ("customer" or "vendor")."""
     books = ctx.books
     as_of = parse_date(ctx.filter("as_of_date"), "as_of_date") or ctx.today
-    group_by = str(ctx.filter("group_by") or "customer")
+    group_by = str(ctx.filter("group_by") or party)
     rows = []
-    for invoice in books.invoices.values():
-        if invoice.voided_at is not None and invoice.voided_at.date() <= as_of:
+    for document in documents:
+        if document.voided_at is not None and document.voided_at.date() <= as_of:
             continue
-        if invoice.sent_at.date() > as_of:
+        if document.issued_on > as_of:
             continue
-        amount = _outstanding_on(invoice.total, invoice.applications, as_of)
+        amount = _outstanding_on(document.total, document.applications, as_of)
         if amount > 0:
-            customer = books.customers[invoice.customer_id]
-            due = invoice.due_at.date() if invoice.due_at else None
-            rows.append((customer.id, customer.display_name, amount, due))
-    totals, breakdown = _aging(rows, as_of, group_by == "customer")
+            owner = parties[document.party_id]
+            due = document.due_at.date() if document.due_at else None
+            rows.append((owner.id, owner.display_name, amount, due))
+    totals, breakdown = _aging(rows, as_of, group_by == party)
     body: dict[str, Any] = {
         **_header(books, as_of_date=iso_date(as_of), group_by=group_by),
         "total_outstanding_cents": sum(totals.values()),
         "total_aging_buckets": totals,
     }
-    if group_by == "customer":
-        body["customers"] = [
+    if group_by == party:
+        body[f"{party}s"] = [
             {
-                "customer_id": row["id"],
-                "customer_name": row["name"],
+                f"{party}_id": row["id"],
+                f"{party}_name": row["name"],
                 "total_outstanding_cents": row["total"],
                 "aging_buckets": row["buckets"],
             }
             for row in breakdown
         ]
     return Reply(200, body)
+
+
+@handles("get_ar_aging")
+def get_ar_aging(ctx: Context) -> Reply:
+    return _aging_report(ctx, "customer", ctx.books.invoices.values(), ctx.books.customers)
 
 
 @handles("get_ap_aging")
 def get_ap_aging(ctx: Context) -> Reply:
-    books = ctx.books
-    as_of = parse_date(ctx.filter("as_of_date"), "as_of_date") or ctx.today
-    group_by = str(ctx.filter("group_by") or "vendor")
-    rows = []
-    for bill in books.bills.values():
-        if bill.voided_at is not None and bill.voided_at.date() <= as_of:
-            continue
-        if bill.issue_date > as_of:
-            continue
-        amount = _outstanding_on(bill.total, bill.applications, as_of)
-        if amount > 0:
-            vendor = books.vendors[bill.vendor_id]
-            due = bill.due_at.date() if bill.due_at else None
-            rows.append((vendor.id, vendor.display_name, amount, due))
-    totals, breakdown = _aging(rows, as_of, group_by == "vendor")
-    body: dict[str, Any] = {
-        **_header(books, as_of_date=iso_date(as_of), group_by=group_by),
-        "total_outstanding_cents": sum(totals.values()),
-        "total_aging_buckets": totals,
-    }
-    if group_by == "vendor":
-        body["vendors"] = [
-            {
-                "vendor_id": row["id"],
-                "vendor_name": row["name"],
-                "total_outstanding_cents": row["total"],
-                "aging_buckets": row["buckets"],
-            }
-            for row in breakdown
-        ]
-    return Reply(200, body)
+    return _aging_report(ctx, "vendor", ctx.books.bills.values(), ctx.books.vendors)

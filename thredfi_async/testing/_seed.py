@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from ._allocations import Share
 from ._context import Context
 from ._invoice_payments import create_payment_record
 from ._ledger import CODES
@@ -179,14 +180,13 @@ def seed(
                     external_id=f"seed-invoice-{len(books.invoices) + 1:07d}",
                 )
                 seeded.invoice_ids.append(invoice.id)
-                shares = _split(invoice.total, payments_per_invoice)
-                for share in shares:
+                for amount in _split(invoice.total, payments_per_invoice):
                     payment = create_payment_record(
                         books,
                         payment_ctx,
                         customer=customer,
-                        total=share,
-                        pairs=[(invoice, share)],
+                        total=amount,
+                        shares=[Share(invoice, amount)],
                         payment_date=min(sent.date() + timedelta(days=7), now.date()),
                         payment_method="bank_transfer",
                         status="completed",

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from ._ledger import Ledger
 
@@ -28,6 +28,7 @@ __all__ = [
     "Books",
     "Business",
     "CreditLine",
+    "CreditNote",
     "Customer",
     "CustomerCredit",
     "IdGenerator",
@@ -35,10 +36,14 @@ __all__ = [
     "InvoiceLine",
     "InvoicePayment",
     "Partner",
+    "Party",
+    "Payment",
     "Payout",
     "Refund",
     "RefundPayment",
     "TaxLine",
+    "TrackedPayment",
+    "TradeDocument",
     "Vendor",
     "VendorCredit",
     "VendorRefund",
@@ -122,8 +127,13 @@ class TaxLine:
     rate: Decimal | None = None
 
 
+# -- parties ---------------------------------------------------------------------------------
+
+
 @dataclass(slots=True)
-class Customer:
+class Party:
+    """A customer or a vendor; the writable fields are kept as sent, in ``data``."""
+
     id: str
     data: dict[str, Any]
     created_at: datetime
@@ -144,6 +154,67 @@ class Customer:
             if value:
                 return str(value)
         return ""
+
+
+@dataclass(slots=True)
+class Customer(Party):
+    """The party invoices are sent to; ``outstanding`` is what its open invoices still owe."""
+
+
+@dataclass(slots=True)
+class Vendor(Party):
+    """The party bills come from; ``outstanding`` is what the business still owes it."""
+
+
+# -- invoices and bills ----------------------------------------------------------------------
+
+
+@dataclass(slots=True, kw_only=True)
+class TradeDocument:
+    """An invoice or a bill: a total that payments and credit notes are applied to.
+
+    ``applied`` is the sum of ``applications``; ``counted_outstanding`` is what the party's
+    ``outstanding`` currently includes for this document, so a change adjusts it by the delta.
+    """
+
+    UNPAID_STATUS: ClassVar[str]
+
+    id: str
+    currency: str
+    created_at: datetime
+    updated_at: datetime
+    total: int = 0
+    applied: int = 0
+    external_id: str | None = None
+    memo: str | None = None
+    due_at: datetime | None = None
+    voided_at: datetime | None = None
+    paid_at: datetime | None = None
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    applications: list[Application] = field(default_factory=list)
+    counted_outstanding: int = 0
+
+    @property
+    def party_id(self) -> str:
+        """The customer of an invoice, the vendor of a bill."""
+        raise NotImplementedError
+
+    @property
+    def issued_on(self) -> date:
+        """From when the document is owed (aging counts it from then)."""
+        raise NotImplementedError
+
+    @property
+    def outstanding(self) -> int:
+        return 0 if self.voided_at is not None else self.total - self.applied
+
+    @property
+    def status(self) -> str:
+        if self.voided_at is not None:
+            return "VOIDED"
+        if self.applied and self.applied >= self.total:
+            return "PAID"
+        return "PARTIALLY_PAID" if self.applied else self.UNPAID_STATUS
 
 
 @dataclass(slots=True)
@@ -168,25 +239,16 @@ class InvoiceLine:
         return sum(t.amount - t.discount for t in self.taxes)
 
 
-@dataclass(slots=True)
-class Invoice:
-    id: str
+@dataclass(slots=True, kw_only=True)
+class Invoice(TradeDocument):
+    UNPAID_STATUS: ClassVar[str] = "SENT"
+
     customer_id: str
     invoice_number: str
     sent_at: datetime
-    created_at: datetime
-    updated_at: datetime
     lines: list[InvoiceLine]
-    currency: str
-    total: int = 0
-    applied: int = 0
     refunded: int = 0
-    external_id: str | None = None
     invoice_type: str = "invoice"
-    memo: str | None = None
-    due_at: datetime | None = None
-    voided_at: datetime | None = None
-    paid_at: datetime | None = None
     additional_discount: int = 0
     additional_taxes: list[TaxLine] = field(default_factory=list)
     additional_taxes_total: int = 0
@@ -194,39 +256,87 @@ class Invoice:
     tips_account_id: str | None = None
     transaction_tags: list[Any] = field(default_factory=list)
     metadata: Any = None
-    documents: list[dict[str, Any]] = field(default_factory=list)
-    applications: list[Application] = field(default_factory=list)
-    counted_outstanding: int = 0
 
     @property
-    def outstanding(self) -> int:
-        return 0 if self.voided_at is not None else self.total - self.applied
+    def party_id(self) -> str:
+        return self.customer_id
 
     @property
-    def status(self) -> str:
-        if self.voided_at is not None:
-            return "VOIDED"
-        if self.applied and self.applied >= self.total:
-            return "PAID"
-        if self.applied:
-            return "PARTIALLY_PAID"
-        return "SENT"
+    def issued_on(self) -> date:
+        return self.sent_at.date()
 
 
 @dataclass(slots=True)
-class InvoicePayment:
+class BillLine:
     id: str
-    customer_id: str
-    total: int
+    quantity: Decimal
+    unit_price: Decimal
+    taxes: list[TaxLine]
+    account_id: str
+    subtotal: int
+    description: str | None = None
+    product: str | None = None
+    tax_rate: Decimal | None = None
+
+    @property
+    def tax(self) -> int:
+        return sum(t.amount - t.discount for t in self.taxes)
+
+    @property
+    def total(self) -> int:
+        return self.subtotal + self.tax
+
+
+@dataclass(slots=True, kw_only=True)
+class Bill(TradeDocument):
+    UNPAID_STATUS: ClassVar[str] = "OPEN"
+
+    vendor_id: str
+    issue_date: date
+    lines: list[BillLine]
+    bill_number: str | None = None
+    vendor_bill_number: str | None = None
+    purchase_order_number: str | None = None
+    reference_numbers: list[Any] = field(default_factory=list)
+    attachment_urls: list[Any] = field(default_factory=list)
+    received_at: datetime | None = None
+    approved_at: datetime | None = None
+    terms: str | None = None
+
+    @property
+    def party_id(self) -> str:
+        return self.vendor_id
+
+    @property
+    def issued_on(self) -> date:
+        return self.issue_date
+
+
+# -- payments --------------------------------------------------------------------------------
+
+
+@dataclass(slots=True, kw_only=True)
+class Payment:
+    """What invoice, bill and vendor-refund payments all carry; each starts ``pending``."""
+
+    id: str
     currency: str
     payment_date: date
     created_at: datetime
     updated_at: datetime
     status: str = "pending"
     fee: int = 0
-    payment_method: str | None = None
     payment_reference: str | None = None
     external_id: str | None = None
+    idempotency_key: str | None = None
+    failed_at: datetime | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class InvoicePayment(Payment):
+    customer_id: str
+    total: int
+    payment_method: str | None = None
     note: str | None = None
     notes: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -235,15 +345,51 @@ class InvoicePayment:
     processor_reference: str | None = None
     bank_reference: str | None = None
     transaction_tags: list[Any] = field(default_factory=list)
-    idempotency_key: str | None = None
     allocations: list[Allocation] = field(default_factory=list)
     processed_at: datetime | None = None
-    failed_at: datetime | None = None
     payout_id: str | None = None
 
     @property
     def allocated(self) -> int:
         return sum(a.amount for a in self.allocations)
+
+
+@dataclass(slots=True, kw_only=True)
+class TrackedPayment(Payment):
+    """A payment under the documented PATCH state machine (bill and vendor-refund payments)."""
+
+    memo: str | None = None
+    metadata: Any = None
+    failure_reason: str | None = None
+    submitted_at: datetime | None = None
+    completed_at: datetime | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class BillPayment(TrackedPayment):
+    vendor_id: str
+    amount: int
+    payment_method: str
+    check_number: str | None = None
+    description: str | None = None
+    allocations: list[Allocation] = field(default_factory=list)
+
+    @property
+    def allocated(self) -> int:
+        return sum(a.amount for a in self.allocations)
+
+
+@dataclass(slots=True, kw_only=True)
+class VendorRefundPayment(TrackedPayment):
+    refund_id: str
+    vendor_id: str
+    amount: int
+    payment_method: str | None = None
+    processor: str | None = None
+    allocation_ids: list[str] = field(default_factory=list)
+
+
+# -- refunds and payouts ---------------------------------------------------------------------
 
 
 @dataclass(slots=True)
@@ -314,6 +460,9 @@ class Payout:
     reconciliation_status: str = "unreconciled"
 
 
+# -- credit notes ----------------------------------------------------------------------------
+
+
 @dataclass(slots=True)
 class CreditLine:
     amount: int
@@ -325,188 +474,68 @@ class CreditLine:
     tags: list[Any] = field(default_factory=list)
 
 
-@dataclass(slots=True)
-class CustomerCredit:
+@dataclass(slots=True, kw_only=True)
+class CreditNote:
+    """A customer or vendor credit: lines that reverse revenue or expense, applied to documents."""
+
     id: str
+    lines: list[CreditLine]
+    currency: str
+    created_at: datetime
+    updated_at: datetime
+    external_id: str | None = None
+    tags: list[Any] = field(default_factory=list)
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    allocations: list[Allocation] = field(default_factory=list)
+    deleted_at: datetime | None = None
+
+    @property
+    def issued_at(self) -> datetime:
+        """When the customer was sent the credit, or when the vendor's credit was received."""
+        raise NotImplementedError
+
+    @property
+    def total(self) -> int:
+        return sum(line.amount + line.tax for line in self.lines)
+
+    @property
+    def applied(self) -> int:
+        return sum(a.amount for a in self.allocations)
+
+    @property
+    def status(self) -> str:
+        if self.deleted_at is not None:
+            return "deleted"
+        if self.allocations and self.applied >= self.total:
+            return "applied"
+        return "partially_applied" if self.allocations else "open"
+
+
+@dataclass(slots=True, kw_only=True)
+class CustomerCredit(CreditNote):
     customer_id: str
-    lines: list[CreditLine]
-    currency: str
-    issued_on: datetime
-    created_at: datetime
-    updated_at: datetime
-    external_id: str | None = None
+    sent_at: datetime
     source_invoice_id: str | None = None
-    tags: list[Any] = field(default_factory=list)
     memo: str | None = None
     metadata: Any = None
-    documents: list[dict[str, Any]] = field(default_factory=list)
-    allocations: list[Allocation] = field(default_factory=list)
-    deleted_at: datetime | None = None
 
     @property
-    def total(self) -> int:
-        return sum(line.amount + line.tax for line in self.lines)
-
-    @property
-    def applied(self) -> int:
-        return sum(a.amount for a in self.allocations)
-
-    @property
-    def status(self) -> str:
-        if self.deleted_at is not None:
-            return "deleted"
-        if self.allocations and self.applied >= self.total:
-            return "applied"
-        return "partially_applied" if self.allocations else "open"
+    def issued_at(self) -> datetime:
+        return self.sent_at
 
 
-@dataclass(slots=True)
-class Vendor:
-    id: str
-    data: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
-    archived_at: datetime | None = None
-    documents: list[dict[str, Any]] = field(default_factory=list)
-    outstanding: int = 0
-
-    @property
-    def external_id(self) -> str | None:
-        value = self.data.get("external_id")
-        return value if isinstance(value, str) else None
-
-    @property
-    def display_name(self) -> str:
-        for key in ("company_name", "individual_name", "email"):
-            value = self.data.get(key)
-            if value:
-                return str(value)
-        return ""
-
-
-@dataclass(slots=True)
-class BillLine:
-    id: str
-    quantity: Decimal
-    unit_price: Decimal
-    taxes: list[TaxLine]
-    account_id: str
-    subtotal: int
-    description: str | None = None
-    product: str | None = None
-    tax_rate: Decimal | None = None
-
-    @property
-    def tax(self) -> int:
-        return sum(t.amount - t.discount for t in self.taxes)
-
-    @property
-    def total(self) -> int:
-        return self.subtotal + self.tax
-
-
-@dataclass(slots=True)
-class Bill:
-    id: str
+@dataclass(slots=True, kw_only=True)
+class VendorCredit(CreditNote):
     vendor_id: str
-    issue_date: date
-    currency: str
-    lines: list[BillLine]
-    created_at: datetime
-    updated_at: datetime
-    total: int = 0
-    applied: int = 0
-    external_id: str | None = None
-    bill_number: str | None = None
-    vendor_bill_number: str | None = None
-    purchase_order_number: str | None = None
-    memo: str | None = None
-    reference_numbers: list[Any] = field(default_factory=list)
-    attachment_urls: list[Any] = field(default_factory=list)
-    received_at: datetime | None = None
-    due_at: datetime | None = None
-    approved_at: datetime | None = None
-    terms: str | None = None
-    documents: list[dict[str, Any]] = field(default_factory=list)
-    voided_at: datetime | None = None
-    paid_at: datetime | None = None
-    applications: list[Application] = field(default_factory=list)
-    counted_outstanding: int = 0
-
-    @property
-    def outstanding(self) -> int:
-        return 0 if self.voided_at is not None else self.total - self.applied
-
-    @property
-    def status(self) -> str:
-        if self.voided_at is not None:
-            return "VOIDED"
-        if self.applied and self.applied >= self.total:
-            return "PAID"
-        return "PARTIALLY_PAID" if self.applied else "OPEN"
-
-
-@dataclass(slots=True)
-class BillPayment:
-    id: str
-    vendor_id: str
-    amount: int
-    currency: str
-    payment_method: str
-    payment_date: date
-    created_at: datetime
-    updated_at: datetime
-    fee: int = 0
-    status: str = "pending"
-    payment_reference: str | None = None
-    check_number: str | None = None
-    description: str | None = None
-    memo: str | None = None
-    external_id: str | None = None
-    metadata: Any = None
-    failure_reason: str | None = None
-    allocations: list[Allocation] = field(default_factory=list)
-    submitted_at: datetime | None = None
-    completed_at: datetime | None = None
-    failed_at: datetime | None = None
-    idempotency_key: str | None = None
-
-    @property
-    def allocated(self) -> int:
-        return sum(a.amount for a in self.allocations)
-
-
-@dataclass(slots=True)
-class VendorCredit:
-    id: str
-    vendor_id: str
-    lines: list[CreditLine]
-    currency: str
     received_at: datetime
-    created_at: datetime
-    updated_at: datetime
-    external_id: str | None = None
     source_bill_id: str | None = None
-    tags: list[Any] = field(default_factory=list)
-    documents: list[dict[str, Any]] = field(default_factory=list)
-    allocations: list[Allocation] = field(default_factory=list)
-    deleted_at: datetime | None = None
 
     @property
-    def total(self) -> int:
-        return sum(line.amount + line.tax for line in self.lines)
+    def issued_at(self) -> datetime:
+        return self.received_at
 
-    @property
-    def applied(self) -> int:
-        return sum(a.amount for a in self.allocations)
 
-    @property
-    def status(self) -> str:
-        if self.deleted_at is not None:
-            return "deleted"
-        if self.allocations and self.applied >= self.total:
-            return "applied"
-        return "partially_applied" if self.allocations else "open"
+# -- vendor refunds --------------------------------------------------------------------------
 
 
 @dataclass(slots=True)
@@ -550,30 +579,7 @@ class VendorRefund:
         return sum(a.amount for a in self.allocations)
 
 
-@dataclass(slots=True)
-class VendorRefundPayment:
-    id: str
-    refund_id: str
-    vendor_id: str
-    amount: int
-    currency: str
-    payment_date: date
-    created_at: datetime
-    updated_at: datetime
-    fee: int = 0
-    status: str = "pending"
-    payment_method: str | None = None
-    processor: str | None = None
-    payment_reference: str | None = None
-    memo: str | None = None
-    metadata: Any = None
-    failure_reason: str | None = None
-    submitted_at: datetime | None = None
-    completed_at: datetime | None = None
-    failed_at: datetime | None = None
-    external_id: str | None = None
-    idempotency_key: str | None = None
-    allocation_ids: list[str] = field(default_factory=list)
+# -- bank feed -------------------------------------------------------------------------------
 
 
 @dataclass(slots=True)
@@ -648,6 +654,12 @@ class Books:
     @property
     def currency(self) -> str:
         return self.business.base_currency
+
+    def party_of(self, document: TradeDocument) -> Party | None:
+        """The customer of an invoice or the vendor of a bill."""
+        parties: dict[str, Customer] | dict[str, Vendor]
+        parties = self.customers if isinstance(document, Invoice) else self.vendors
+        return parties.get(document.party_id)
 
     def find_external(self, kind: str, external_id: str | None) -> str | None:
         if not external_id:

@@ -11,27 +11,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from ._context import Reply, iso, set_texts
 from ._errors import ApiError, field_error
-from ._state import Books
+from ._state import Payment, TrackedPayment
 
 __all__ = [
     "BILL_PAYMENT_TRANSITIONS",
     "CANCELLABLE",
     "PAYMENT_TRANSITIONS",
-    "check_currency",
+    "apply_state_patch",
+    "cancel",
+    "cancelled_reply",
     "move_status",
-    "refuse_cancel",
+    "require_failure_reason",
 ]
 
-PAYMENT_TRANSITIONS: dict[str, frozenset[str]] = {
-    "pending": frozenset({"processing", "completed", "failed", "cancelled"}),
-    "processing": frozenset({"completed", "failed"}),
-    "completed": frozenset({"refunded"}),
-    "failed": frozenset(),
-    "cancelled": frozenset(),
-    "refunded": frozenset(),
-}
-CANCELLABLE = frozenset({"pending", "failed"})
 BILL_PAYMENT_TRANSITIONS: dict[str, frozenset[str]] = {
     "pending": frozenset({"processing", "completed", "failed", "cancelled"}),
     "processing": frozenset({"completed", "failed"}),
@@ -39,20 +33,40 @@ BILL_PAYMENT_TRANSITIONS: dict[str, frozenset[str]] = {
     "failed": frozenset(),
     "cancelled": frozenset(),
 }
+PAYMENT_TRANSITIONS: dict[str, frozenset[str]] = BILL_PAYMENT_TRANSITIONS | {
+    "completed": frozenset({"refunded"}),
+    "refunded": frozenset(),
+}
+CANCELLABLE = frozenset({"pending", "failed"})
 
 
-def check_currency(books: Books, currency: Any) -> str:
-    value = str(currency or books.currency).upper()
-    if value != books.currency:
-        raise field_error(
-            "currency",
-            f"Currency must equal the business base currency ({books.currency}).",
-        )
-    return value
+def require_failure_reason(payment: TrackedPayment, body: dict[str, Any]) -> None:
+    """Moving to ``failed`` needs a ``failure_reason``, sent now or recorded before."""
+    if body.get("status") == "failed" and not (
+        body.get("failure_reason") or payment.failure_reason
+    ):
+        raise field_error("failure_reason", "A failure reason is required when a payment fails.")
+
+
+def apply_state_patch(
+    payment: TrackedPayment, body: dict[str, Any], now: datetime, text_keys: tuple[str, ...]
+) -> None:
+    """A PATCH under the bill-payment state machine (FACTS 3.11; vendor-refund payments, 3.14).
+
+    The status moves first (an illegal move is refused before anything changes), then the
+    ``failure_reason``, ``payment_reference``, ``memo``, further ``text_keys`` and ``metadata``
+    the body sends. Call :func:`require_failure_reason` before validating anything else.
+    """
+    new_status = body.get("status")
+    if new_status:
+        move_status(payment, str(new_status), BILL_PAYMENT_TRANSITIONS, now)
+    set_texts(payment, body, ("failure_reason", "payment_reference", "memo", *text_keys))
+    if "metadata" in body:
+        payment.metadata = body["metadata"]
 
 
 def move_status(
-    payment: Any, new_status: str, transitions: dict[str, frozenset[str]], now: datetime
+    payment: Payment, new_status: str, transitions: dict[str, frozenset[str]], now: datetime
 ) -> None:
     """Apply a status change allowed by ``transitions`` and stamp its timestamp; 400 otherwise."""
     current = payment.status
@@ -77,10 +91,32 @@ def move_status(
             setattr(payment, attribute, now)
 
 
-def refuse_cancel(status: str) -> ApiError:
-    return ApiError(
-        400,
-        "invalid_status_transition",
-        f'Only pending or failed payments can be cancelled; this one is "{status}".',
-        detail={"status": status, "cancellable_statuses": sorted(CANCELLABLE)},
+def cancel(payment: Payment) -> None:
+    """The ``POST .../delete/`` door: a pending or failed payment becomes ``cancelled``.
+
+    Anything else (a completed payment above all) is refused with a 400; reversing what the
+    payment did is the caller's part.
+    """
+    status = payment.status
+    if status not in CANCELLABLE:
+        raise ApiError(
+            400,
+            "invalid_status_transition",
+            f'Only pending or failed payments can be cancelled; this one is "{status}".',
+            detail={"status": status, "cancellable_statuses": sorted(CANCELLABLE)},
+        )
+    payment.status = "cancelled"
+
+
+def cancelled_reply(message: str, payment: Payment, **links: str) -> Reply:
+    """The documented cancel answer: ``{message, payment_id, [links...], status, updated_at}``."""
+    return Reply(
+        200,
+        {
+            "message": message,
+            "payment_id": payment.id,
+            **links,
+            "status": payment.status,
+            "updated_at": iso(payment.updated_at),
+        },
     )

@@ -18,26 +18,29 @@ from typing import Any
 from ._context import (
     Context,
     Reply,
+    check_currency,
     get_or_404,
     handles,
     iso,
     iso_date,
     make_documents,
     parse_date,
+    set_texts,
     text,
 )
 from ._errors import ApiError, field_error
+from ._filters import Filters, joined
 from ._ledger import CODES, Posting
 from ._money import major
 from ._pagination import paginate
+from ._parties import party_reference
 from ._payables import find_vendor
 from ._state import Books, Vendor, VendorRefund, VendorRefundAllocation, VendorRefundPayment
 from ._status import (
-    BILL_PAYMENT_TRANSITIONS,
-    CANCELLABLE,
-    check_currency,
-    move_status,
-    refuse_cancel,
+    apply_state_patch,
+    cancel,
+    cancelled_reply,
+    require_failure_reason,
 )
 
 __all__ = ["vendor_refund_payment_view", "vendor_refund_view"]
@@ -124,11 +127,7 @@ def vendor_refund_view(books: Books, refund: VendorRefund) -> dict[str, Any]:
         "id": refund.id,
         "vendor_id": vendor.id,
         "vendor_name": vendor.display_name,
-        "vendor": {
-            "id": vendor.id,
-            "external_id": vendor.external_id,
-            "display_name": vendor.display_name,
-        },
+        "vendor": party_reference(vendor),
         "total_refunded_amount": major(refund.total, currency),
         "total_refunded_amount_cents": refund.total,
         "allocated_amount": major(allocated, currency),
@@ -310,49 +309,24 @@ def _new_refund(
 @handles("list_vendor_refunds")
 def list_vendor_refunds(ctx: Context) -> Reply:
     books = ctx.books
-    items = [r for r in books.vendor_refunds.values() if r.deleted_at is None]
-    status = ctx.filter("status")
-    if status:
-        wanted = {s.strip() for s in str(status).split(",")}
-        items = [r for r in items if refund_status(books, r) in wanted]
-    for key in ("refund_type", "vendor_id", "currency"):
-        wanted_value = ctx.filter(key)
-        if wanted_value:
-            items = [r for r in items if getattr(r, key) == wanted_value]
-    start = parse_date(ctx.filter("refund_date_start"), "refund_date_start")
-    if start is not None:
-        items = [r for r in items if r.refund_date >= start]
-    end = parse_date(ctx.filter("refund_date_end"), "refund_date_end")
-    if end is not None:
-        items = [r for r in items if r.refund_date <= end]
-    low, high = ctx.filter("min_amount"), ctx.filter("max_amount")
-    if low is not None:
-        items = [r for r in items if r.total >= int(low)]
-    if high is not None:
-        items = [r for r in items if r.total <= int(high)]
-    fully = ctx.filter("is_fully_allocated")
-    if isinstance(fully, bool):
-        items = [r for r in items if (r.allocated >= r.total) == fully]
-    external_id = ctx.filter("external_id")
-    if external_id:
-        items = [r for r in items if str(external_id).lower() in (r.external_id or "").lower()]
-    search = ctx.filter("search")
-    if search:
-        needle = str(search).lower()
-        items = [
-            r
-            for r in items
-            if needle
-            in " ".join(
-                str(v or "")
-                for v in (
-                    r.reference_number,
-                    r.external_id,
-                    r.description,
-                    books.vendors[r.vendor_id].display_name,
-                )
-            ).lower()
-        ]
+    items = Filters(ctx, [r for r in books.vendor_refunds.values() if r.deleted_at is None])
+    items.one_of("status", lambda r: refund_status(books, r))
+    items.equal("refund_type", "vendor_id", "currency")
+    items.between("refund_date_start", "refund_date_end", lambda r: r.refund_date)
+    items.at_least("min_amount", lambda r: r.total)
+    items.at_most("max_amount", lambda r: r.total)
+    items.flag("is_fully_allocated", lambda r: r.allocated >= r.total)
+    items.contains("external_id", lambda r: r.external_id or "")
+    items.contains(
+        "search",
+        lambda r: joined(
+            r.reference_number,
+            r.external_id,
+            r.description,
+            books.vendors[r.vendor_id].display_name,
+        ),
+    )
+    listed = items.items
     ordering = str(ctx.filter("ordering") or "-refund_date,-created_at")
     for key in reversed([k.strip() for k in ordering.split(",") if k.strip()]):
         field = key.lstrip("-")
@@ -364,8 +338,8 @@ def list_vendor_refunds(ctx: Context) -> Reply:
             "vendor__company_name": lambda r: books.vendors[r.vendor_id].display_name,
         }
         if field in sort_keys:
-            items.sort(key=sort_keys[field], reverse=key.startswith("-"))
-    return Reply(200, paginate(ctx, items, lambda r: vendor_refund_view(books, r)))
+            listed.sort(key=sort_keys[field], reverse=key.startswith("-"))
+    return Reply(200, paginate(ctx, listed, lambda r: vendor_refund_view(books, r)))
 
 
 @handles("create_vendor_refund")
@@ -399,10 +373,7 @@ def create_vendor_refund(ctx: Context) -> Reply:
 
 
 def _vendor_refund(ctx: Context) -> VendorRefund:
-    refund: VendorRefund = get_or_404(
-        ctx.books.vendor_refunds, ctx.param("refund_id"), "vendor_refund"
-    )
-    return refund
+    return get_or_404(ctx.books.vendor_refunds, ctx.param("refund_id"), "vendor_refund")
 
 
 @handles("get_vendor_refund")
@@ -414,9 +385,7 @@ def get_vendor_refund(ctx: Context) -> Reply:
 def update_vendor_refund(ctx: Context) -> Reply:
     refund = _vendor_refund(ctx)
     body = ctx.body
-    for key in ("description", "memo", "reason", "expected_completion_date"):
-        if key in body:
-            setattr(refund, key, text(body, key))
+    set_texts(refund, body, ("description", "memo", "reason", "expected_completion_date"))
     if "metadata" in body:
         refund.metadata = body["metadata"]
     if body.get("document"):
@@ -465,25 +434,11 @@ def _triple(books: Books, payment: VendorRefundPayment) -> dict[str, Any]:
 @handles("list_vendor_refund_payments")
 def list_vendor_refund_payments(ctx: Context) -> Reply:
     books = ctx.books
-    items: list[VendorRefundPayment] = list(books.vendor_refund_payments.values())
-    for key, attr in (
-        ("status", "status"),
-        ("payment_method", "payment_method"),
-        ("refund_id", "refund_id"),
-    ):
-        wanted = ctx.filter(key)
-        if wanted:
-            items = [p for p in items if getattr(p, attr) == wanted]
-    start = parse_date(ctx.filter("payment_date_start"), "payment_date_start")
-    if start is not None:
-        items = [p for p in items if p.payment_date >= start]
-    end = parse_date(ctx.filter("payment_date_end"), "payment_date_end")
-    if end is not None:
-        items = [p for p in items if p.payment_date <= end]
-    search = ctx.filter("search")
-    if search:
-        items = [p for p in items if str(search).lower() in (p.payment_reference or "").lower()]
-    return Reply(200, paginate(ctx, items, lambda p: vendor_refund_payment_view(books, p)))
+    items = Filters(ctx, books.vendor_refund_payments.values())
+    items.equal("status", "payment_method", "refund_id")
+    items.between("payment_date_start", "payment_date_end", lambda p: p.payment_date)
+    items.contains("search", lambda p: p.payment_reference or "")
+    return Reply(200, paginate(ctx, items.items, lambda p: vendor_refund_payment_view(books, p)))
 
 
 @handles("create_vendor_refund_payment")
@@ -511,12 +466,11 @@ def create_vendor_refund_payment(ctx: Context) -> Reply:
 
 
 def _vendor_refund_payment(ctx: Context) -> VendorRefundPayment:
-    payment: VendorRefundPayment = get_or_404(
+    return get_or_404(
         ctx.books.vendor_refund_payments,
         ctx.param("vendor_refund_payment_id"),
         "vendor_refund_payment",
     )
-    return payment
 
 
 @handles("get_vendor_refund_payment")
@@ -529,16 +483,8 @@ def update_vendor_refund_payment(ctx: Context) -> Reply:
     books = ctx.books
     body = ctx.body
     payment = _vendor_refund_payment(ctx)
-    new_status = body.get("status")
-    if new_status == "failed" and not (body.get("failure_reason") or payment.failure_reason):
-        raise field_error("failure_reason", "A failure reason is required when a payment fails.")
-    if new_status:
-        move_status(payment, str(new_status), BILL_PAYMENT_TRANSITIONS, ctx.now)
-    for key in ("failure_reason", "payment_reference", "memo"):
-        if key in body:
-            setattr(payment, key, text(body, key))
-    if "metadata" in body:
-        payment.metadata = body["metadata"]
+    require_failure_reason(payment, body)
+    apply_state_patch(payment, body, ctx.now, ())
     if payment.status == "cancelled":
         _drop_allocations(books, payment)
     payment.updated_at = ctx.now
@@ -553,22 +499,16 @@ def _drop_allocations(books: Books, payment: VendorRefundPayment) -> None:
 
 @handles("delete_vendor_refund_payment")
 def delete_vendor_refund_payment(ctx: Context) -> Reply:
+    """Cancel a pending or failed payment with the allocations made with it; the refund stays."""
     books = ctx.books
     payment = _vendor_refund_payment(ctx)
-    if payment.status not in CANCELLABLE:
-        raise refuse_cancel(payment.status)
-    payment.status = "cancelled"
+    cancel(payment)
     payment.updated_at = ctx.now
     _drop_allocations(books, payment)
     _post_payment(books, payment)
     books.vendor_refunds[payment.refund_id].updated_at = ctx.now
-    return Reply(
-        200,
-        {
-            "message": "Vendor refund payment cancelled and its allocations reversed.",
-            "payment_id": payment.id,
-            "refund_id": payment.refund_id,
-            "status": payment.status,
-            "updated_at": iso(payment.updated_at),
-        },
+    return cancelled_reply(
+        "Vendor refund payment cancelled and its allocations reversed.",
+        payment,
+        refund_id=payment.refund_id,
     )
