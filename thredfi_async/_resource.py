@@ -7,6 +7,7 @@ resource is bound to at most one business: `thredfi.invoices` takes `business_id
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
@@ -19,7 +20,7 @@ from ._types import RequestOptions
 if TYPE_CHECKING:
     from ._client import AsyncThredfi
 
-__all__ = ["Resource"]
+__all__ = ["LazyEndpoint", "Resource"]
 
 T = TypeVar("T")
 
@@ -79,3 +80,25 @@ class Resource:
             return await self._client._call(operation, page_parts, parse, options)
 
         return AsyncPaginator(fetch, parts, item_type=item_type, prefetch=prefetch)
+
+
+class LazyEndpoint:
+    """A generated endpoint module, imported when a facade method first uses it.
+
+    The facade names every endpoint module (about ninety, each importing its models) and a
+    program calls a few: importing them all up front was a third of `import thredfi_async`.
+    On the first attribute read the module is imported and its names copied onto this object,
+    so later reads are plain instance attribute reads (`__getattr__` runs only on a miss).
+    """
+
+    def __init__(self, module: str, package: str) -> None:
+        self._lazy_module = (module, package)
+
+    def __repr__(self) -> str:
+        module, package = self._lazy_module
+        return f"<LazyEndpoint {package}{module}>"
+
+    def __getattr__(self, name: str) -> Any:
+        module = importlib.import_module(*self._lazy_module)
+        self.__dict__.update(vars(module))
+        return getattr(module, name)

@@ -18,240 +18,361 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from .._pagination import AsyncPaginator
-from .._resource import Resource
+from .._resource import LazyEndpoint, Resource
 from .._response import raw_page_wrapper, raw_response_wrapper
 from .._types import NOT_GIVEN, NotGiven, RequestOptions, TimeoutTypes
-from .api.accounts import (
-    archive_account as _archive_account,
-    create_account as _create_account,
-    create_child_account as _create_child_account,
-    get_account_detail as _get_account_detail,
-    get_account_entries as _get_account_entries,
-    get_chart_of_accounts_hierarchy as _get_chart_of_accounts_hierarchy,
-    list_chart_of_accounts as _list_chart_of_accounts,
-    update_account as _update_account,
-)
-from .api.bank_accounts import (
-    list_bank_accounts as _list_bank_accounts,
-    retrieve_bank_account as _retrieve_bank_account,
-)
-from .api.bank_transactions import (
-    list_bank_transactions as _list_bank_transactions,
-)
-from .api.bill_payments import (
-    create_bill_payment as _create_bill_payment,
-    delete_bill_payment as _delete_bill_payment,
-    get_bill_payment as _get_bill_payment,
-    list_bill_payments as _list_bill_payments,
-    update_bill_payment as _update_bill_payment,
-)
-from .api.bills import (
-    create_bill as _create_bill,
-    get_bill as _get_bill,
-    list_bills as _list_bills,
-    update_bill as _update_bill,
-    void_bill as _void_bill,
-)
-from .api.businesses import (
-    create_business as _create_business,
-    get_business as _get_business,
-    list_businesses as _list_businesses,
-    update_business as _update_business,
-)
-from .api.customer_credits import (
-    create_customer_credit as _create_customer_credit,
-    delete_customer_credit as _delete_customer_credit,
-    get_customer_credit as _get_customer_credit,
-    list_customer_credits as _list_customer_credits,
-    update_customer_credit as _update_customer_credit,
-)
-from .api.customers import (
-    archive_customer as _archive_customer,
-    create_customer as _create_customer,
-    get_customer as _get_customer,
-    list_customers as _list_customers,
-    unarchive_customer as _unarchive_customer,
-    update_customer as _update_customer,
-)
-from .api.invoices import (
-    create_invoice as _create_invoice,
-    get_invoice as _get_invoice,
-    list_invoices as _list_invoices,
-    update_invoice as _update_invoice,
-    void_invoice as _void_invoice,
-)
-from .api.journal_entries import (
-    get_journal_entry_detail as _get_journal_entry_detail,
-    list_journal_entries as _list_journal_entries,
-)
-from .api.menu_config import (
-    get_menu_config as _get_menu_config,
-    reset_menu_config as _reset_menu_config,
-    update_menu_config as _update_menu_config,
-)
-from .api.oauth import (
-    get_business_token as _get_business_token,
-    get_partner_token as _get_partner_token,
-)
-from .api.payments import (
-    create_invoice_payment as _create_invoice_payment,
-    delete_invoice_payment as _delete_invoice_payment,
-    get_invoice_payment as _get_invoice_payment,
-    list_invoice_payments as _list_invoice_payments,
-    partial_update_invoice_payment as _partial_update_invoice_payment,
-    update_invoice_payment as _update_invoice_payment,
-)
-from .api.payouts import (
-    create_payout as _create_payout,
-    delete_payout as _delete_payout,
-    get_payout as _get_payout,
-    list_payouts as _list_payouts,
-)
-from .api.refund_payments import (
-    create_refund_payment as _create_refund_payment,
-    delete_refund_payment as _delete_refund_payment,
-    fetch_refund_payment as _fetch_refund_payment,
-    list_refund_payments as _list_refund_payments,
-)
-from .api.refunds import (
-    create_refund as _create_refund,
-    delete_refund as _delete_refund,
-    get_refund as _get_refund,
-    list_refunds as _list_refunds,
-)
-from .api.reports import (
-    get_ap_aging as _get_ap_aging,
-    get_ar_aging as _get_ar_aging,
-    get_balance_sheet as _get_balance_sheet,
-    get_cash_flow_statement as _get_cash_flow_statement,
-    get_financial_summary as _get_financial_summary,
-    get_profit_and_loss as _get_profit_and_loss,
-)
-from .api.vendor_credits import (
-    create_vendor_credit as _create_vendor_credit,
-    delete_vendor_credit as _delete_vendor_credit,
-    get_vendor_credit as _get_vendor_credit,
-    list_vendor_credits as _list_vendor_credits,
-    update_vendor_credit as _update_vendor_credit,
-)
-from .api.vendor_refund_payments import (
-    create_vendor_refund_payment as _create_vendor_refund_payment,
-    delete_vendor_refund_payment as _delete_vendor_refund_payment,
-    get_vendor_refund_payment as _get_vendor_refund_payment,
-    list_vendor_refund_payments as _list_vendor_refund_payments,
-    update_vendor_refund_payment as _update_vendor_refund_payment,
-)
-from .api.vendor_refunds import (
-    create_vendor_refund as _create_vendor_refund,
-    delete_vendor_refund as _delete_vendor_refund,
-    get_vendor_refund as _get_vendor_refund,
-    list_vendor_refunds as _list_vendor_refunds,
-    update_vendor_refund as _update_vendor_refund,
-)
-from .api.vendors import (
-    archive_vendor as _archive_vendor,
-    create_vendor as _create_vendor,
-    get_vendor as _get_vendor,
-    list_vendors as _list_vendors,
-    unarchive_vendor as _unarchive_vendor,
-    update_vendor as _update_vendor,
-)
-from .models import (
-    APAgingReport,
-    ARAgingReport,
-    BalanceSheet,
-    BankAccountConnection,
-    BankAccountConnectionSummary,
-    BankTransactionSummary,
-    Bill,
-    BillCreateAPIRequest,
-    BillPayment,
-    BillPaymentCancelResponse,
-    BillPaymentListItem,
-    BillPaymentRequest,
-    BillRequest,
-    BillUpdateAPIRequest,
-    Business,
-    BusinessTokenResponse,
-    CashFlowStatement,
-    ChartOfAccountsHierarchy,
-    ChildLedgerAccountRequest,
-    CreateBusinessRequest,
-    CreateCustomerCreditRequest,
-    CreateRefundPaymentRequestRequest,
-    CreateSimpleRefundRequest,
-    CreateVendorCreditRequest,
-    CreateVendorRequest,
-    Customer,
-    CustomerCreateRequest,
-    CustomerCredit,
-    CustomerRequest,
-    DeletePayoutResponse200,
-    GetApAgingGroupBy,
-    GetArAgingGroupBy,
-    GetBalanceSheetDetailLevel,
-    GetCashFlowStatementDetailLevel,
-    GetFinancialSummaryGranularity,
-    GetProfitAndLossDetailLevel,
-    Invoice,
-    InvoiceCreateRequest,
-    InvoiceCreateUpload,
-    InvoicePaymentCreateResponse,
-    InvoicePaymentDeleteResponse,
-    InvoicePaymentList,
-    InvoicePaymentRequest,
-    InvoicePaymentStatusEnum,
-    InvoiceRecordPaymentRequestRequest,
-    InvoiceRequest,
-    InvoiceUpdateRequest,
-    JournalEntry,
-    JournalEntryDetail,
-    LedgerAccount,
-    LedgerAccountDetail,
-    LedgerAccountRequest,
-    ListBankAccountsBankLinkStatus,
-    ListBankTransactionsDirection,
-    ListBankTransactionsTransactionType,
-    ListBillPaymentsStatus,
-    ListInvoicePaymentsOrder,
-    ListInvoicePaymentsSortBy,
-    ListJournalEntriesCreatedBy,
-    ListJournalEntriesStatus,
-    MenuConfig,
-    MenuConfigRequest,
-    OAuth2TokenRequestRequest,
-    OAuth2TokenResponse,
-    PaginatedAccountEntryLineListResultsItem,
-    PatchedBillPaymentRequest,
-    PatchedCustomerRequest,
-    PatchedInvoicePaymentRequest,
-    PatchedLedgerAccountRequest,
-    PatchedUpdateBusinessRequest,
-    PatchedVendorRefundPaymentUpdateRequest,
-    PatchedVendorRefundUpdateRequest,
-    PayoutCreateRequest,
-    PayoutResponse,
-    ProfitAndLoss,
-    ProfitAndLossTrends,
-    Refund,
-    RefundPayment,
-    UpdateBusiness,
-    UpdateCustomerCreditRequest,
-    UpdateVendorCreditRequest,
-    UpdateVendorRequest,
-    Vendor,
-    VendorCredit,
-    VendorRefund,
-    VendorRefundCreateRequest,
-    VendorRefundPayment,
-    VendorRefundPaymentCancelResponse,
-    VendorRefundPaymentCreateRequest,
-    VendorRefundPaymentCreateResponse,
-    VendorRequest,
-)
+from . import models as _models  # models load on first use (see models/__init__.py)
 
 if TYPE_CHECKING:
     from .._client import AsyncThredfi
+    from .api.accounts import (
+        archive_account as _archive_account,
+        create_account as _create_account,
+        create_child_account as _create_child_account,
+        get_account_detail as _get_account_detail,
+        get_account_entries as _get_account_entries,
+        get_chart_of_accounts_hierarchy as _get_chart_of_accounts_hierarchy,
+        list_chart_of_accounts as _list_chart_of_accounts,
+        update_account as _update_account,
+    )
+    from .api.bank_accounts import (
+        list_bank_accounts as _list_bank_accounts,
+        retrieve_bank_account as _retrieve_bank_account,
+    )
+    from .api.bank_transactions import (
+        list_bank_transactions as _list_bank_transactions,
+    )
+    from .api.bill_payments import (
+        create_bill_payment as _create_bill_payment,
+        delete_bill_payment as _delete_bill_payment,
+        get_bill_payment as _get_bill_payment,
+        list_bill_payments as _list_bill_payments,
+        update_bill_payment as _update_bill_payment,
+    )
+    from .api.bills import (
+        create_bill as _create_bill,
+        get_bill as _get_bill,
+        list_bills as _list_bills,
+        update_bill as _update_bill,
+        void_bill as _void_bill,
+    )
+    from .api.businesses import (
+        create_business as _create_business,
+        get_business as _get_business,
+        list_businesses as _list_businesses,
+        update_business as _update_business,
+    )
+    from .api.customer_credits import (
+        create_customer_credit as _create_customer_credit,
+        delete_customer_credit as _delete_customer_credit,
+        get_customer_credit as _get_customer_credit,
+        list_customer_credits as _list_customer_credits,
+        update_customer_credit as _update_customer_credit,
+    )
+    from .api.customers import (
+        archive_customer as _archive_customer,
+        create_customer as _create_customer,
+        get_customer as _get_customer,
+        list_customers as _list_customers,
+        unarchive_customer as _unarchive_customer,
+        update_customer as _update_customer,
+    )
+    from .api.invoices import (
+        create_invoice as _create_invoice,
+        get_invoice as _get_invoice,
+        list_invoices as _list_invoices,
+        update_invoice as _update_invoice,
+        void_invoice as _void_invoice,
+    )
+    from .api.journal_entries import (
+        get_journal_entry_detail as _get_journal_entry_detail,
+        list_journal_entries as _list_journal_entries,
+    )
+    from .api.menu_config import (
+        get_menu_config as _get_menu_config,
+        reset_menu_config as _reset_menu_config,
+        update_menu_config as _update_menu_config,
+    )
+    from .api.oauth import (
+        get_business_token as _get_business_token,
+        get_partner_token as _get_partner_token,
+    )
+    from .api.payments import (
+        create_invoice_payment as _create_invoice_payment,
+        delete_invoice_payment as _delete_invoice_payment,
+        get_invoice_payment as _get_invoice_payment,
+        list_invoice_payments as _list_invoice_payments,
+        partial_update_invoice_payment as _partial_update_invoice_payment,
+        update_invoice_payment as _update_invoice_payment,
+    )
+    from .api.payouts import (
+        create_payout as _create_payout,
+        delete_payout as _delete_payout,
+        get_payout as _get_payout,
+        list_payouts as _list_payouts,
+    )
+    from .api.refund_payments import (
+        create_refund_payment as _create_refund_payment,
+        delete_refund_payment as _delete_refund_payment,
+        fetch_refund_payment as _fetch_refund_payment,
+        list_refund_payments as _list_refund_payments,
+    )
+    from .api.refunds import (
+        create_refund as _create_refund,
+        delete_refund as _delete_refund,
+        get_refund as _get_refund,
+        list_refunds as _list_refunds,
+    )
+    from .api.reports import (
+        get_ap_aging as _get_ap_aging,
+        get_ar_aging as _get_ar_aging,
+        get_balance_sheet as _get_balance_sheet,
+        get_cash_flow_statement as _get_cash_flow_statement,
+        get_financial_summary as _get_financial_summary,
+        get_profit_and_loss as _get_profit_and_loss,
+    )
+    from .api.vendor_credits import (
+        create_vendor_credit as _create_vendor_credit,
+        delete_vendor_credit as _delete_vendor_credit,
+        get_vendor_credit as _get_vendor_credit,
+        list_vendor_credits as _list_vendor_credits,
+        update_vendor_credit as _update_vendor_credit,
+    )
+    from .api.vendor_refund_payments import (
+        create_vendor_refund_payment as _create_vendor_refund_payment,
+        delete_vendor_refund_payment as _delete_vendor_refund_payment,
+        get_vendor_refund_payment as _get_vendor_refund_payment,
+        list_vendor_refund_payments as _list_vendor_refund_payments,
+        update_vendor_refund_payment as _update_vendor_refund_payment,
+    )
+    from .api.vendor_refunds import (
+        create_vendor_refund as _create_vendor_refund,
+        delete_vendor_refund as _delete_vendor_refund,
+        get_vendor_refund as _get_vendor_refund,
+        list_vendor_refunds as _list_vendor_refunds,
+        update_vendor_refund as _update_vendor_refund,
+    )
+    from .api.vendors import (
+        archive_vendor as _archive_vendor,
+        create_vendor as _create_vendor,
+        get_vendor as _get_vendor,
+        list_vendors as _list_vendors,
+        unarchive_vendor as _unarchive_vendor,
+        update_vendor as _update_vendor,
+    )
+    from .models import (
+        APAgingReport,
+        ARAgingReport,
+        BalanceSheet,
+        BankAccountConnection,
+        BankAccountConnectionSummary,
+        BankTransactionSummary,
+        Bill,
+        BillCreateAPIRequest,
+        BillPayment,
+        BillPaymentCancelResponse,
+        BillPaymentListItem,
+        BillPaymentRequest,
+        BillRequest,
+        BillUpdateAPIRequest,
+        Business,
+        BusinessTokenResponse,
+        CashFlowStatement,
+        ChartOfAccountsHierarchy,
+        ChildLedgerAccountRequest,
+        CreateBusinessRequest,
+        CreateCustomerCreditRequest,
+        CreateRefundPaymentRequestRequest,
+        CreateSimpleRefundRequest,
+        CreateVendorCreditRequest,
+        CreateVendorRequest,
+        Customer,
+        CustomerCreateRequest,
+        CustomerCredit,
+        CustomerRequest,
+        DeletePayoutResponse200,
+        GetApAgingGroupBy,
+        GetArAgingGroupBy,
+        GetBalanceSheetDetailLevel,
+        GetCashFlowStatementDetailLevel,
+        GetFinancialSummaryGranularity,
+        GetProfitAndLossDetailLevel,
+        Invoice,
+        InvoiceCreateRequest,
+        InvoiceCreateUpload,
+        InvoicePaymentCreateResponse,
+        InvoicePaymentDeleteResponse,
+        InvoicePaymentList,
+        InvoicePaymentRequest,
+        InvoicePaymentStatusEnum,
+        InvoiceRecordPaymentRequestRequest,
+        InvoiceRequest,
+        InvoiceUpdateRequest,
+        JournalEntry,
+        JournalEntryDetail,
+        LedgerAccount,
+        LedgerAccountDetail,
+        LedgerAccountRequest,
+        ListBankAccountsBankLinkStatus,
+        ListBankTransactionsDirection,
+        ListBankTransactionsTransactionType,
+        ListBillPaymentsStatus,
+        ListInvoicePaymentsOrder,
+        ListInvoicePaymentsSortBy,
+        ListJournalEntriesCreatedBy,
+        ListJournalEntriesStatus,
+        MenuConfig,
+        MenuConfigRequest,
+        OAuth2TokenRequestRequest,
+        OAuth2TokenResponse,
+        PaginatedAccountEntryLineListResultsItem,
+        PatchedBillPaymentRequest,
+        PatchedCustomerRequest,
+        PatchedInvoicePaymentRequest,
+        PatchedLedgerAccountRequest,
+        PatchedUpdateBusinessRequest,
+        PatchedVendorRefundPaymentUpdateRequest,
+        PatchedVendorRefundUpdateRequest,
+        PayoutCreateRequest,
+        PayoutResponse,
+        ProfitAndLoss,
+        ProfitAndLossTrends,
+        Refund,
+        RefundPayment,
+        UpdateBusiness,
+        UpdateCustomerCreditRequest,
+        UpdateVendorCreditRequest,
+        UpdateVendorRequest,
+        Vendor,
+        VendorCredit,
+        VendorRefund,
+        VendorRefundCreateRequest,
+        VendorRefundPayment,
+        VendorRefundPaymentCancelResponse,
+        VendorRefundPaymentCreateRequest,
+        VendorRefundPaymentCreateResponse,
+        VendorRequest,
+    )
+else:  # endpoint modules and models are imported on first use (import time)
+    _get_partner_token = LazyEndpoint(".api.oauth.get_partner_token", __package__)
+    _get_business_token = LazyEndpoint(".api.oauth.get_business_token", __package__)
+    _list_businesses = LazyEndpoint(".api.businesses.list_businesses", __package__)
+    _create_business = LazyEndpoint(".api.businesses.create_business", __package__)
+    _get_business = LazyEndpoint(".api.businesses.get_business", __package__)
+    _update_business = LazyEndpoint(".api.businesses.update_business", __package__)
+    _list_customers = LazyEndpoint(".api.customers.list_customers", __package__)
+    _create_customer = LazyEndpoint(".api.customers.create_customer", __package__)
+    _get_customer = LazyEndpoint(".api.customers.get_customer", __package__)
+    _update_customer = LazyEndpoint(".api.customers.update_customer", __package__)
+    _archive_customer = LazyEndpoint(".api.customers.archive_customer", __package__)
+    _unarchive_customer = LazyEndpoint(".api.customers.unarchive_customer", __package__)
+    _list_invoices = LazyEndpoint(".api.invoices.list_invoices", __package__)
+    _create_invoice = LazyEndpoint(".api.invoices.create_invoice", __package__)
+    _get_invoice = LazyEndpoint(".api.invoices.get_invoice", __package__)
+    _update_invoice = LazyEndpoint(".api.invoices.update_invoice", __package__)
+    _void_invoice = LazyEndpoint(".api.invoices.void_invoice", __package__)
+    _list_invoice_payments = LazyEndpoint(".api.payments.list_invoice_payments", __package__)
+    _create_invoice_payment = LazyEndpoint(".api.payments.create_invoice_payment", __package__)
+    _get_invoice_payment = LazyEndpoint(".api.payments.get_invoice_payment", __package__)
+    _update_invoice_payment = LazyEndpoint(".api.payments.update_invoice_payment", __package__)
+    _partial_update_invoice_payment = LazyEndpoint(
+        ".api.payments.partial_update_invoice_payment", __package__
+    )
+    _delete_invoice_payment = LazyEndpoint(".api.payments.delete_invoice_payment", __package__)
+    _list_refunds = LazyEndpoint(".api.refunds.list_refunds", __package__)
+    _create_refund = LazyEndpoint(".api.refunds.create_refund", __package__)
+    _get_refund = LazyEndpoint(".api.refunds.get_refund", __package__)
+    _delete_refund = LazyEndpoint(".api.refunds.delete_refund", __package__)
+    _list_refund_payments = LazyEndpoint(".api.refund_payments.list_refund_payments", __package__)
+    _create_refund_payment = LazyEndpoint(".api.refund_payments.create_refund_payment", __package__)
+    _fetch_refund_payment = LazyEndpoint(".api.refund_payments.fetch_refund_payment", __package__)
+    _delete_refund_payment = LazyEndpoint(".api.refund_payments.delete_refund_payment", __package__)
+    _list_payouts = LazyEndpoint(".api.payouts.list_payouts", __package__)
+    _create_payout = LazyEndpoint(".api.payouts.create_payout", __package__)
+    _get_payout = LazyEndpoint(".api.payouts.get_payout", __package__)
+    _delete_payout = LazyEndpoint(".api.payouts.delete_payout", __package__)
+    _list_customer_credits = LazyEndpoint(
+        ".api.customer_credits.list_customer_credits", __package__
+    )
+    _create_customer_credit = LazyEndpoint(
+        ".api.customer_credits.create_customer_credit", __package__
+    )
+    _get_customer_credit = LazyEndpoint(".api.customer_credits.get_customer_credit", __package__)
+    _update_customer_credit = LazyEndpoint(
+        ".api.customer_credits.update_customer_credit", __package__
+    )
+    _delete_customer_credit = LazyEndpoint(
+        ".api.customer_credits.delete_customer_credit", __package__
+    )
+    _list_vendors = LazyEndpoint(".api.vendors.list_vendors", __package__)
+    _create_vendor = LazyEndpoint(".api.vendors.create_vendor", __package__)
+    _get_vendor = LazyEndpoint(".api.vendors.get_vendor", __package__)
+    _update_vendor = LazyEndpoint(".api.vendors.update_vendor", __package__)
+    _archive_vendor = LazyEndpoint(".api.vendors.archive_vendor", __package__)
+    _unarchive_vendor = LazyEndpoint(".api.vendors.unarchive_vendor", __package__)
+    _list_bills = LazyEndpoint(".api.bills.list_bills", __package__)
+    _create_bill = LazyEndpoint(".api.bills.create_bill", __package__)
+    _get_bill = LazyEndpoint(".api.bills.get_bill", __package__)
+    _update_bill = LazyEndpoint(".api.bills.update_bill", __package__)
+    _void_bill = LazyEndpoint(".api.bills.void_bill", __package__)
+    _list_bill_payments = LazyEndpoint(".api.bill_payments.list_bill_payments", __package__)
+    _create_bill_payment = LazyEndpoint(".api.bill_payments.create_bill_payment", __package__)
+    _get_bill_payment = LazyEndpoint(".api.bill_payments.get_bill_payment", __package__)
+    _update_bill_payment = LazyEndpoint(".api.bill_payments.update_bill_payment", __package__)
+    _delete_bill_payment = LazyEndpoint(".api.bill_payments.delete_bill_payment", __package__)
+    _list_vendor_credits = LazyEndpoint(".api.vendor_credits.list_vendor_credits", __package__)
+    _create_vendor_credit = LazyEndpoint(".api.vendor_credits.create_vendor_credit", __package__)
+    _get_vendor_credit = LazyEndpoint(".api.vendor_credits.get_vendor_credit", __package__)
+    _update_vendor_credit = LazyEndpoint(".api.vendor_credits.update_vendor_credit", __package__)
+    _delete_vendor_credit = LazyEndpoint(".api.vendor_credits.delete_vendor_credit", __package__)
+    _list_vendor_refunds = LazyEndpoint(".api.vendor_refunds.list_vendor_refunds", __package__)
+    _create_vendor_refund = LazyEndpoint(".api.vendor_refunds.create_vendor_refund", __package__)
+    _get_vendor_refund = LazyEndpoint(".api.vendor_refunds.get_vendor_refund", __package__)
+    _update_vendor_refund = LazyEndpoint(".api.vendor_refunds.update_vendor_refund", __package__)
+    _delete_vendor_refund = LazyEndpoint(".api.vendor_refunds.delete_vendor_refund", __package__)
+    _list_vendor_refund_payments = LazyEndpoint(
+        ".api.vendor_refund_payments.list_vendor_refund_payments", __package__
+    )
+    _create_vendor_refund_payment = LazyEndpoint(
+        ".api.vendor_refund_payments.create_vendor_refund_payment", __package__
+    )
+    _get_vendor_refund_payment = LazyEndpoint(
+        ".api.vendor_refund_payments.get_vendor_refund_payment", __package__
+    )
+    _update_vendor_refund_payment = LazyEndpoint(
+        ".api.vendor_refund_payments.update_vendor_refund_payment", __package__
+    )
+    _delete_vendor_refund_payment = LazyEndpoint(
+        ".api.vendor_refund_payments.delete_vendor_refund_payment", __package__
+    )
+    _list_chart_of_accounts = LazyEndpoint(".api.accounts.list_chart_of_accounts", __package__)
+    _create_account = LazyEndpoint(".api.accounts.create_account", __package__)
+    _get_chart_of_accounts_hierarchy = LazyEndpoint(
+        ".api.accounts.get_chart_of_accounts_hierarchy", __package__
+    )
+    _get_account_detail = LazyEndpoint(".api.accounts.get_account_detail", __package__)
+    _update_account = LazyEndpoint(".api.accounts.update_account", __package__)
+    _archive_account = LazyEndpoint(".api.accounts.archive_account", __package__)
+    _create_child_account = LazyEndpoint(".api.accounts.create_child_account", __package__)
+    _get_account_entries = LazyEndpoint(".api.accounts.get_account_entries", __package__)
+    _list_journal_entries = LazyEndpoint(".api.journal_entries.list_journal_entries", __package__)
+    _get_journal_entry_detail = LazyEndpoint(
+        ".api.journal_entries.get_journal_entry_detail", __package__
+    )
+    _list_bank_accounts = LazyEndpoint(".api.bank_accounts.list_bank_accounts", __package__)
+    _retrieve_bank_account = LazyEndpoint(".api.bank_accounts.retrieve_bank_account", __package__)
+    _list_bank_transactions = LazyEndpoint(
+        ".api.bank_transactions.list_bank_transactions", __package__
+    )
+    _get_ap_aging = LazyEndpoint(".api.reports.get_ap_aging", __package__)
+    _get_ar_aging = LazyEndpoint(".api.reports.get_ar_aging", __package__)
+    _get_financial_summary = LazyEndpoint(".api.reports.get_financial_summary", __package__)
+    _get_balance_sheet = LazyEndpoint(".api.reports.get_balance_sheet", __package__)
+    _get_cash_flow_statement = LazyEndpoint(".api.reports.get_cash_flow_statement", __package__)
+    _get_profit_and_loss = LazyEndpoint(".api.reports.get_profit_and_loss", __package__)
+    _get_menu_config = LazyEndpoint(".api.menu_config.get_menu_config", __package__)
+    _update_menu_config = LazyEndpoint(".api.menu_config.update_menu_config", __package__)
+    _reset_menu_config = LazyEndpoint(".api.menu_config.reset_menu_config", __package__)
 
 
 class Oauth(Resource):
@@ -405,7 +526,7 @@ class Businesses(Resource):
                 extra_headers=extra_headers,
                 extra_query=extra_query,
             ),
-            item_type=Business,
+            item_type=_models.Business,
             prefetch=prefetch,
         )
 
@@ -590,7 +711,7 @@ class Customers(Resource):
                 extra_headers=extra_headers,
                 extra_query=extra_query,
             ),
-            item_type=Customer,
+            item_type=_models.Customer,
             prefetch=prefetch,
         )
 
@@ -884,7 +1005,7 @@ class Invoices(Resource):
                 extra_headers=extra_headers,
                 extra_query=extra_query,
             ),
-            item_type=Invoice,
+            item_type=_models.Invoice,
             prefetch=prefetch,
         )
 
@@ -1159,7 +1280,7 @@ class Payments(Resource):
                 extra_headers=extra_headers,
                 extra_query=extra_query,
             ),
-            item_type=InvoicePaymentList,
+            item_type=_models.InvoicePaymentList,
             prefetch=prefetch,
         )
 
@@ -1446,7 +1567,7 @@ class Refunds(Resource):
                 extra_headers=extra_headers,
                 extra_query=extra_query,
             ),
-            item_type=Refund,
+            item_type=_models.Refund,
             prefetch=prefetch,
         )
 
@@ -1637,7 +1758,7 @@ class RefundPayments(Resource):
                 extra_headers=extra_headers,
                 extra_query=extra_query,
             ),
-            item_type=RefundPayment,
+            item_type=_models.RefundPayment,
             prefetch=prefetch,
         )
 
@@ -1857,7 +1978,7 @@ class Payouts(Resource):
                 extra_headers=extra_headers,
                 extra_query=extra_query,
             ),
-            item_type=PayoutResponse,
+            item_type=_models.PayoutResponse,
             prefetch=prefetch,
         )
 
@@ -2060,7 +2181,7 @@ class CustomerCredits(Resource):
                 extra_headers=extra_headers,
                 extra_query=extra_query,
             ),
-            item_type=CustomerCredit,
+            item_type=_models.CustomerCredit,
             prefetch=prefetch,
         )
 
@@ -2307,7 +2428,7 @@ class Vendors(Resource):
                 extra_headers=extra_headers,
                 extra_query=extra_query,
             ),
-            item_type=Vendor,
+            item_type=_models.Vendor,
             prefetch=prefetch,
         )
 
@@ -2587,7 +2708,7 @@ class Bills(Resource):
                 extra_headers=extra_headers,
                 extra_query=extra_query,
             ),
-            item_type=Bill,
+            item_type=_models.Bill,
             prefetch=prefetch,
         )
 
@@ -2845,7 +2966,7 @@ class BillPayments(Resource):
                 extra_headers=extra_headers,
                 extra_query=extra_query,
             ),
-            item_type=BillPaymentListItem,
+            item_type=_models.BillPaymentListItem,
             prefetch=prefetch,
         )
 
@@ -3092,7 +3213,7 @@ class VendorCredits(Resource):
                 extra_headers=extra_headers,
                 extra_query=extra_query,
             ),
-            item_type=VendorCredit,
+            item_type=_models.VendorCredit,
             prefetch=prefetch,
         )
 
@@ -3364,7 +3485,7 @@ class VendorRefunds(Resource):
                 extra_headers=extra_headers,
                 extra_query=extra_query,
             ),
-            item_type=VendorRefund,
+            item_type=_models.VendorRefund,
             prefetch=prefetch,
         )
 
@@ -3617,7 +3738,7 @@ class VendorRefundPayments(Resource):
                 extra_headers=extra_headers,
                 extra_query=extra_query,
             ),
-            item_type=VendorRefundPayment,
+            item_type=_models.VendorRefundPayment,
             prefetch=prefetch,
         )
 
@@ -3874,7 +3995,7 @@ class Accounts(Resource):
                 extra_headers=extra_headers,
                 extra_query=extra_query,
             ),
-            item_type=LedgerAccount,
+            item_type=_models.LedgerAccount,
             prefetch=prefetch,
         )
 
@@ -4178,7 +4299,7 @@ class Accounts(Resource):
                 extra_headers=extra_headers,
                 extra_query=extra_query,
             ),
-            item_type=PaginatedAccountEntryLineListResultsItem,
+            item_type=_models.PaginatedAccountEntryLineListResultsItem,
             prefetch=prefetch,
         )
 
@@ -4271,7 +4392,7 @@ class JournalEntries(Resource):
                 extra_headers=extra_headers,
                 extra_query=extra_query,
             ),
-            item_type=JournalEntry,
+            item_type=_models.JournalEntry,
             prefetch=prefetch,
         )
 
@@ -4432,7 +4553,7 @@ class BankAccounts(Resource):
                 extra_headers=extra_headers,
                 extra_query=extra_query,
             ),
-            item_type=BankAccountConnectionSummary,
+            item_type=_models.BankAccountConnectionSummary,
             prefetch=prefetch,
         )
 
@@ -4592,7 +4713,7 @@ class BankTransactions(Resource):
                 extra_headers=extra_headers,
                 extra_query=extra_query,
             ),
-            item_type=BankTransactionSummary,
+            item_type=_models.BankTransactionSummary,
             prefetch=prefetch,
         )
 

@@ -10,15 +10,6 @@ from attrs import define as _attrs_define, field as _attrs_field
 from ... import _convert as _c
 from ..types import UNSET
 
-_KNOWN_KEYS = frozenset(
-    {
-        "current",
-        "days_1_30",
-        "days_31_60",
-        "days_61_90",
-        "over_90_days",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("current", "current"),
     ("days_1_30", "days_1_30"),
@@ -52,18 +43,20 @@ class AgingBuckets:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            current=get("current", UNSET),
-            days_1_30=get("days_1_30", UNSET),
-            days_31_60=get("days_31_60", UNSET),
-            days_61_90=get("days_61_90", UNSET),
-            over_90_days=get("over_90_days", UNSET),
+            pop("current", UNSET),
+            pop("days_1_30", UNSET),
+            pop("days_31_60", UNSET),
+            pop("days_61_90", UNSET),
+            pop("over_90_days", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -18,17 +18,6 @@ if TYPE_CHECKING:
     from ..models.aging_buckets import AgingBuckets
     from ..models.ap_aging_vendor import APAgingVendor
 
-_KNOWN_KEYS = frozenset(
-    {
-        "business_id",
-        "as_of_date",
-        "group_by",
-        "currency",
-        "total_outstanding_cents",
-        "total_aging_buckets",
-        "vendors",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("business_id", "business_id"),
     ("as_of_date", "as_of_date"),
@@ -70,20 +59,22 @@ class APAgingReport:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         AgingBuckets = _models.AgingBuckets
         APAgingVendor = _models.APAgingVendor
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            business_id=_c.uuid(get("business_id", UNSET)),
-            as_of_date=_c.date(get("as_of_date", UNSET)),
-            group_by=_c.enum(APAgingReportGroupBy, get("group_by", UNSET)),
-            currency=get("currency", UNSET),
-            total_outstanding_cents=get("total_outstanding_cents", UNSET),
-            total_aging_buckets=_c.model(AgingBuckets, get("total_aging_buckets", UNSET)),
-            vendors=_c.model_list(APAgingVendor, get("vendors", UNSET)),
+            _c.uuid(pop("business_id", UNSET)),
+            _c.date(pop("as_of_date", UNSET)),
+            _c.enum(APAgingReportGroupBy, pop("group_by", UNSET)),
+            pop("currency", UNSET),
+            pop("total_outstanding_cents", UNSET),
+            _c.model(AgingBuckets, pop("total_aging_buckets", UNSET)),
+            _c.model_list(APAgingVendor, pop("vendors", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

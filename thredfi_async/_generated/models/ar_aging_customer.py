@@ -15,14 +15,6 @@ from ..types import UNSET
 if TYPE_CHECKING:
     from ..models.aging_buckets import AgingBuckets
 
-_KNOWN_KEYS = frozenset(
-    {
-        "customer_id",
-        "customer_name",
-        "total_outstanding_cents",
-        "aging_buckets",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("customer_id", "customer_id"),
     ("customer_name", "customer_name"),
@@ -54,17 +46,19 @@ class ARAgingCustomer:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         AgingBuckets = _models.AgingBuckets
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            customer_id=_c.uuid(get("customer_id", UNSET)),
-            customer_name=get("customer_name", UNSET),
-            total_outstanding_cents=get("total_outstanding_cents", UNSET),
-            aging_buckets=_c.model(AgingBuckets, get("aging_buckets", UNSET)),
+            _c.uuid(pop("customer_id", UNSET)),
+            pop("customer_name", UNSET),
+            pop("total_outstanding_cents", UNSET),
+            _c.model(AgingBuckets, pop("aging_buckets", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -18,17 +18,6 @@ if TYPE_CHECKING:
     from ..models.aging_buckets import AgingBuckets
     from ..models.ar_aging_customer import ARAgingCustomer
 
-_KNOWN_KEYS = frozenset(
-    {
-        "business_id",
-        "as_of_date",
-        "group_by",
-        "currency",
-        "total_outstanding_cents",
-        "total_aging_buckets",
-        "customers",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("business_id", "business_id"),
     ("as_of_date", "as_of_date"),
@@ -70,20 +59,22 @@ class ARAgingReport:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         AgingBuckets = _models.AgingBuckets
         ARAgingCustomer = _models.ARAgingCustomer
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            business_id=_c.uuid(get("business_id", UNSET)),
-            as_of_date=_c.date(get("as_of_date", UNSET)),
-            group_by=_c.enum(ARAgingReportGroupBy, get("group_by", UNSET)),
-            currency=get("currency", UNSET),
-            total_outstanding_cents=get("total_outstanding_cents", UNSET),
-            total_aging_buckets=_c.model(AgingBuckets, get("total_aging_buckets", UNSET)),
-            customers=_c.model_list(ARAgingCustomer, get("customers", UNSET)),
+            _c.uuid(pop("business_id", UNSET)),
+            _c.date(pop("as_of_date", UNSET)),
+            _c.enum(ARAgingReportGroupBy, pop("group_by", UNSET)),
+            pop("currency", UNSET),
+            pop("total_outstanding_cents", UNSET),
+            _c.model(AgingBuckets, pop("total_aging_buckets", UNSET)),
+            _c.model_list(ARAgingCustomer, pop("customers", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -18,23 +18,6 @@ if TYPE_CHECKING:
     from ..models.balance_sheet_summary import BalanceSheetSummary
     from ..models.report_section import ReportSection
 
-_KNOWN_KEYS = frozenset(
-    {
-        "business_id",
-        "as_of_date",
-        "currency",
-        "detail_level",
-        "summary",
-        "non_current_assets",
-        "current_assets",
-        "current_liabilities",
-        "non_current_liabilities",
-        "share_capital",
-        "share_premium",
-        "reserves",
-        "retained_earnings",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("business_id", "business_id"),
     ("as_of_date", "as_of_date"),
@@ -94,26 +77,28 @@ class BalanceSheet:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         BalanceSheetSummary = _models.BalanceSheetSummary
         ReportSection = _models.ReportSection
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            business_id=_c.uuid(get("business_id", UNSET)),
-            as_of_date=_c.date(get("as_of_date", UNSET)),
-            currency=get("currency", UNSET),
-            detail_level=_c.enum(BalanceSheetDetailLevel, get("detail_level", UNSET)),
-            summary=_c.model(BalanceSheetSummary, get("summary", UNSET)),
-            non_current_assets=_c.model(ReportSection, get("non_current_assets", UNSET)),
-            current_assets=_c.model(ReportSection, get("current_assets", UNSET)),
-            current_liabilities=_c.model(ReportSection, get("current_liabilities", UNSET)),
-            non_current_liabilities=_c.model(ReportSection, get("non_current_liabilities", UNSET)),
-            share_capital=_c.model(ReportSection, get("share_capital", UNSET)),
-            share_premium=_c.model(ReportSection, get("share_premium", UNSET)),
-            reserves=_c.model(ReportSection, get("reserves", UNSET)),
-            retained_earnings=_c.model(ReportSection, get("retained_earnings", UNSET)),
+            _c.uuid(pop("business_id", UNSET)),
+            _c.date(pop("as_of_date", UNSET)),
+            pop("currency", UNSET),
+            _c.enum(BalanceSheetDetailLevel, pop("detail_level", UNSET)),
+            _c.model(BalanceSheetSummary, pop("summary", UNSET)),
+            _c.model(ReportSection, pop("non_current_assets", UNSET)),
+            _c.model(ReportSection, pop("current_assets", UNSET)),
+            _c.model(ReportSection, pop("current_liabilities", UNSET)),
+            _c.model(ReportSection, pop("non_current_liabilities", UNSET)),
+            _c.model(ReportSection, pop("share_capital", UNSET)),
+            _c.model(ReportSection, pop("share_premium", UNSET)),
+            _c.model(ReportSection, pop("reserves", UNSET)),
+            _c.model(ReportSection, pop("retained_earnings", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

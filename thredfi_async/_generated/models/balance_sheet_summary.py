@@ -10,18 +10,6 @@ from attrs import define as _attrs_define, field as _attrs_field
 from ... import _convert as _c
 from ..types import UNSET
 
-_KNOWN_KEYS = frozenset(
-    {
-        "total_assets_cents",
-        "total_non_current_assets_cents",
-        "total_current_assets_cents",
-        "total_liabilities_cents",
-        "total_current_liabilities_cents",
-        "total_non_current_liabilities_cents",
-        "total_equity_cents",
-        "net_assets_cents",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("total_assets_cents", "total_assets_cents"),
     ("total_non_current_assets_cents", "total_non_current_assets_cents"),
@@ -64,21 +52,23 @@ class BalanceSheetSummary:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            total_assets_cents=get("total_assets_cents", UNSET),
-            total_non_current_assets_cents=get("total_non_current_assets_cents", UNSET),
-            total_current_assets_cents=get("total_current_assets_cents", UNSET),
-            total_liabilities_cents=get("total_liabilities_cents", UNSET),
-            total_current_liabilities_cents=get("total_current_liabilities_cents", UNSET),
-            total_non_current_liabilities_cents=get("total_non_current_liabilities_cents", UNSET),
-            total_equity_cents=get("total_equity_cents", UNSET),
-            net_assets_cents=get("net_assets_cents", UNSET),
+            pop("total_assets_cents", UNSET),
+            pop("total_non_current_assets_cents", UNSET),
+            pop("total_current_assets_cents", UNSET),
+            pop("total_liabilities_cents", UNSET),
+            pop("total_current_liabilities_cents", UNSET),
+            pop("total_non_current_liabilities_cents", UNSET),
+            pop("total_equity_cents", UNSET),
+            pop("net_assets_cents", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -14,27 +14,6 @@ from ... import _convert as _c
 from ..models.bank_account_connection_bank_link_status import BankAccountConnectionBankLinkStatus
 from ..types import UNSET, Unset
 
-_KNOWN_KEYS = frozenset(
-    {
-        "id",
-        "account_key",
-        "balance",
-        "balance_cents",
-        "display_name",
-        "official_name",
-        "mask",
-        "currency",
-        "is_active",
-        "bank_link_status",
-        "bank_link_id",
-        "business_id",
-        "business_name",
-        "provider",
-        "mapped_account",
-        "created_at",
-        "updated_at",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("id", "id"),
     ("account_key", "account_key"),
@@ -106,32 +85,32 @@ class BankAccountConnection:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            id=_c.uuid(get("id", UNSET)),
-            account_key=get("account_key", UNSET),
-            balance=_c.decimal(get("balance", UNSET)),
-            balance_cents=get("balance_cents", UNSET),
-            display_name=get("display_name", UNSET),
-            official_name=get("official_name", UNSET),
-            mask=get("mask", UNSET),
-            currency=get("currency", UNSET),
-            is_active=get("is_active", UNSET),
-            bank_link_status=_c.enum(
-                BankAccountConnectionBankLinkStatus, get("bank_link_status", UNSET)
-            ),
-            bank_link_id=get("bank_link_id", UNSET),
-            business_id=get("business_id", UNSET),
-            business_name=get("business_name", UNSET),
-            provider=get("provider", UNSET),
-            mapped_account=get("mapped_account", UNSET),
-            created_at=_c.datetime(get("created_at", UNSET)),
-            updated_at=_c.datetime(get("updated_at", UNSET)),
+            _c.uuid(pop("id", UNSET)),
+            pop("account_key", UNSET),
+            _c.decimal(pop("balance", UNSET)),
+            pop("balance_cents", UNSET),
+            pop("display_name", UNSET),
+            pop("official_name", UNSET),
+            pop("mask", UNSET),
+            pop("currency", UNSET),
+            pop("is_active", UNSET),
+            _c.enum(BankAccountConnectionBankLinkStatus, pop("bank_link_status", UNSET)),
+            pop("bank_link_id", UNSET),
+            pop("business_id", UNSET),
+            pop("business_name", UNSET),
+            pop("provider", UNSET),
+            pop("mapped_account", UNSET),
+            _c.datetime(pop("created_at", UNSET)),
+            _c.datetime(pop("updated_at", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

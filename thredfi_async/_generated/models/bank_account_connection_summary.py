@@ -16,22 +16,6 @@ from ..models.bank_account_connection_summary_bank_link_status import (
 )
 from ..types import UNSET, Unset
 
-_KNOWN_KEYS = frozenset(
-    {
-        "id",
-        "display_name",
-        "official_name",
-        "mask",
-        "balance",
-        "balance_cents",
-        "currency",
-        "is_active",
-        "bank_link_status",
-        "business_name",
-        "provider",
-        "created_at",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("id", "id"),
     ("display_name", "display_name"),
@@ -86,27 +70,27 @@ class BankAccountConnectionSummary:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            id=_c.uuid(get("id", UNSET)),
-            display_name=get("display_name", UNSET),
-            official_name=get("official_name", UNSET),
-            mask=get("mask", UNSET),
-            balance=_c.decimal(get("balance", UNSET)),
-            balance_cents=get("balance_cents", UNSET),
-            currency=get("currency", UNSET),
-            is_active=get("is_active", UNSET),
-            bank_link_status=_c.enum(
-                BankAccountConnectionSummaryBankLinkStatus, get("bank_link_status", UNSET)
-            ),
-            business_name=get("business_name", UNSET),
-            provider=get("provider", UNSET),
-            created_at=_c.datetime(get("created_at", UNSET)),
+            _c.uuid(pop("id", UNSET)),
+            pop("display_name", UNSET),
+            pop("official_name", UNSET),
+            pop("mask", UNSET),
+            _c.decimal(pop("balance", UNSET)),
+            pop("balance_cents", UNSET),
+            pop("currency", UNSET),
+            pop("is_active", UNSET),
+            _c.enum(BankAccountConnectionSummaryBankLinkStatus, pop("bank_link_status", UNSET)),
+            pop("business_name", UNSET),
+            pop("provider", UNSET),
+            _c.datetime(pop("created_at", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -14,14 +14,6 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.bank_transaction_category_ref import BankTransactionCategoryRef
 
-_KNOWN_KEYS = frozenset(
-    {
-        "id",
-        "code",
-        "name",
-        "category",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("id", "id"),
     ("code", "code"),
@@ -53,17 +45,19 @@ class BankTransactionSubcategory:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         BankTransactionCategoryRef = _models.BankTransactionCategoryRef
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            id=get("id", UNSET),
-            code=get("code", UNSET),
-            name=get("name", UNSET),
-            category=_c.model(BankTransactionCategoryRef, get("category", UNSET)),
+            pop("id", UNSET),
+            pop("code", UNSET),
+            pop("name", UNSET),
+            _c.model(BankTransactionCategoryRef, pop("category", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -17,38 +17,6 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.bank_transaction_subcategory import BankTransactionSubcategory
 
-_KNOWN_KEYS = frozenset(
-    {
-        "id",
-        "date",
-        "amount",
-        "display_amount",
-        "signed_amount",
-        "direction",
-        "currency",
-        "counterparty_name",
-        "merchant_name",
-        "description",
-        "categorization_status",
-        "transaction_type",
-        "subcategory",
-        "business_id",
-        "business_name",
-        "account_id",
-        "account_code",
-        "account_name",
-        "bank_account_connection_id",
-        "bank_account_name",
-        "bank_account_mask",
-        "bank_account_currency",
-        "is_reconciled",
-        "reconciled_at",
-        "reconciled_amount_cents",
-        "remaining_amount_cents",
-        "reconciliations",
-        "created_at",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("id", "id"),
     ("date", "date"),
@@ -152,43 +120,43 @@ class BankTransactionSummary:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         BankTransactionSubcategory = _models.BankTransactionSubcategory
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            id=get("id", UNSET),
-            date=_c.date(get("date", UNSET)),
-            amount=get("amount", UNSET),
-            display_amount=get("display_amount", UNSET),
-            signed_amount=get("signed_amount", UNSET),
-            direction=_c.enum(BankTransactionSummaryDirection, get("direction", UNSET)),
-            currency=get("currency", UNSET),
-            counterparty_name=get("counterparty_name", UNSET),
-            merchant_name=get("merchant_name", UNSET),
-            description=get("description", UNSET),
-            categorization_status=get("categorization_status", UNSET),
-            transaction_type=_c.enum(
-                BankTransactionSummaryTransactionType, get("transaction_type", UNSET)
-            ),
-            subcategory=_c.model(BankTransactionSubcategory, get("subcategory", UNSET)),
-            business_id=get("business_id", UNSET),
-            business_name=get("business_name", UNSET),
-            account_id=get("account_id", UNSET),
-            account_code=get("account_code", UNSET),
-            account_name=get("account_name", UNSET),
-            bank_account_connection_id=get("bank_account_connection_id", UNSET),
-            bank_account_name=get("bank_account_name", UNSET),
-            bank_account_mask=get("bank_account_mask", UNSET),
-            bank_account_currency=get("bank_account_currency", UNSET),
-            is_reconciled=get("is_reconciled", UNSET),
-            reconciled_at=_c.datetime(get("reconciled_at", UNSET)),
-            reconciled_amount_cents=get("reconciled_amount_cents", UNSET),
-            remaining_amount_cents=get("remaining_amount_cents", UNSET),
-            reconciliations=get("reconciliations", UNSET),
-            created_at=_c.datetime(get("created_at", UNSET)),
+            pop("id", UNSET),
+            _c.date(pop("date", UNSET)),
+            pop("amount", UNSET),
+            pop("display_amount", UNSET),
+            pop("signed_amount", UNSET),
+            _c.enum(BankTransactionSummaryDirection, pop("direction", UNSET)),
+            pop("currency", UNSET),
+            pop("counterparty_name", UNSET),
+            pop("merchant_name", UNSET),
+            pop("description", UNSET),
+            pop("categorization_status", UNSET),
+            _c.enum(BankTransactionSummaryTransactionType, pop("transaction_type", UNSET)),
+            _c.model(BankTransactionSubcategory, pop("subcategory", UNSET)),
+            pop("business_id", UNSET),
+            pop("business_name", UNSET),
+            pop("account_id", UNSET),
+            pop("account_code", UNSET),
+            pop("account_name", UNSET),
+            pop("bank_account_connection_id", UNSET),
+            pop("bank_account_name", UNSET),
+            pop("bank_account_mask", UNSET),
+            pop("bank_account_currency", UNSET),
+            pop("is_reconciled", UNSET),
+            _c.datetime(pop("reconciled_at", UNSET)),
+            pop("reconciled_amount_cents", UNSET),
+            pop("remaining_amount_cents", UNSET),
+            pop("reconciliations", UNSET),
+            _c.datetime(pop("created_at", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -18,25 +18,6 @@ if TYPE_CHECKING:
     from ..models.bill_payment_allocation_summary import BillPaymentAllocationSummary
     from ..models.vendor import Vendor
 
-_KNOWN_KEYS = frozenset(
-    {
-        "type",
-        "id",
-        "business_id",
-        "status",
-        "terms",
-        "issue_date",
-        "received_at",
-        "due_at",
-        "paid_at",
-        "voided_at",
-        "is_overdue",
-        "currency",
-        "vendor",
-        "line_items",
-        "bill_payment_allocations",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("type", "type"),
     ("id", "id"),
@@ -103,30 +84,30 @@ class Bill:
         BillLineItem = _models.BillLineItem
         BillPaymentAllocationSummary = _models.BillPaymentAllocationSummary
         Vendor = _models.Vendor
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            type=get("type", UNSET),
-            id=_c.uuid(get("id", UNSET)),
-            business_id=_c.uuid(get("business_id", UNSET)),
-            status=get("status", UNSET),
-            terms=get("terms", UNSET),
-            issue_date=_c.date(get("issue_date", UNSET)),
-            received_at=_c.datetime(get("received_at", UNSET)),
-            due_at=_c.datetime(get("due_at", UNSET)),
-            paid_at=_c.datetime(get("paid_at", UNSET)),
-            voided_at=_c.datetime(get("voided_at", UNSET)),
-            is_overdue=get("is_overdue", UNSET),
-            currency=get("currency", UNSET),
-            vendor=_c.model(Vendor, get("vendor", UNSET)),
-            line_items=_c.model_list(BillLineItem, get("line_items", UNSET)),
-            bill_payment_allocations=_c.model_list(
-                BillPaymentAllocationSummary, get("bill_payment_allocations", UNSET)
-            ),
+            pop("type", UNSET),
+            _c.uuid(pop("id", UNSET)),
+            _c.uuid(pop("business_id", UNSET)),
+            pop("status", UNSET),
+            pop("terms", UNSET),
+            _c.date(pop("issue_date", UNSET)),
+            _c.datetime(pop("received_at", UNSET)),
+            _c.datetime(pop("due_at", UNSET)),
+            _c.datetime(pop("paid_at", UNSET)),
+            _c.datetime(pop("voided_at", UNSET)),
+            pop("is_overdue", UNSET),
+            pop("currency", UNSET),
+            _c.model(Vendor, pop("vendor", UNSET)),
+            _c.model_list(BillLineItem, pop("line_items", UNSET)),
+            _c.model_list(BillPaymentAllocationSummary, pop("bill_payment_allocations", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

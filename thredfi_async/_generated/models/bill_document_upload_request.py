@@ -10,15 +10,6 @@ from attrs import define as _attrs_define, field as _attrs_field
 from ... import _convert as _c
 from ..types import UNSET, Unset
 
-_KNOWN_KEYS = frozenset(
-    {
-        "file",
-        "document_type",
-        "upload_source",
-        "metadata",
-        "tags",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("file", "file"),
     ("document_type", "document_type"),
@@ -52,18 +43,20 @@ class BillDocumentUploadRequest:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            file=get("file", UNSET),
-            document_type=get("document_type", UNSET),
-            upload_source=get("upload_source", UNSET),
-            metadata=get("metadata", UNSET),
-            tags=get("tags", UNSET),
+            pop("file", UNSET),
+            pop("document_type", UNSET),
+            pop("upload_source", UNSET),
+            pop("metadata", UNSET),
+            pop("tags", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

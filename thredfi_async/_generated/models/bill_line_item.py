@@ -16,22 +16,6 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.bill_line_item_account_identifier import BillLineItemAccountIdentifier
 
-_KNOWN_KEYS = frozenset(
-    {
-        "id",
-        "bill_id",
-        "account_identifier",
-        "currency",
-        "unit_price",
-        "quantity",
-        "subtotal",
-        "sales_taxes_total",
-        "total_amount",
-        "tax_rate",
-        "description",
-        "product",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("id", "id"),
     ("bill_id", "bill_id"),
@@ -87,27 +71,27 @@ class BillLineItem:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         BillLineItemAccountIdentifier = _models.BillLineItemAccountIdentifier
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            id=_c.uuid(get("id", UNSET)),
-            bill_id=_c.uuid(get("bill_id", UNSET)),
-            account_identifier=_c.model(
-                BillLineItemAccountIdentifier, get("account_identifier", UNSET)
-            ),
-            currency=get("currency", UNSET),
-            unit_price=_c.decimal(get("unit_price", UNSET)),
-            quantity=_c.decimal(get("quantity", UNSET)),
-            subtotal=_c.decimal(get("subtotal", UNSET)),
-            sales_taxes_total=_c.decimal(get("sales_taxes_total", UNSET)),
-            total_amount=_c.decimal(get("total_amount", UNSET)),
-            tax_rate=_c.decimal(get("tax_rate", UNSET)),
-            description=get("description", UNSET),
-            product=get("product", UNSET),
+            _c.uuid(pop("id", UNSET)),
+            _c.uuid(pop("bill_id", UNSET)),
+            _c.model(BillLineItemAccountIdentifier, pop("account_identifier", UNSET)),
+            pop("currency", UNSET),
+            _c.decimal(pop("unit_price", UNSET)),
+            _c.decimal(pop("quantity", UNSET)),
+            _c.decimal(pop("subtotal", UNSET)),
+            _c.decimal(pop("sales_taxes_total", UNSET)),
+            _c.decimal(pop("total_amount", UNSET)),
+            _c.decimal(pop("tax_rate", UNSET)),
+            pop("description", UNSET),
+            pop("product", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -15,16 +15,6 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.bill_line_item_request_sales_taxes_item import BillLineItemRequestSalesTaxesItem
 
-_KNOWN_KEYS = frozenset(
-    {
-        "quantity",
-        "unit_price",
-        "description",
-        "account_identifier",
-        "product",
-        "sales_taxes",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("quantity", "quantity"),
     ("unit_price", "unit_price"),
@@ -62,19 +52,21 @@ class BillLineItemRequest:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         BillLineItemRequestSalesTaxesItem = _models.BillLineItemRequestSalesTaxesItem
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            quantity=_c.decimal(get("quantity", UNSET)),
-            unit_price=_c.decimal(get("unit_price", UNSET)),
-            description=get("description", UNSET),
-            account_identifier=get("account_identifier", UNSET),
-            product=get("product", UNSET),
-            sales_taxes=_c.model_list(BillLineItemRequestSalesTaxesItem, get("sales_taxes", UNSET)),
+            _c.decimal(pop("quantity", UNSET)),
+            _c.decimal(pop("unit_price", UNSET)),
+            pop("description", UNSET),
+            pop("account_identifier", UNSET),
+            pop("product", UNSET),
+            _c.model_list(BillLineItemRequestSalesTaxesItem, pop("sales_taxes", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -20,41 +20,6 @@ if TYPE_CHECKING:
     )
     from ..models.bill_payment_vendor_refund_allocation import BillPaymentVendorRefundAllocation
 
-_KNOWN_KEYS = frozenset(
-    {
-        "id",
-        "business_id",
-        "vendor_id",
-        "vendor_name",
-        "payment_reference",
-        "external_id",
-        "processor_payment_id",
-        "check_number",
-        "amount_cents",
-        "currency",
-        "processing_fee_cents",
-        "net_amount_cents",
-        "allocated_amount_cents",
-        "unallocated_amount_cents",
-        "is_fully_allocated",
-        "payment_method",
-        "status",
-        "payment_date",
-        "value_date",
-        "submitted_at",
-        "completed_at",
-        "failed_at",
-        "description",
-        "memo",
-        "failure_reason",
-        "metadata",
-        "allocations",
-        "vendor_refund_allocations",
-        "reconciled_bank_transactions",
-        "created_at",
-        "updated_at",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("id", "id"),
     ("business_id", "business_id"),
@@ -169,48 +134,50 @@ class BillPayment:
         BillPaymentAllocation = _models.BillPaymentAllocation
         BillPaymentReconciledBankTransaction = _models.BillPaymentReconciledBankTransaction
         BillPaymentVendorRefundAllocation = _models.BillPaymentVendorRefundAllocation
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            id=_c.uuid(get("id", UNSET)),
-            business_id=_c.uuid(get("business_id", UNSET)),
-            vendor_id=_c.uuid(get("vendor_id", UNSET)),
-            vendor_name=get("vendor_name", UNSET),
-            payment_reference=get("payment_reference", UNSET),
-            external_id=get("external_id", UNSET),
-            processor_payment_id=get("processor_payment_id", UNSET),
-            check_number=get("check_number", UNSET),
-            amount_cents=get("amount_cents", UNSET),
-            currency=get("currency", UNSET),
-            processing_fee_cents=get("processing_fee_cents", UNSET),
-            net_amount_cents=get("net_amount_cents", UNSET),
-            allocated_amount_cents=get("allocated_amount_cents", UNSET),
-            unallocated_amount_cents=get("unallocated_amount_cents", UNSET),
-            is_fully_allocated=get("is_fully_allocated", UNSET),
-            payment_method=get("payment_method", UNSET),
-            status=get("status", UNSET),
-            payment_date=_c.date(get("payment_date", UNSET)),
-            value_date=_c.date(get("value_date", UNSET)),
-            submitted_at=_c.datetime(get("submitted_at", UNSET)),
-            completed_at=_c.datetime(get("completed_at", UNSET)),
-            failed_at=_c.datetime(get("failed_at", UNSET)),
-            description=get("description", UNSET),
-            memo=get("memo", UNSET),
-            failure_reason=get("failure_reason", UNSET),
-            metadata=get("metadata", UNSET),
-            allocations=_c.model_list(BillPaymentAllocation, get("allocations", UNSET)),
-            vendor_refund_allocations=_c.model_list(
-                BillPaymentVendorRefundAllocation, get("vendor_refund_allocations", UNSET)
+            _c.uuid(pop("id", UNSET)),
+            _c.uuid(pop("business_id", UNSET)),
+            _c.uuid(pop("vendor_id", UNSET)),
+            pop("vendor_name", UNSET),
+            pop("payment_reference", UNSET),
+            pop("external_id", UNSET),
+            pop("processor_payment_id", UNSET),
+            pop("check_number", UNSET),
+            pop("amount_cents", UNSET),
+            pop("currency", UNSET),
+            pop("processing_fee_cents", UNSET),
+            pop("net_amount_cents", UNSET),
+            pop("allocated_amount_cents", UNSET),
+            pop("unallocated_amount_cents", UNSET),
+            pop("is_fully_allocated", UNSET),
+            pop("payment_method", UNSET),
+            pop("status", UNSET),
+            _c.date(pop("payment_date", UNSET)),
+            _c.date(pop("value_date", UNSET)),
+            _c.datetime(pop("submitted_at", UNSET)),
+            _c.datetime(pop("completed_at", UNSET)),
+            _c.datetime(pop("failed_at", UNSET)),
+            pop("description", UNSET),
+            pop("memo", UNSET),
+            pop("failure_reason", UNSET),
+            pop("metadata", UNSET),
+            _c.model_list(BillPaymentAllocation, pop("allocations", UNSET)),
+            _c.model_list(
+                BillPaymentVendorRefundAllocation, pop("vendor_refund_allocations", UNSET)
             ),
-            reconciled_bank_transactions=_c.model_list(
-                BillPaymentReconciledBankTransaction, get("reconciled_bank_transactions", UNSET)
+            _c.model_list(
+                BillPaymentReconciledBankTransaction, pop("reconciled_bank_transactions", UNSET)
             ),
-            created_at=_c.datetime(get("created_at", UNSET)),
-            updated_at=_c.datetime(get("updated_at", UNSET)),
+            _c.datetime(pop("created_at", UNSET)),
+            _c.datetime(pop("updated_at", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -12,19 +12,6 @@ from attrs import define as _attrs_define, field as _attrs_field
 from ... import _convert as _c
 from ..types import UNSET, Unset
 
-_KNOWN_KEYS = frozenset(
-    {
-        "id",
-        "bill_id",
-        "bill_number",
-        "vendor_bill_number",
-        "bill_status",
-        "amount_cents",
-        "allocation_date",
-        "created_at",
-        "description",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("id", "id"),
     ("bill_id", "bill_id"),
@@ -70,22 +57,24 @@ class BillPaymentAllocation:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            id=_c.uuid(get("id", UNSET)),
-            bill_id=_c.uuid(get("bill_id", UNSET)),
-            bill_number=get("bill_number", UNSET),
-            vendor_bill_number=get("vendor_bill_number", UNSET),
-            bill_status=get("bill_status", UNSET),
-            amount_cents=get("amount_cents", UNSET),
-            allocation_date=_c.datetime(get("allocation_date", UNSET)),
-            created_at=_c.datetime(get("created_at", UNSET)),
-            description=get("description", UNSET),
+            _c.uuid(pop("id", UNSET)),
+            _c.uuid(pop("bill_id", UNSET)),
+            pop("bill_number", UNSET),
+            pop("vendor_bill_number", UNSET),
+            pop("bill_status", UNSET),
+            pop("amount_cents", UNSET),
+            _c.datetime(pop("allocation_date", UNSET)),
+            _c.datetime(pop("created_at", UNSET)),
+            pop("description", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -11,13 +11,6 @@ from attrs import define as _attrs_define, field as _attrs_field
 from ... import _convert as _c
 from ..types import UNSET, Unset
 
-_KNOWN_KEYS = frozenset(
-    {
-        "amount_cents",
-        "payment_date",
-        "payment_method",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("amount_cents", "amount_cents"),
     ("payment_date", "payment_date"),
@@ -45,16 +38,18 @@ class BillPaymentAllocationSummary:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            amount_cents=get("amount_cents", UNSET),
-            payment_date=_c.date(get("payment_date", UNSET)),
-            payment_method=get("payment_method", UNSET),
+            pop("amount_cents", UNSET),
+            _c.date(pop("payment_date", UNSET)),
+            pop("payment_method", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -12,14 +12,6 @@ from attrs import define as _attrs_define, field as _attrs_field
 from ... import _convert as _c
 from ..types import UNSET
 
-_KNOWN_KEYS = frozenset(
-    {
-        "message",
-        "payment_id",
-        "status",
-        "updated_at",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("message", "message"),
     ("payment_id", "payment_id"),
@@ -50,17 +42,19 @@ class BillPaymentCancelResponse:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            message=get("message", UNSET),
-            payment_id=_c.uuid(get("payment_id", UNSET)),
-            status=get("status", UNSET),
-            updated_at=_c.datetime(get("updated_at", UNSET)),
+            pop("message", UNSET),
+            _c.uuid(pop("payment_id", UNSET)),
+            pop("status", UNSET),
+            _c.datetime(pop("updated_at", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -19,26 +19,6 @@ if TYPE_CHECKING:
         BillPaymentReconciledBankTransaction,
     )
 
-_KNOWN_KEYS = frozenset(
-    {
-        "id",
-        "vendor_id",
-        "vendor_name",
-        "payment_reference",
-        "payment_date",
-        "amount_cents",
-        "currency",
-        "payment_method",
-        "status",
-        "allocated_amount_cents",
-        "unallocated_amount_cents",
-        "is_fully_allocated",
-        "allocations",
-        "reconciled_bank_transactions",
-        "created_at",
-        "updated_at",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("id", "id"),
     ("vendor_id", "vendor_id"),
@@ -107,31 +87,33 @@ class BillPaymentListItem:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         BillPaymentAllocation = _models.BillPaymentAllocation
         BillPaymentReconciledBankTransaction = _models.BillPaymentReconciledBankTransaction
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            id=_c.uuid(get("id", UNSET)),
-            vendor_id=_c.uuid(get("vendor_id", UNSET)),
-            vendor_name=get("vendor_name", UNSET),
-            payment_reference=get("payment_reference", UNSET),
-            payment_date=_c.date(get("payment_date", UNSET)),
-            amount_cents=get("amount_cents", UNSET),
-            currency=get("currency", UNSET),
-            payment_method=get("payment_method", UNSET),
-            status=get("status", UNSET),
-            allocated_amount_cents=get("allocated_amount_cents", UNSET),
-            unallocated_amount_cents=get("unallocated_amount_cents", UNSET),
-            is_fully_allocated=get("is_fully_allocated", UNSET),
-            allocations=_c.model_list(BillPaymentAllocation, get("allocations", UNSET)),
-            reconciled_bank_transactions=_c.model_list(
-                BillPaymentReconciledBankTransaction, get("reconciled_bank_transactions", UNSET)
+            _c.uuid(pop("id", UNSET)),
+            _c.uuid(pop("vendor_id", UNSET)),
+            pop("vendor_name", UNSET),
+            pop("payment_reference", UNSET),
+            _c.date(pop("payment_date", UNSET)),
+            pop("amount_cents", UNSET),
+            pop("currency", UNSET),
+            pop("payment_method", UNSET),
+            pop("status", UNSET),
+            pop("allocated_amount_cents", UNSET),
+            pop("unallocated_amount_cents", UNSET),
+            pop("is_fully_allocated", UNSET),
+            _c.model_list(BillPaymentAllocation, pop("allocations", UNSET)),
+            _c.model_list(
+                BillPaymentReconciledBankTransaction, pop("reconciled_bank_transactions", UNSET)
             ),
-            created_at=_c.datetime(get("created_at", UNSET)),
-            updated_at=_c.datetime(get("updated_at", UNSET)),
+            _c.datetime(pop("created_at", UNSET)),
+            _c.datetime(pop("updated_at", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

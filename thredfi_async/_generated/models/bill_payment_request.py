@@ -17,23 +17,6 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.bill_payment_allocation_request import BillPaymentAllocationRequest
 
-_KNOWN_KEYS = frozenset(
-    {
-        "vendor_id",
-        "amount_cents",
-        "payment_method",
-        "payment_date",
-        "currency",
-        "payment_reference",
-        "check_number",
-        "description",
-        "memo",
-        "processing_fee_cents",
-        "external_id",
-        "metadata",
-        "allocations",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("vendor_id", "vendor_id"),
     ("amount_cents", "amount_cents"),
@@ -92,26 +75,28 @@ class BillPaymentRequest:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         BillPaymentAllocationRequest = _models.BillPaymentAllocationRequest
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            vendor_id=_c.uuid(get("vendor_id", UNSET)),
-            amount_cents=get("amount_cents", UNSET),
-            payment_method=_c.enum(BillPaymentRequestPaymentMethod, get("payment_method", UNSET)),
-            payment_date=_c.date(get("payment_date", UNSET)),
-            currency=get("currency", UNSET),
-            payment_reference=get("payment_reference", UNSET),
-            check_number=get("check_number", UNSET),
-            description=get("description", UNSET),
-            memo=get("memo", UNSET),
-            processing_fee_cents=get("processing_fee_cents", UNSET),
-            external_id=get("external_id", UNSET),
-            metadata=get("metadata", UNSET),
-            allocations=_c.model_list(BillPaymentAllocationRequest, get("allocations", UNSET)),
+            _c.uuid(pop("vendor_id", UNSET)),
+            pop("amount_cents", UNSET),
+            _c.enum(BillPaymentRequestPaymentMethod, pop("payment_method", UNSET)),
+            _c.date(pop("payment_date", UNSET)),
+            pop("currency", UNSET),
+            pop("payment_reference", UNSET),
+            pop("check_number", UNSET),
+            pop("description", UNSET),
+            pop("memo", UNSET),
+            pop("processing_fee_cents", UNSET),
+            pop("external_id", UNSET),
+            pop("metadata", UNSET),
+            _c.model_list(BillPaymentAllocationRequest, pop("allocations", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

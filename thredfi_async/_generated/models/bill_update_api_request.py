@@ -17,26 +17,6 @@ if TYPE_CHECKING:
     from ..models.bill_document_upload_request import BillDocumentUploadRequest
     from ..models.bill_line_item_request import BillLineItemRequest
 
-_KNOWN_KEYS = frozenset(
-    {
-        "vendor_id",
-        "vendor_external_id",
-        "external_id",
-        "bill_number",
-        "vendor_bill_number",
-        "purchase_order_number",
-        "memo",
-        "reference_numbers",
-        "attachment_urls",
-        "received_at",
-        "due_at",
-        "approved_at",
-        "currency",
-        "line_items",
-        "bill_terms",
-        "document",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("vendor_id", "vendor_id"),
     ("vendor_external_id", "vendor_external_id"),
@@ -105,29 +85,31 @@ class BillUpdateAPIRequest:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         BillDocumentUploadRequest = _models.BillDocumentUploadRequest
         BillLineItemRequest = _models.BillLineItemRequest
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            vendor_id=_c.uuid(get("vendor_id", UNSET)),
-            vendor_external_id=get("vendor_external_id", UNSET),
-            external_id=get("external_id", UNSET),
-            bill_number=get("bill_number", UNSET),
-            vendor_bill_number=get("vendor_bill_number", UNSET),
-            purchase_order_number=get("purchase_order_number", UNSET),
-            memo=get("memo", UNSET),
-            reference_numbers=get("reference_numbers", UNSET),
-            attachment_urls=get("attachment_urls", UNSET),
-            received_at=_c.datetime(get("received_at", UNSET)),
-            due_at=_c.datetime(get("due_at", UNSET)),
-            approved_at=_c.datetime(get("approved_at", UNSET)),
-            currency=get("currency", UNSET),
-            line_items=_c.model_list(BillLineItemRequest, get("line_items", UNSET)),
-            bill_terms=get("bill_terms", UNSET),
-            document=_c.model(BillDocumentUploadRequest, get("document", UNSET)),
+            _c.uuid(pop("vendor_id", UNSET)),
+            pop("vendor_external_id", UNSET),
+            pop("external_id", UNSET),
+            pop("bill_number", UNSET),
+            pop("vendor_bill_number", UNSET),
+            pop("purchase_order_number", UNSET),
+            pop("memo", UNSET),
+            pop("reference_numbers", UNSET),
+            pop("attachment_urls", UNSET),
+            _c.datetime(pop("received_at", UNSET)),
+            _c.datetime(pop("due_at", UNSET)),
+            _c.datetime(pop("approved_at", UNSET)),
+            pop("currency", UNSET),
+            _c.model_list(BillLineItemRequest, pop("line_items", UNSET)),
+            pop("bill_terms", UNSET),
+            _c.model(BillDocumentUploadRequest, pop("document", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

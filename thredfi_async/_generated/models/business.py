@@ -12,31 +12,6 @@ from attrs import define as _attrs_define, field as _attrs_field
 from ... import _convert as _c
 from ..types import UNSET, Unset
 
-_KNOWN_KEYS = frozenset(
-    {
-        "id",
-        "legal_name",
-        "country",
-        "email",
-        "base_currency",
-        "accounting_method",
-        "external_id",
-        "name",
-        "entity_type",
-        "phone_number",
-        "tin",
-        "vat_number",
-        "company_number",
-        "province",
-        "eu_nace_industry_code",
-        "fiscal_year_end",
-        "activation_at",
-        "is_active",
-        "created_at",
-        "updated_at",
-        "metadata",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("id", "id"),
     ("legal_name", "legal_name"),
@@ -118,34 +93,36 @@ class Business:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            id=_c.uuid(get("id", UNSET)),
-            legal_name=get("legal_name", UNSET),
-            country=get("country", UNSET),
-            email=get("email", UNSET),
-            base_currency=get("base_currency", UNSET),
-            accounting_method=get("accounting_method", UNSET),
-            external_id=get("external_id", UNSET),
-            name=get("name", UNSET),
-            entity_type=get("entity_type", UNSET),
-            phone_number=get("phone_number", UNSET),
-            tin=get("tin", UNSET),
-            vat_number=get("vat_number", UNSET),
-            company_number=get("company_number", UNSET),
-            province=get("province", UNSET),
-            eu_nace_industry_code=get("eu_nace_industry_code", UNSET),
-            fiscal_year_end=_c.date(get("fiscal_year_end", UNSET)),
-            activation_at=_c.datetime(get("activation_at", UNSET)),
-            is_active=get("is_active", UNSET),
-            created_at=_c.datetime(get("created_at", UNSET)),
-            updated_at=_c.datetime(get("updated_at", UNSET)),
-            metadata=get("metadata", UNSET),
+            _c.uuid(pop("id", UNSET)),
+            pop("legal_name", UNSET),
+            pop("country", UNSET),
+            pop("email", UNSET),
+            pop("base_currency", UNSET),
+            pop("accounting_method", UNSET),
+            pop("external_id", UNSET),
+            pop("name", UNSET),
+            pop("entity_type", UNSET),
+            pop("phone_number", UNSET),
+            pop("tin", UNSET),
+            pop("vat_number", UNSET),
+            pop("company_number", UNSET),
+            pop("province", UNSET),
+            pop("eu_nace_industry_code", UNSET),
+            _c.date(pop("fiscal_year_end", UNSET)),
+            _c.datetime(pop("activation_at", UNSET)),
+            pop("is_active", UNSET),
+            _c.datetime(pop("created_at", UNSET)),
+            _c.datetime(pop("updated_at", UNSET)),
+            pop("metadata", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -11,15 +11,6 @@ from attrs import define as _attrs_define, field as _attrs_field
 from ... import _convert as _c
 from ..types import UNSET, Unset
 
-_KNOWN_KEYS = frozenset(
-    {
-        "access_token",
-        "token_type",
-        "expires_in",
-        "scope",
-        "business_id",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("access_token", "access_token"),
     ("token_type", "token_type"),
@@ -53,18 +44,20 @@ class BusinessTokenResponse:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            access_token=get("access_token", UNSET),
-            token_type=get("token_type", UNSET),
-            expires_in=get("expires_in", UNSET),
-            scope=get("scope", UNSET),
-            business_id=_c.uuid(get("business_id", UNSET)),
+            pop("access_token", UNSET),
+            pop("token_type", UNSET),
+            pop("expires_in", UNSET),
+            pop("scope", UNSET),
+            _c.uuid(pop("business_id", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

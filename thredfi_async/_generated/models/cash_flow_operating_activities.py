@@ -14,13 +14,6 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.report_section import ReportSection
 
-_KNOWN_KEYS = frozenset(
-    {
-        "net_profit_cents",
-        "non_cash_adjustments",
-        "working_capital_changes",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("net_profit_cents", "net_profit_cents"),
     ("non_cash_adjustments", "non_cash_adjustments"),
@@ -51,16 +44,18 @@ class CashFlowOperatingActivities:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         ReportSection = _models.ReportSection
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            net_profit_cents=get("net_profit_cents", UNSET),
-            non_cash_adjustments=_c.model(ReportSection, get("non_cash_adjustments", UNSET)),
-            working_capital_changes=_c.model(ReportSection, get("working_capital_changes", UNSET)),
+            pop("net_profit_cents", UNSET),
+            _c.model(ReportSection, pop("non_cash_adjustments", UNSET)),
+            _c.model(ReportSection, pop("working_capital_changes", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -20,20 +20,6 @@ if TYPE_CHECKING:
     from ..models.cash_reconciliation import CashReconciliation
     from ..models.report_section import ReportSection
 
-_KNOWN_KEYS = frozenset(
-    {
-        "business_id",
-        "start_date",
-        "end_date",
-        "currency",
-        "detail_level",
-        "summary",
-        "cash_reconciliation",
-        "operating_activities",
-        "investing_activities",
-        "financing_activities",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("business_id", "business_id"),
     ("start_date", "start_date"),
@@ -89,25 +75,25 @@ class CashFlowStatement:
         CashFlowSummary = _models.CashFlowSummary
         CashReconciliation = _models.CashReconciliation
         ReportSection = _models.ReportSection
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            business_id=_c.uuid(get("business_id", UNSET)),
-            start_date=_c.date(get("start_date", UNSET)),
-            end_date=_c.date(get("end_date", UNSET)),
-            currency=get("currency", UNSET),
-            detail_level=_c.enum(CashFlowStatementDetailLevel, get("detail_level", UNSET)),
-            summary=_c.model(CashFlowSummary, get("summary", UNSET)),
-            cash_reconciliation=_c.model(CashReconciliation, get("cash_reconciliation", UNSET)),
-            operating_activities=_c.model(
-                CashFlowOperatingActivities, get("operating_activities", UNSET)
-            ),
-            investing_activities=_c.model(ReportSection, get("investing_activities", UNSET)),
-            financing_activities=_c.model(ReportSection, get("financing_activities", UNSET)),
+            _c.uuid(pop("business_id", UNSET)),
+            _c.date(pop("start_date", UNSET)),
+            _c.date(pop("end_date", UNSET)),
+            pop("currency", UNSET),
+            _c.enum(CashFlowStatementDetailLevel, pop("detail_level", UNSET)),
+            _c.model(CashFlowSummary, pop("summary", UNSET)),
+            _c.model(CashReconciliation, pop("cash_reconciliation", UNSET)),
+            _c.model(CashFlowOperatingActivities, pop("operating_activities", UNSET)),
+            _c.model(ReportSection, pop("investing_activities", UNSET)),
+            _c.model(ReportSection, pop("financing_activities", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -10,16 +10,6 @@ from attrs import define as _attrs_define, field as _attrs_field
 from ... import _convert as _c
 from ..types import UNSET
 
-_KNOWN_KEYS = frozenset(
-    {
-        "net_cash_from_operating_cents",
-        "net_cash_from_investing_cents",
-        "net_cash_from_financing_cents",
-        "net_change_in_cash_cents",
-        "opening_cash_cents",
-        "closing_cash_cents",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("net_cash_from_operating_cents", "net_cash_from_operating_cents"),
     ("net_cash_from_investing_cents", "net_cash_from_investing_cents"),
@@ -56,19 +46,21 @@ class CashFlowSummary:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            net_cash_from_operating_cents=get("net_cash_from_operating_cents", UNSET),
-            net_cash_from_investing_cents=get("net_cash_from_investing_cents", UNSET),
-            net_cash_from_financing_cents=get("net_cash_from_financing_cents", UNSET),
-            net_change_in_cash_cents=get("net_change_in_cash_cents", UNSET),
-            opening_cash_cents=get("opening_cash_cents", UNSET),
-            closing_cash_cents=get("closing_cash_cents", UNSET),
+            pop("net_cash_from_operating_cents", UNSET),
+            pop("net_cash_from_investing_cents", UNSET),
+            pop("net_cash_from_financing_cents", UNSET),
+            pop("net_change_in_cash_cents", UNSET),
+            pop("opening_cash_cents", UNSET),
+            pop("closing_cash_cents", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -10,15 +10,6 @@ from attrs import define as _attrs_define, field as _attrs_field
 from ... import _convert as _c
 from ..types import UNSET
 
-_KNOWN_KEYS = frozenset(
-    {
-        "opening_cash_cents",
-        "net_change_cents",
-        "calculated_closing_cents",
-        "actual_closing_cents",
-        "reconciles",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("opening_cash_cents", "opening_cash_cents"),
     ("net_change_cents", "net_change_cents"),
@@ -52,18 +43,20 @@ class CashReconciliation:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            opening_cash_cents=get("opening_cash_cents", UNSET),
-            net_change_cents=get("net_change_cents", UNSET),
-            calculated_closing_cents=get("calculated_closing_cents", UNSET),
-            actual_closing_cents=get("actual_closing_cents", UNSET),
-            reconciles=get("reconciles", UNSET),
+            pop("opening_cash_cents", UNSET),
+            pop("net_change_cents", UNSET),
+            pop("calculated_closing_cents", UNSET),
+            pop("actual_closing_cents", UNSET),
+            pop("reconciles", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -16,12 +16,6 @@ if TYPE_CHECKING:
         ChartOfAccountsHierarchyHierarchyItem,
     )
 
-_KNOWN_KEYS = frozenset(
-    {
-        "hierarchy",
-        "total_accounts",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("hierarchy", "hierarchy"),
     ("total_accounts", "total_accounts"),
@@ -47,15 +41,17 @@ class ChartOfAccountsHierarchy:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         ChartOfAccountsHierarchyHierarchyItem = _models.ChartOfAccountsHierarchyHierarchyItem
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            hierarchy=_c.model_list(ChartOfAccountsHierarchyHierarchyItem, get("hierarchy", UNSET)),
-            total_accounts=get("total_accounts", UNSET),
+            _c.model_list(ChartOfAccountsHierarchyHierarchyItem, pop("hierarchy", UNSET)),
+            pop("total_accounts", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

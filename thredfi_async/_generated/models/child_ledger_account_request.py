@@ -10,19 +10,6 @@ from attrs import define as _attrs_define, field as _attrs_field
 from ... import _convert as _c
 from ..types import UNSET, Unset
 
-_KNOWN_KEYS = frozenset(
-    {
-        "code",
-        "name",
-        "description",
-        "external_id",
-        "custom_fields",
-        "institution_name",
-        "iban",
-        "sort_code",
-        "account_number_mask",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("code", "code"),
     ("name", "name"),
@@ -68,22 +55,24 @@ class ChildLedgerAccountRequest:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            code=get("code", UNSET),
-            name=get("name", UNSET),
-            description=get("description", UNSET),
-            external_id=get("external_id", UNSET),
-            custom_fields=get("custom_fields", UNSET),
-            institution_name=get("institution_name", UNSET),
-            iban=get("iban", UNSET),
-            sort_code=get("sort_code", UNSET),
-            account_number_mask=get("account_number_mask", UNSET),
+            pop("code", UNSET),
+            pop("name", UNSET),
+            pop("description", UNSET),
+            pop("external_id", UNSET),
+            pop("custom_fields", UNSET),
+            pop("institution_name", UNSET),
+            pop("iban", UNSET),
+            pop("sort_code", UNSET),
+            pop("account_number_mask", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

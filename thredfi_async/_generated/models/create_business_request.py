@@ -12,25 +12,6 @@ from ... import _convert as _c
 from ..models.create_business_request_accounting_method import CreateBusinessRequestAccountingMethod
 from ..types import UNSET, Unset
 
-_KNOWN_KEYS = frozenset(
-    {
-        "external_id",
-        "legal_name",
-        "entity_type",
-        "email",
-        "phone_number",
-        "tin",
-        "vat_number",
-        "company_number",
-        "country",
-        "province",
-        "eu_nace_industry_code",
-        "base_currency",
-        "accounting_method",
-        "fiscal_year_end",
-        "metadata",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("external_id", "external_id"),
     ("legal_name", "legal_name"),
@@ -95,30 +76,30 @@ class CreateBusinessRequest:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            external_id=get("external_id", UNSET),
-            legal_name=get("legal_name", UNSET),
-            entity_type=get("entity_type", UNSET),
-            email=get("email", UNSET),
-            phone_number=get("phone_number", UNSET),
-            tin=get("tin", UNSET),
-            vat_number=get("vat_number", UNSET),
-            company_number=get("company_number", UNSET),
-            country=get("country", UNSET),
-            province=get("province", UNSET),
-            eu_nace_industry_code=get("eu_nace_industry_code", UNSET),
-            base_currency=get("base_currency", UNSET),
-            accounting_method=_c.enum(
-                CreateBusinessRequestAccountingMethod, get("accounting_method", UNSET)
-            ),
-            fiscal_year_end=_c.date(get("fiscal_year_end", UNSET)),
-            metadata=get("metadata", UNSET),
+            pop("external_id", UNSET),
+            pop("legal_name", UNSET),
+            pop("entity_type", UNSET),
+            pop("email", UNSET),
+            pop("phone_number", UNSET),
+            pop("tin", UNSET),
+            pop("vat_number", UNSET),
+            pop("company_number", UNSET),
+            pop("country", UNSET),
+            pop("province", UNSET),
+            pop("eu_nace_industry_code", UNSET),
+            pop("base_currency", UNSET),
+            _c.enum(CreateBusinessRequestAccountingMethod, pop("accounting_method", UNSET)),
+            _c.date(pop("fiscal_year_end", UNSET)),
+            pop("metadata", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

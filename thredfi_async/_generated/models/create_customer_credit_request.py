@@ -21,19 +21,6 @@ if TYPE_CHECKING:
     from ..models.customer_credit_line_item_request import CustomerCreditLineItemRequest
     from ..models.document_upload_request import DocumentUploadRequest
 
-_KNOWN_KEYS = frozenset(
-    {
-        "line_items",
-        "external_id",
-        "customer_id",
-        "customer_external_id",
-        "source_invoice_id",
-        "sent_at",
-        "allocations",
-        "tags",
-        "document",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("line_items", "line_items"),
     ("external_id", "external_id"),
@@ -83,22 +70,24 @@ class CreateCustomerCreditRequest:
         CustomerCreditAllocationRequest = _models.CustomerCreditAllocationRequest
         CustomerCreditLineItemRequest = _models.CustomerCreditLineItemRequest
         DocumentUploadRequest = _models.DocumentUploadRequest
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            line_items=_c.model_list(CustomerCreditLineItemRequest, get("line_items", UNSET)),
-            external_id=get("external_id", UNSET),
-            customer_id=_c.uuid(get("customer_id", UNSET)),
-            customer_external_id=get("customer_external_id", UNSET),
-            source_invoice_id=_c.uuid(get("source_invoice_id", UNSET)),
-            sent_at=_c.datetime(get("sent_at", UNSET)),
-            allocations=_c.model_list(CustomerCreditAllocationRequest, get("allocations", UNSET)),
-            tags=_c.model_list(CreateCustomerCreditRequestTagsItem, get("tags", UNSET)),
-            document=_c.model(DocumentUploadRequest, get("document", UNSET)),
+            _c.model_list(CustomerCreditLineItemRequest, pop("line_items", UNSET)),
+            pop("external_id", UNSET),
+            _c.uuid(pop("customer_id", UNSET)),
+            pop("customer_external_id", UNSET),
+            _c.uuid(pop("source_invoice_id", UNSET)),
+            _c.datetime(pop("sent_at", UNSET)),
+            _c.model_list(CustomerCreditAllocationRequest, pop("allocations", UNSET)),
+            _c.model_list(CreateCustomerCreditRequestTagsItem, pop("tags", UNSET)),
+            _c.model(DocumentUploadRequest, pop("document", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -11,18 +11,6 @@ from attrs import define as _attrs_define, field as _attrs_field
 from ... import _convert as _c
 from ..types import UNSET, Unset
 
-_KNOWN_KEYS = frozenset(
-    {
-        "amount_cents",
-        "method",
-        "external_id",
-        "completed_at",
-        "processor",
-        "memo",
-        "transaction_tags",
-        "refund_processing_fee_cents",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("amount_cents", "amount_cents"),
     ("method", "method"),
@@ -65,21 +53,23 @@ class CreateRefundPaymentRequestRequest:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            amount_cents=get("amount_cents", UNSET),
-            method=get("method", UNSET),
-            external_id=get("external_id", UNSET),
-            completed_at=_c.datetime(get("completed_at", UNSET)),
-            processor=get("processor", UNSET),
-            memo=get("memo", UNSET),
-            transaction_tags=get("transaction_tags", UNSET),
-            refund_processing_fee_cents=get("refund_processing_fee_cents", UNSET),
+            pop("amount_cents", UNSET),
+            pop("method", UNSET),
+            pop("external_id", UNSET),
+            _c.datetime(pop("completed_at", UNSET)),
+            pop("processor", UNSET),
+            pop("memo", UNSET),
+            pop("transaction_tags", UNSET),
+            pop("refund_processing_fee_cents", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -16,20 +16,6 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.document_upload_request import DocumentUploadRequest
 
-_KNOWN_KEYS = frozenset(
-    {
-        "invoice_id",
-        "method",
-        "completed_at",
-        "external_id",
-        "amount_cents",
-        "memo",
-        "reference_number",
-        "processor",
-        "refund_processing_fee_cents",
-        "document",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("invoice_id", "invoice_id"),
     ("method", "method"),
@@ -79,23 +65,25 @@ class CreateSimpleRefundRequest:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         DocumentUploadRequest = _models.DocumentUploadRequest
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            invoice_id=_c.uuid(get("invoice_id", UNSET)),
-            method=get("method", UNSET),
-            completed_at=_c.datetime(get("completed_at", UNSET)),
-            external_id=get("external_id", UNSET),
-            amount_cents=get("amount_cents", UNSET),
-            memo=get("memo", UNSET),
-            reference_number=get("reference_number", UNSET),
-            processor=get("processor", UNSET),
-            refund_processing_fee_cents=get("refund_processing_fee_cents", UNSET),
-            document=_c.model(DocumentUploadRequest, get("document", UNSET)),
+            _c.uuid(pop("invoice_id", UNSET)),
+            pop("method", UNSET),
+            _c.datetime(pop("completed_at", UNSET)),
+            pop("external_id", UNSET),
+            pop("amount_cents", UNSET),
+            pop("memo", UNSET),
+            pop("reference_number", UNSET),
+            pop("processor", UNSET),
+            pop("refund_processing_fee_cents", UNSET),
+            _c.model(DocumentUploadRequest, pop("document", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -19,19 +19,6 @@ if TYPE_CHECKING:
     from ..models.vendor_credit_line_item_request import VendorCreditLineItemRequest
     from ..models.vendor_document_upload_request import VendorDocumentUploadRequest
 
-_KNOWN_KEYS = frozenset(
-    {
-        "external_id",
-        "vendor_id",
-        "vendor_external_id",
-        "source_bill_id",
-        "received_at",
-        "line_items",
-        "allocations",
-        "tags",
-        "document",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("external_id", "external_id"),
     ("vendor_id", "vendor_id"),
@@ -81,22 +68,24 @@ class CreateVendorCreditRequest:
         VendorCreditAllocationRequest = _models.VendorCreditAllocationRequest
         VendorCreditLineItemRequest = _models.VendorCreditLineItemRequest
         VendorDocumentUploadRequest = _models.VendorDocumentUploadRequest
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            external_id=get("external_id", UNSET),
-            vendor_id=_c.uuid(get("vendor_id", UNSET)),
-            vendor_external_id=get("vendor_external_id", UNSET),
-            source_bill_id=_c.uuid(get("source_bill_id", UNSET)),
-            received_at=_c.datetime(get("received_at", UNSET)),
-            line_items=_c.model_list(VendorCreditLineItemRequest, get("line_items", UNSET)),
-            allocations=_c.model_list(VendorCreditAllocationRequest, get("allocations", UNSET)),
-            tags=_c.model_list(CreateVendorCreditRequestTagsItem, get("tags", UNSET)),
-            document=_c.model(VendorDocumentUploadRequest, get("document", UNSET)),
+            pop("external_id", UNSET),
+            _c.uuid(pop("vendor_id", UNSET)),
+            pop("vendor_external_id", UNSET),
+            _c.uuid(pop("source_bill_id", UNSET)),
+            _c.datetime(pop("received_at", UNSET)),
+            _c.model_list(VendorCreditLineItemRequest, pop("line_items", UNSET)),
+            _c.model_list(VendorCreditAllocationRequest, pop("allocations", UNSET)),
+            _c.model_list(CreateVendorCreditRequestTagsItem, pop("tags", UNSET)),
+            _c.model(VendorDocumentUploadRequest, pop("document", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

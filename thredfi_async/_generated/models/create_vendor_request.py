@@ -14,22 +14,6 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.vendor_attachment_upload_request import VendorAttachmentUploadRequest
 
-_KNOWN_KEYS = frozenset(
-    {
-        "external_id",
-        "individual_name",
-        "company_name",
-        "email",
-        "mobile_phone",
-        "office_phone",
-        "address_string",
-        "memo",
-        "transaction_tags",
-        "country",
-        "vat_number",
-        "document",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("external_id", "external_id"),
     ("individual_name", "individual_name"),
@@ -85,25 +69,27 @@ class CreateVendorRequest:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         VendorAttachmentUploadRequest = _models.VendorAttachmentUploadRequest
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            external_id=get("external_id", UNSET),
-            individual_name=get("individual_name", UNSET),
-            company_name=get("company_name", UNSET),
-            email=get("email", UNSET),
-            mobile_phone=get("mobile_phone", UNSET),
-            office_phone=get("office_phone", UNSET),
-            address_string=get("address_string", UNSET),
-            memo=get("memo", UNSET),
-            transaction_tags=get("transaction_tags", UNSET),
-            country=get("country", UNSET),
-            vat_number=get("vat_number", UNSET),
-            document=_c.model(VendorAttachmentUploadRequest, get("document", UNSET)),
+            pop("external_id", UNSET),
+            pop("individual_name", UNSET),
+            pop("company_name", UNSET),
+            pop("email", UNSET),
+            pop("mobile_phone", UNSET),
+            pop("office_phone", UNSET),
+            pop("address_string", UNSET),
+            pop("memo", UNSET),
+            pop("transaction_tags", UNSET),
+            pop("country", UNSET),
+            pop("vat_number", UNSET),
+            _c.model(VendorAttachmentUploadRequest, pop("document", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -17,44 +17,6 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.customer_documents_item import CustomerDocumentsItem
 
-_KNOWN_KEYS = frozenset(
-    {
-        "type",
-        "id",
-        "external_id",
-        "reference_number",
-        "individual_name",
-        "company_name",
-        "display_name",
-        "email",
-        "mobile_phone",
-        "office_phone",
-        "address_line1",
-        "address_line2",
-        "city",
-        "state_county",
-        "postal_code",
-        "country",
-        "full_address",
-        "address_string",
-        "vat_number",
-        "tax_exempt",
-        "status",
-        "is_active",
-        "is_archived",
-        "transaction_tags",
-        "notes",
-        "metadata",
-        "payment_terms_days",
-        "credit_limit",
-        "credit_limit_cents",
-        "outstanding_balance",
-        "documents",
-        "created_at",
-        "updated_at",
-        "archived_at",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("type", "type"),
     ("id", "id"),
@@ -176,47 +138,49 @@ class Customer:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         CustomerDocumentsItem = _models.CustomerDocumentsItem
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            type=get("type", UNSET),
-            id=_c.uuid(get("id", UNSET)),
-            external_id=get("external_id", UNSET),
-            reference_number=get("reference_number", UNSET),
-            individual_name=get("individual_name", UNSET),
-            company_name=get("company_name", UNSET),
-            display_name=get("display_name", UNSET),
-            email=get("email", UNSET),
-            mobile_phone=get("mobile_phone", UNSET),
-            office_phone=get("office_phone", UNSET),
-            address_line1=get("address_line1", UNSET),
-            address_line2=get("address_line2", UNSET),
-            city=get("city", UNSET),
-            state_county=get("state_county", UNSET),
-            postal_code=get("postal_code", UNSET),
-            country=get("country", UNSET),
-            full_address=get("full_address", UNSET),
-            address_string=get("address_string", UNSET),
-            vat_number=get("vat_number", UNSET),
-            tax_exempt=get("tax_exempt", UNSET),
-            status=get("status", UNSET),
-            is_active=get("is_active", UNSET),
-            is_archived=get("is_archived", UNSET),
-            transaction_tags=get("transaction_tags", UNSET),
-            notes=get("notes", UNSET),
-            metadata=get("metadata", UNSET),
-            payment_terms_days=get("payment_terms_days", UNSET),
-            credit_limit=_c.decimal(get("credit_limit", UNSET)),
-            credit_limit_cents=get("credit_limit_cents", UNSET),
-            outstanding_balance=_c.decimal(get("outstanding_balance", UNSET)),
-            documents=_c.model_list(CustomerDocumentsItem, get("documents", UNSET)),
-            created_at=_c.datetime(get("created_at", UNSET)),
-            updated_at=_c.datetime(get("updated_at", UNSET)),
-            archived_at=_c.datetime(get("archived_at", UNSET)),
+            pop("type", UNSET),
+            _c.uuid(pop("id", UNSET)),
+            pop("external_id", UNSET),
+            pop("reference_number", UNSET),
+            pop("individual_name", UNSET),
+            pop("company_name", UNSET),
+            pop("display_name", UNSET),
+            pop("email", UNSET),
+            pop("mobile_phone", UNSET),
+            pop("office_phone", UNSET),
+            pop("address_line1", UNSET),
+            pop("address_line2", UNSET),
+            pop("city", UNSET),
+            pop("state_county", UNSET),
+            pop("postal_code", UNSET),
+            pop("country", UNSET),
+            pop("full_address", UNSET),
+            pop("address_string", UNSET),
+            pop("vat_number", UNSET),
+            pop("tax_exempt", UNSET),
+            pop("status", UNSET),
+            pop("is_active", UNSET),
+            pop("is_archived", UNSET),
+            pop("transaction_tags", UNSET),
+            pop("notes", UNSET),
+            pop("metadata", UNSET),
+            pop("payment_terms_days", UNSET),
+            _c.decimal(pop("credit_limit", UNSET)),
+            pop("credit_limit_cents", UNSET),
+            _c.decimal(pop("outstanding_balance", UNSET)),
+            _c.model_list(CustomerDocumentsItem, pop("documents", UNSET)),
+            _c.datetime(pop("created_at", UNSET)),
+            _c.datetime(pop("updated_at", UNSET)),
+            _c.datetime(pop("archived_at", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

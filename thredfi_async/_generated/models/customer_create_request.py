@@ -14,32 +14,6 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.customer_create_request_document import CustomerCreateRequestDocument
 
-_KNOWN_KEYS = frozenset(
-    {
-        "external_id",
-        "reference_number",
-        "individual_name",
-        "company_name",
-        "email",
-        "mobile_phone",
-        "office_phone",
-        "address_line1",
-        "address_line2",
-        "city",
-        "state_county",
-        "postal_code",
-        "country",
-        "vat_number",
-        "tax_exempt",
-        "status",
-        "transaction_tags",
-        "notes",
-        "metadata",
-        "payment_terms_days",
-        "credit_limit_cents",
-        "document",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("external_id", "external_id"),
     ("reference_number", "reference_number"),
@@ -125,35 +99,37 @@ class CustomerCreateRequest:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         CustomerCreateRequestDocument = _models.CustomerCreateRequestDocument
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            external_id=get("external_id", UNSET),
-            reference_number=get("reference_number", UNSET),
-            individual_name=get("individual_name", UNSET),
-            company_name=get("company_name", UNSET),
-            email=get("email", UNSET),
-            mobile_phone=get("mobile_phone", UNSET),
-            office_phone=get("office_phone", UNSET),
-            address_line1=get("address_line1", UNSET),
-            address_line2=get("address_line2", UNSET),
-            city=get("city", UNSET),
-            state_county=get("state_county", UNSET),
-            postal_code=get("postal_code", UNSET),
-            country=get("country", UNSET),
-            vat_number=get("vat_number", UNSET),
-            tax_exempt=get("tax_exempt", UNSET),
-            status=get("status", UNSET),
-            transaction_tags=get("transaction_tags", UNSET),
-            notes=get("notes", UNSET),
-            metadata=get("metadata", UNSET),
-            payment_terms_days=get("payment_terms_days", UNSET),
-            credit_limit_cents=get("credit_limit_cents", UNSET),
-            document=_c.model(CustomerCreateRequestDocument, get("document", UNSET)),
+            pop("external_id", UNSET),
+            pop("reference_number", UNSET),
+            pop("individual_name", UNSET),
+            pop("company_name", UNSET),
+            pop("email", UNSET),
+            pop("mobile_phone", UNSET),
+            pop("office_phone", UNSET),
+            pop("address_line1", UNSET),
+            pop("address_line2", UNSET),
+            pop("city", UNSET),
+            pop("state_county", UNSET),
+            pop("postal_code", UNSET),
+            pop("country", UNSET),
+            pop("vat_number", UNSET),
+            pop("tax_exempt", UNSET),
+            pop("status", UNSET),
+            pop("transaction_tags", UNSET),
+            pop("notes", UNSET),
+            pop("metadata", UNSET),
+            pop("payment_terms_days", UNSET),
+            pop("credit_limit_cents", UNSET),
+            _c.model(CustomerCreateRequestDocument, pop("document", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -21,25 +21,6 @@ if TYPE_CHECKING:
     from ..models.customer_credit_tags_item import CustomerCreditTagsItem
     from ..models.document_link import DocumentLink
 
-_KNOWN_KEYS = frozenset(
-    {
-        "id",
-        "status",
-        "sent_at",
-        "customer",
-        "source_invoice_id",
-        "line_items",
-        "allocations",
-        "tags",
-        "total_amount",
-        "applied_amount",
-        "document",
-        "created_at",
-        "updated_at",
-        "external_id",
-        "currency",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("id", "id"),
     ("status", "status"),
@@ -108,28 +89,30 @@ class CustomerCredit:
         CustomerCreditLineItem = _models.CustomerCreditLineItem
         CustomerCreditTagsItem = _models.CustomerCreditTagsItem
         DocumentLink = _models.DocumentLink
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            id=_c.uuid(get("id", UNSET)),
-            status=get("status", UNSET),
-            sent_at=_c.datetime(get("sent_at", UNSET)),
-            customer=_c.model(CustomerCreditCustomer, get("customer", UNSET)),
-            source_invoice_id=_c.uuid(get("source_invoice_id", UNSET)),
-            line_items=_c.model_list(CustomerCreditLineItem, get("line_items", UNSET)),
-            allocations=_c.model_list(CustomerCreditAllocation, get("allocations", UNSET)),
-            tags=_c.model_list(CustomerCreditTagsItem, get("tags", UNSET)),
-            total_amount=_c.decimal(get("total_amount", UNSET)),
-            applied_amount=_c.decimal(get("applied_amount", UNSET)),
-            document=_c.model(DocumentLink, get("document", UNSET)),
-            created_at=_c.datetime(get("created_at", UNSET)),
-            updated_at=_c.datetime(get("updated_at", UNSET)),
-            external_id=get("external_id", UNSET),
-            currency=get("currency", UNSET),
+            _c.uuid(pop("id", UNSET)),
+            pop("status", UNSET),
+            _c.datetime(pop("sent_at", UNSET)),
+            _c.model(CustomerCreditCustomer, pop("customer", UNSET)),
+            _c.uuid(pop("source_invoice_id", UNSET)),
+            _c.model_list(CustomerCreditLineItem, pop("line_items", UNSET)),
+            _c.model_list(CustomerCreditAllocation, pop("allocations", UNSET)),
+            _c.model_list(CustomerCreditTagsItem, pop("tags", UNSET)),
+            _c.decimal(pop("total_amount", UNSET)),
+            _c.decimal(pop("applied_amount", UNSET)),
+            _c.model(DocumentLink, pop("document", UNSET)),
+            _c.datetime(pop("created_at", UNSET)),
+            _c.datetime(pop("updated_at", UNSET)),
+            pop("external_id", UNSET),
+            pop("currency", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -12,15 +12,6 @@ from attrs import define as _attrs_define, field as _attrs_field
 from ... import _convert as _c
 from ..types import UNSET, Unset
 
-_KNOWN_KEYS = frozenset(
-    {
-        "invoice_id",
-        "invoice_number",
-        "amount_cents",
-        "invoice_outstanding_balance_cents",
-        "applied_at",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("invoice_id", "invoice_id"),
     ("invoice_number", "invoice_number"),
@@ -54,18 +45,20 @@ class CustomerCreditAllocation:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            invoice_id=_c.uuid(get("invoice_id", UNSET)),
-            invoice_number=get("invoice_number", UNSET),
-            amount_cents=get("amount_cents", UNSET),
-            invoice_outstanding_balance_cents=get("invoice_outstanding_balance_cents", UNSET),
-            applied_at=_c.datetime(get("applied_at", UNSET)),
+            _c.uuid(pop("invoice_id", UNSET)),
+            pop("invoice_number", UNSET),
+            pop("amount_cents", UNSET),
+            pop("invoice_outstanding_balance_cents", UNSET),
+            _c.datetime(pop("applied_at", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -17,15 +17,6 @@ if TYPE_CHECKING:
         CustomerCreditLineItemRevenueAccountIdentifier,
     )
 
-_KNOWN_KEYS = frozenset(
-    {
-        "amount",
-        "revenue_account_identifier",
-        "tags",
-        "memo",
-        "metadata",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("amount", "amount"),
     ("revenue_account_identifier", "revenue_account_identifier"),
@@ -64,21 +55,23 @@ class CustomerCreditLineItem:
         CustomerCreditLineItemRevenueAccountIdentifier = (
             _models.CustomerCreditLineItemRevenueAccountIdentifier
         )
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            amount=_c.decimal(get("amount", UNSET)),
-            revenue_account_identifier=_c.model(
+            _c.decimal(pop("amount", UNSET)),
+            _c.model(
                 CustomerCreditLineItemRevenueAccountIdentifier,
-                get("revenue_account_identifier", UNSET),
+                pop("revenue_account_identifier", UNSET),
             ),
-            tags=get("tags", UNSET),
-            memo=get("memo", UNSET),
-            metadata=get("metadata", UNSET),
+            pop("tags", UNSET),
+            pop("memo", UNSET),
+            pop("metadata", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -19,17 +19,6 @@ if TYPE_CHECKING:
         CustomerCreditLineItemRequestTagsItem,
     )
 
-_KNOWN_KEYS = frozenset(
-    {
-        "amount",
-        "tax_amount_cents",
-        "revenue_account_identifier",
-        "memo",
-        "metadata",
-        "reference_number",
-        "tags",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("amount", "amount"),
     ("tax_amount_cents", "tax_amount_cents"),
@@ -71,20 +60,22 @@ class CustomerCreditLineItemRequest:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         CustomerCreditLineItemRequestMetadata = _models.CustomerCreditLineItemRequestMetadata
         CustomerCreditLineItemRequestTagsItem = _models.CustomerCreditLineItemRequestTagsItem
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            amount=get("amount", UNSET),
-            tax_amount_cents=get("tax_amount_cents", UNSET),
-            revenue_account_identifier=get("revenue_account_identifier", UNSET),
-            memo=get("memo", UNSET),
-            metadata=_c.model(CustomerCreditLineItemRequestMetadata, get("metadata", UNSET)),
-            reference_number=get("reference_number", UNSET),
-            tags=_c.model_list(CustomerCreditLineItemRequestTagsItem, get("tags", UNSET)),
+            pop("amount", UNSET),
+            pop("tax_amount_cents", UNSET),
+            pop("revenue_account_identifier", UNSET),
+            pop("memo", UNSET),
+            _c.model(CustomerCreditLineItemRequestMetadata, pop("metadata", UNSET)),
+            pop("reference_number", UNSET),
+            _c.model_list(CustomerCreditLineItemRequestTagsItem, pop("tags", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -16,23 +16,6 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.customer import Customer
 
-_KNOWN_KEYS = frozenset(
-    {
-        "type",
-        "id",
-        "business_id",
-        "status",
-        "sent_at",
-        "due_at",
-        "paid_at",
-        "voided_at",
-        "is_overdue",
-        "invoice_number",
-        "invoice_type",
-        "currency",
-        "customer",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("type", "type"),
     ("id", "id"),
@@ -93,26 +76,28 @@ class Invoice:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         Customer = _models.Customer
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            type=get("type", UNSET),
-            id=_c.uuid(get("id", UNSET)),
-            business_id=_c.uuid(get("business_id", UNSET)),
-            status=get("status", UNSET),
-            sent_at=_c.datetime(get("sent_at", UNSET)),
-            due_at=_c.datetime(get("due_at", UNSET)),
-            paid_at=_c.datetime(get("paid_at", UNSET)),
-            voided_at=_c.datetime(get("voided_at", UNSET)),
-            is_overdue=get("is_overdue", UNSET),
-            invoice_number=get("invoice_number", UNSET),
-            invoice_type=get("invoice_type", UNSET),
-            currency=get("currency", UNSET),
-            customer=_c.model(Customer, get("customer", UNSET)),
+            pop("type", UNSET),
+            _c.uuid(pop("id", UNSET)),
+            _c.uuid(pop("business_id", UNSET)),
+            pop("status", UNSET),
+            _c.datetime(pop("sent_at", UNSET)),
+            _c.datetime(pop("due_at", UNSET)),
+            _c.datetime(pop("paid_at", UNSET)),
+            _c.datetime(pop("voided_at", UNSET)),
+            pop("is_overdue", UNSET),
+            pop("invoice_number", UNSET),
+            pop("invoice_type", UNSET),
+            pop("currency", UNSET),
+            _c.model(Customer, pop("customer", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -20,28 +20,6 @@ if TYPE_CHECKING:
     from ..models.invoice_document_request import InvoiceDocumentRequest
     from ..models.invoice_line_item_request import InvoiceLineItemRequest
 
-_KNOWN_KEYS = frozenset(
-    {
-        "external_id",
-        "sent_at",
-        "line_items",
-        "due_at",
-        "voided_at",
-        "invoice_number",
-        "invoice_type",
-        "customer_id",
-        "customer_external_id",
-        "memo",
-        "additional_discount",
-        "additional_sales_taxes",
-        "additional_sales_taxes_total",
-        "tips",
-        "tips_account",
-        "transaction_tags",
-        "metadata",
-        "document",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("external_id", "external_id"),
     ("sent_at", "sent_at"),
@@ -121,33 +99,35 @@ class InvoiceCreateRequest:
         )
         InvoiceDocumentRequest = _models.InvoiceDocumentRequest
         InvoiceLineItemRequest = _models.InvoiceLineItemRequest
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            external_id=get("external_id", UNSET),
-            sent_at=_c.datetime(get("sent_at", UNSET)),
-            line_items=_c.model_list(InvoiceLineItemRequest, get("line_items", UNSET)),
-            due_at=_c.datetime(get("due_at", UNSET)),
-            voided_at=_c.datetime(get("voided_at", UNSET)),
-            invoice_number=get("invoice_number", UNSET),
-            invoice_type=get("invoice_type", UNSET),
-            customer_id=_c.uuid(get("customer_id", UNSET)),
-            customer_external_id=get("customer_external_id", UNSET),
-            memo=get("memo", UNSET),
-            additional_discount=get("additional_discount", UNSET),
-            additional_sales_taxes=_c.model_list(
-                InvoiceCreateRequestAdditionalSalesTaxesItem, get("additional_sales_taxes", UNSET)
+            pop("external_id", UNSET),
+            _c.datetime(pop("sent_at", UNSET)),
+            _c.model_list(InvoiceLineItemRequest, pop("line_items", UNSET)),
+            _c.datetime(pop("due_at", UNSET)),
+            _c.datetime(pop("voided_at", UNSET)),
+            pop("invoice_number", UNSET),
+            pop("invoice_type", UNSET),
+            _c.uuid(pop("customer_id", UNSET)),
+            pop("customer_external_id", UNSET),
+            pop("memo", UNSET),
+            pop("additional_discount", UNSET),
+            _c.model_list(
+                InvoiceCreateRequestAdditionalSalesTaxesItem, pop("additional_sales_taxes", UNSET)
             ),
-            additional_sales_taxes_total=get("additional_sales_taxes_total", UNSET),
-            tips=get("tips", UNSET),
-            tips_account=get("tips_account", UNSET),
-            transaction_tags=get("transaction_tags", UNSET),
-            metadata=get("metadata", UNSET),
-            document=_c.model(InvoiceDocumentRequest, get("document", UNSET)),
+            pop("additional_sales_taxes_total", UNSET),
+            pop("tips", UNSET),
+            pop("tips_account", UNSET),
+            pop("transaction_tags", UNSET),
+            pop("metadata", UNSET),
+            _c.model(InvoiceDocumentRequest, pop("document", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -15,18 +15,6 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.invoice_sales_tax_request import InvoiceSalesTaxRequest
 
-_KNOWN_KEYS = frozenset(
-    {
-        "quantity",
-        "unit_price",
-        "external_id",
-        "description",
-        "account_identifier",
-        "product",
-        "discount_amount",
-        "sales_taxes",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("quantity", "quantity"),
     ("unit_price", "unit_price"),
@@ -70,21 +58,23 @@ class InvoiceLineItemRequest:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         InvoiceSalesTaxRequest = _models.InvoiceSalesTaxRequest
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            quantity=_c.decimal(get("quantity", UNSET)),
-            unit_price=get("unit_price", UNSET),
-            external_id=get("external_id", UNSET),
-            description=get("description", UNSET),
-            account_identifier=get("account_identifier", UNSET),
-            product=get("product", UNSET),
-            discount_amount=get("discount_amount", UNSET),
-            sales_taxes=_c.model_list(InvoiceSalesTaxRequest, get("sales_taxes", UNSET)),
+            _c.decimal(pop("quantity", UNSET)),
+            pop("unit_price", UNSET),
+            pop("external_id", UNSET),
+            pop("description", UNSET),
+            pop("account_identifier", UNSET),
+            pop("product", UNSET),
+            pop("discount_amount", UNSET),
+            _c.model_list(InvoiceSalesTaxRequest, pop("sales_taxes", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -14,11 +14,6 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.invoice_payment_detail import InvoicePaymentDetail
 
-_KNOWN_KEYS = frozenset(
-    {
-        "payment",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (("payment", "payment"),)
 
 
@@ -39,14 +34,16 @@ class InvoicePaymentCreateResponse:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         InvoicePaymentDetail = _models.InvoicePaymentDetail
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            payment=_c.model(InvoicePaymentDetail, get("payment", UNSET)),
+            _c.model(InvoicePaymentDetail, pop("payment", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -19,30 +19,6 @@ if TYPE_CHECKING:
     )
     from ..models.invoice_payment_detail_metadata import InvoicePaymentDetailMetadata
 
-_KNOWN_KEYS = frozenset(
-    {
-        "id",
-        "business_id",
-        "customer_id",
-        "total_amount_cents",
-        "applied_amount_cents",
-        "allocated_amount_cents",
-        "unapplied_amount_cents",
-        "remaining_amount_cents",
-        "currency",
-        "status",
-        "payment_method",
-        "payment_reference",
-        "external_id",
-        "note",
-        "bank_reference",
-        "metadata",
-        "idempotency_key",
-        "created_at",
-        "updated_at",
-        "applied_invoices",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("id", "id"),
     ("business_id", "business_id"),
@@ -123,35 +99,35 @@ class InvoicePaymentDetail:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         InvoicePaymentDetailAppliedInvoicesItem = _models.InvoicePaymentDetailAppliedInvoicesItem
         InvoicePaymentDetailMetadata = _models.InvoicePaymentDetailMetadata
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            id=_c.uuid(get("id", UNSET)),
-            business_id=_c.uuid(get("business_id", UNSET)),
-            customer_id=_c.uuid(get("customer_id", UNSET)),
-            total_amount_cents=get("total_amount_cents", UNSET),
-            applied_amount_cents=get("applied_amount_cents", UNSET),
-            allocated_amount_cents=get("allocated_amount_cents", UNSET),
-            unapplied_amount_cents=get("unapplied_amount_cents", UNSET),
-            remaining_amount_cents=get("remaining_amount_cents", UNSET),
-            currency=get("currency", UNSET),
-            status=get("status", UNSET),
-            payment_method=get("payment_method", UNSET),
-            payment_reference=get("payment_reference", UNSET),
-            external_id=get("external_id", UNSET),
-            note=get("note", UNSET),
-            bank_reference=get("bank_reference", UNSET),
-            metadata=_c.model(InvoicePaymentDetailMetadata, get("metadata", UNSET)),
-            idempotency_key=get("idempotency_key", UNSET),
-            created_at=_c.datetime(get("created_at", UNSET)),
-            updated_at=_c.datetime(get("updated_at", UNSET)),
-            applied_invoices=_c.model_list(
-                InvoicePaymentDetailAppliedInvoicesItem, get("applied_invoices", UNSET)
-            ),
+            _c.uuid(pop("id", UNSET)),
+            _c.uuid(pop("business_id", UNSET)),
+            _c.uuid(pop("customer_id", UNSET)),
+            pop("total_amount_cents", UNSET),
+            pop("applied_amount_cents", UNSET),
+            pop("allocated_amount_cents", UNSET),
+            pop("unapplied_amount_cents", UNSET),
+            pop("remaining_amount_cents", UNSET),
+            pop("currency", UNSET),
+            pop("status", UNSET),
+            pop("payment_method", UNSET),
+            pop("payment_reference", UNSET),
+            pop("external_id", UNSET),
+            pop("note", UNSET),
+            pop("bank_reference", UNSET),
+            _c.model(InvoicePaymentDetailMetadata, pop("metadata", UNSET)),
+            pop("idempotency_key", UNSET),
+            _c.datetime(pop("created_at", UNSET)),
+            _c.datetime(pop("updated_at", UNSET)),
+            _c.model_list(InvoicePaymentDetailAppliedInvoicesItem, pop("applied_invoices", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

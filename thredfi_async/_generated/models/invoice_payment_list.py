@@ -26,33 +26,6 @@ if TYPE_CHECKING:
         InvoicePaymentListRefundAllocationsItem,
     )
 
-_KNOWN_KEYS = frozenset(
-    {
-        "id",
-        "customer",
-        "customer_name",
-        "customer_email",
-        "payment_method",
-        "total_amount",
-        "allocated_amount",
-        "unallocated_amount",
-        "net_amount",
-        "processing_fee",
-        "processing_fee_cents",
-        "display_amount",
-        "is_fully_allocated",
-        "is_completed",
-        "processed_at",
-        "failed_at",
-        "created_at",
-        "updated_at",
-        "allocations",
-        "refund_allocations",
-        "reconciled_bank_transactions",
-        "currency",
-        "status",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("id", "id"),
     ("customer", "customer"),
@@ -148,41 +121,43 @@ class InvoicePaymentList:
             _models.InvoicePaymentListReconciledBankTransactionsItem
         )
         InvoicePaymentListRefundAllocationsItem = _models.InvoicePaymentListRefundAllocationsItem
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            id=_c.uuid(get("id", UNSET)),
-            customer=_c.model(InvoicePaymentListCustomer, get("customer", UNSET)),
-            customer_name=get("customer_name", UNSET),
-            customer_email=get("customer_email", UNSET),
-            payment_method=_c.enum(InvoicePaymentMethodEnum, get("payment_method", UNSET)),
-            total_amount=get("total_amount", UNSET),
-            allocated_amount=get("allocated_amount", UNSET),
-            unallocated_amount=get("unallocated_amount", UNSET),
-            net_amount=get("net_amount", UNSET),
-            processing_fee=get("processing_fee", UNSET),
-            processing_fee_cents=get("processing_fee_cents", UNSET),
-            display_amount=get("display_amount", UNSET),
-            is_fully_allocated=get("is_fully_allocated", UNSET),
-            is_completed=get("is_completed", UNSET),
-            processed_at=_c.datetime(get("processed_at", UNSET)),
-            failed_at=_c.datetime(get("failed_at", UNSET)),
-            created_at=_c.datetime(get("created_at", UNSET)),
-            updated_at=_c.datetime(get("updated_at", UNSET)),
-            allocations=_c.model_list(InvoicePaymentListAllocationsItem, get("allocations", UNSET)),
-            refund_allocations=_c.model_list(
-                InvoicePaymentListRefundAllocationsItem, get("refund_allocations", UNSET)
+            _c.uuid(pop("id", UNSET)),
+            _c.model(InvoicePaymentListCustomer, pop("customer", UNSET)),
+            pop("customer_name", UNSET),
+            pop("customer_email", UNSET),
+            _c.enum(InvoicePaymentMethodEnum, pop("payment_method", UNSET)),
+            pop("total_amount", UNSET),
+            pop("allocated_amount", UNSET),
+            pop("unallocated_amount", UNSET),
+            pop("net_amount", UNSET),
+            pop("processing_fee", UNSET),
+            pop("processing_fee_cents", UNSET),
+            pop("display_amount", UNSET),
+            pop("is_fully_allocated", UNSET),
+            pop("is_completed", UNSET),
+            _c.datetime(pop("processed_at", UNSET)),
+            _c.datetime(pop("failed_at", UNSET)),
+            _c.datetime(pop("created_at", UNSET)),
+            _c.datetime(pop("updated_at", UNSET)),
+            _c.model_list(InvoicePaymentListAllocationsItem, pop("allocations", UNSET)),
+            _c.model_list(
+                InvoicePaymentListRefundAllocationsItem, pop("refund_allocations", UNSET)
             ),
-            reconciled_bank_transactions=_c.model_list(
+            _c.model_list(
                 InvoicePaymentListReconciledBankTransactionsItem,
-                get("reconciled_bank_transactions", UNSET),
+                pop("reconciled_bank_transactions", UNSET),
             ),
-            currency=_c.enum(InvoicePaymentCurrencyEnum, get("currency", UNSET)),
-            status=_c.enum(InvoicePaymentStatusEnum, get("status", UNSET)),
+            _c.enum(InvoicePaymentCurrencyEnum, pop("currency", UNSET)),
+            _c.enum(InvoicePaymentStatusEnum, pop("status", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -12,18 +12,6 @@ from attrs import define as _attrs_define, field as _attrs_field
 from ... import _convert as _c
 from ..types import UNSET, Unset
 
-_KNOWN_KEYS = frozenset(
-    {
-        "id",
-        "invoice_id",
-        "invoice_number",
-        "invoice_status",
-        "amount",
-        "allocated_at",
-        "transaction_tags",
-        "notes",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("id", "id"),
     ("invoice_id", "invoice_id"),
@@ -66,21 +54,23 @@ class InvoicePaymentListAllocationsItem:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            id=_c.uuid(get("id", UNSET)),
-            invoice_id=_c.uuid(get("invoice_id", UNSET)),
-            invoice_number=get("invoice_number", UNSET),
-            invoice_status=get("invoice_status", UNSET),
-            amount=get("amount", UNSET),
-            allocated_at=_c.datetime(get("allocated_at", UNSET)),
-            transaction_tags=get("transaction_tags", UNSET),
-            notes=get("notes", UNSET),
+            _c.uuid(pop("id", UNSET)),
+            _c.uuid(pop("invoice_id", UNSET)),
+            pop("invoice_number", UNSET),
+            pop("invoice_status", UNSET),
+            pop("amount", UNSET),
+            _c.datetime(pop("allocated_at", UNSET)),
+            pop("transaction_tags", UNSET),
+            pop("notes", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

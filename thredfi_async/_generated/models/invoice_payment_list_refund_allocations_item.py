@@ -12,14 +12,6 @@ from attrs import define as _attrs_define, field as _attrs_field
 from ... import _convert as _c
 from ..types import UNSET, Unset
 
-_KNOWN_KEYS = frozenset(
-    {
-        "refund_id",
-        "amount_cents",
-        "allocated_at",
-        "reference_number",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("refund_id", "refund_id"),
     ("amount_cents", "amount_cents"),
@@ -50,17 +42,19 @@ class InvoicePaymentListRefundAllocationsItem:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            refund_id=_c.uuid(get("refund_id", UNSET)),
-            amount_cents=get("amount_cents", UNSET),
-            allocated_at=_c.datetime(get("allocated_at", UNSET)),
-            reference_number=get("reference_number", UNSET),
+            _c.uuid(pop("refund_id", UNSET)),
+            pop("amount_cents", UNSET),
+            _c.datetime(pop("allocated_at", UNSET)),
+            pop("reference_number", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -9,7 +9,6 @@ from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
 
-_KNOWN_KEYS = frozenset({})
 _FIELDS: tuple[tuple[str, str], ...] = ()
 
 
@@ -27,12 +26,14 @@ class InvoicePaymentRequestReferences:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls()
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

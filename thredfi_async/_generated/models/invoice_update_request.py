@@ -17,21 +17,6 @@ if TYPE_CHECKING:
     from ..models.invoice_document_request import InvoiceDocumentRequest
     from ..models.invoice_line_item_request import InvoiceLineItemRequest
 
-_KNOWN_KEYS = frozenset(
-    {
-        "invoice_number",
-        "invoice_type",
-        "memo",
-        "external_id",
-        "due_at",
-        "document",
-        "customer_id",
-        "line_items",
-        "additional_discount",
-        "additional_sales_taxes_total",
-        "tips",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("invoice_number", "invoice_number"),
     ("invoice_type", "invoice_type"),
@@ -85,24 +70,26 @@ class InvoiceUpdateRequest:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         InvoiceDocumentRequest = _models.InvoiceDocumentRequest
         InvoiceLineItemRequest = _models.InvoiceLineItemRequest
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            invoice_number=get("invoice_number", UNSET),
-            invoice_type=get("invoice_type", UNSET),
-            memo=get("memo", UNSET),
-            external_id=get("external_id", UNSET),
-            due_at=_c.datetime(get("due_at", UNSET)),
-            document=_c.model(InvoiceDocumentRequest, get("document", UNSET)),
-            customer_id=_c.uuid(get("customer_id", UNSET)),
-            line_items=_c.model_list(InvoiceLineItemRequest, get("line_items", UNSET)),
-            additional_discount=get("additional_discount", UNSET),
-            additional_sales_taxes_total=get("additional_sales_taxes_total", UNSET),
-            tips=get("tips", UNSET),
+            pop("invoice_number", UNSET),
+            pop("invoice_type", UNSET),
+            pop("memo", UNSET),
+            pop("external_id", UNSET),
+            _c.datetime(pop("due_at", UNSET)),
+            _c.model(InvoiceDocumentRequest, pop("document", UNSET)),
+            _c.uuid(pop("customer_id", UNSET)),
+            _c.model_list(InvoiceLineItemRequest, pop("line_items", UNSET)),
+            pop("additional_discount", UNSET),
+            pop("additional_sales_taxes_total", UNSET),
+            pop("tips", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -14,29 +14,6 @@ from ..models.created_by_enum import CreatedByEnum
 from ..models.journal_entry_status_enum import JournalEntryStatusEnum
 from ..types import UNSET, Unset
 
-_KNOWN_KEYS = frozenset(
-    {
-        "id",
-        "sequence_number",
-        "entry_date",
-        "reference",
-        "description",
-        "currency",
-        "total_debit",
-        "total_credit",
-        "is_balanced",
-        "created_by",
-        "created_by_display",
-        "status",
-        "status_display",
-        "is_posted",
-        "posted_at",
-        "bank_transaction_id",
-        "source_type",
-        "source_reference",
-        "created_at",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("id", "id"),
     ("sequence_number", "sequence_number"),
@@ -112,32 +89,34 @@ class JournalEntry:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            id=_c.uuid(get("id", UNSET)),
-            sequence_number=get("sequence_number", UNSET),
-            entry_date=_c.date(get("entry_date", UNSET)),
-            reference=get("reference", UNSET),
-            description=get("description", UNSET),
-            currency=get("currency", UNSET),
-            total_debit=get("total_debit", UNSET),
-            total_credit=get("total_credit", UNSET),
-            is_balanced=get("is_balanced", UNSET),
-            created_by=_c.enum(CreatedByEnum, get("created_by", UNSET)),
-            created_by_display=get("created_by_display", UNSET),
-            status=_c.enum(JournalEntryStatusEnum, get("status", UNSET)),
-            status_display=get("status_display", UNSET),
-            is_posted=get("is_posted", UNSET),
-            posted_at=_c.datetime(get("posted_at", UNSET)),
-            bank_transaction_id=_c.uuid(get("bank_transaction_id", UNSET)),
-            source_type=get("source_type", UNSET),
-            source_reference=get("source_reference", UNSET),
-            created_at=_c.datetime(get("created_at", UNSET)),
+            _c.uuid(pop("id", UNSET)),
+            pop("sequence_number", UNSET),
+            _c.date(pop("entry_date", UNSET)),
+            pop("reference", UNSET),
+            pop("description", UNSET),
+            pop("currency", UNSET),
+            pop("total_debit", UNSET),
+            pop("total_credit", UNSET),
+            pop("is_balanced", UNSET),
+            _c.enum(CreatedByEnum, pop("created_by", UNSET)),
+            pop("created_by_display", UNSET),
+            _c.enum(JournalEntryStatusEnum, pop("status", UNSET)),
+            pop("status_display", UNSET),
+            pop("is_posted", UNSET),
+            _c.datetime(pop("posted_at", UNSET)),
+            _c.uuid(pop("bank_transaction_id", UNSET)),
+            pop("source_type", UNSET),
+            pop("source_reference", UNSET),
+            _c.datetime(pop("created_at", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -11,19 +11,6 @@ from ... import _convert as _c
 from ..models.account_type_enum import AccountTypeEnum
 from ..types import UNSET, Unset
 
-_KNOWN_KEYS = frozenset(
-    {
-        "id",
-        "line_number",
-        "account_code",
-        "account_name",
-        "account_type",
-        "debit_amount",
-        "credit_amount",
-        "description",
-        "external_reference",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("id", "id"),
     ("line_number", "line_number"),
@@ -69,22 +56,24 @@ class JournalEntryLine:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            id=get("id", UNSET),
-            line_number=get("line_number", UNSET),
-            account_code=get("account_code", UNSET),
-            account_name=get("account_name", UNSET),
-            account_type=_c.enum(AccountTypeEnum, get("account_type", UNSET)),
-            debit_amount=get("debit_amount", UNSET),
-            credit_amount=get("credit_amount", UNSET),
-            description=get("description", UNSET),
-            external_reference=get("external_reference", UNSET),
+            pop("id", UNSET),
+            pop("line_number", UNSET),
+            pop("account_code", UNSET),
+            pop("account_name", UNSET),
+            _c.enum(AccountTypeEnum, pop("account_type", UNSET)),
+            pop("debit_amount", UNSET),
+            pop("credit_amount", UNSET),
+            pop("description", UNSET),
+            pop("external_reference", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

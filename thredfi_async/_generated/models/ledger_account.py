@@ -13,28 +13,6 @@ from ..models.account_subtype_enum import AccountSubtypeEnum
 from ..models.account_type_enum import AccountTypeEnum
 from ..types import UNSET, Unset
 
-_KNOWN_KEYS = frozenset(
-    {
-        "id",
-        "code",
-        "name",
-        "currency",
-        "account_type",
-        "account_type_display",
-        "account_subtype",
-        "account_subtype_display",
-        "parent_account_code",
-        "current_balance",
-        "current_balance_formatted",
-        "debit_balance",
-        "credit_balance",
-        "period_balance",
-        "period_balance_formatted",
-        "has_children",
-        "hierarchy_level",
-        "is_active",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("id", "id"),
     ("code", "code"),
@@ -107,31 +85,33 @@ class LedgerAccount:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            id=_c.uuid(get("id", UNSET)),
-            code=get("code", UNSET),
-            name=get("name", UNSET),
-            currency=get("currency", UNSET),
-            account_type=_c.enum(AccountTypeEnum, get("account_type", UNSET)),
-            account_type_display=get("account_type_display", UNSET),
-            account_subtype=_c.enum(AccountSubtypeEnum, get("account_subtype", UNSET)),
-            account_subtype_display=get("account_subtype_display", UNSET),
-            parent_account_code=get("parent_account_code", UNSET),
-            current_balance=get("current_balance", UNSET),
-            current_balance_formatted=get("current_balance_formatted", UNSET),
-            debit_balance=get("debit_balance", UNSET),
-            credit_balance=get("credit_balance", UNSET),
-            period_balance=get("period_balance", UNSET),
-            period_balance_formatted=get("period_balance_formatted", UNSET),
-            has_children=get("has_children", UNSET),
-            hierarchy_level=get("hierarchy_level", UNSET),
-            is_active=get("is_active", UNSET),
+            _c.uuid(pop("id", UNSET)),
+            pop("code", UNSET),
+            pop("name", UNSET),
+            pop("currency", UNSET),
+            _c.enum(AccountTypeEnum, pop("account_type", UNSET)),
+            pop("account_type_display", UNSET),
+            _c.enum(AccountSubtypeEnum, pop("account_subtype", UNSET)),
+            pop("account_subtype_display", UNSET),
+            pop("parent_account_code", UNSET),
+            pop("current_balance", UNSET),
+            pop("current_balance_formatted", UNSET),
+            pop("debit_balance", UNSET),
+            pop("credit_balance", UNSET),
+            pop("period_balance", UNSET),
+            pop("period_balance_formatted", UNSET),
+            pop("has_children", UNSET),
+            pop("hierarchy_level", UNSET),
+            pop("is_active", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

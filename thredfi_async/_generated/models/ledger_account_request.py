@@ -13,25 +13,6 @@ from ..models.account_type_enum import AccountTypeEnum
 from ..models.balance_behavior_enum import BalanceBehaviorEnum
 from ..types import UNSET, Unset
 
-_KNOWN_KEYS = frozenset(
-    {
-        "code",
-        "name",
-        "account_type",
-        "account_subtype",
-        "parent_id",
-        "description",
-        "external_id",
-        "institution_name",
-        "iban",
-        "sort_code",
-        "account_number_mask",
-        "balance_behavior",
-        "is_cash_account",
-        "is_non_cash_expense",
-        "custom_fields",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("code", "code"),
     ("name", "name"),
@@ -95,28 +76,30 @@ class LedgerAccountRequest:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            code=get("code", UNSET),
-            name=get("name", UNSET),
-            account_type=_c.enum(AccountTypeEnum, get("account_type", UNSET)),
-            account_subtype=_c.enum(AccountSubtypeEnum, get("account_subtype", UNSET)),
-            parent_id=get("parent_id", UNSET),
-            description=get("description", UNSET),
-            external_id=get("external_id", UNSET),
-            institution_name=get("institution_name", UNSET),
-            iban=get("iban", UNSET),
-            sort_code=get("sort_code", UNSET),
-            account_number_mask=get("account_number_mask", UNSET),
-            balance_behavior=_c.enum(BalanceBehaviorEnum, get("balance_behavior", UNSET)),
-            is_cash_account=get("is_cash_account", UNSET),
-            is_non_cash_expense=get("is_non_cash_expense", UNSET),
-            custom_fields=get("custom_fields", UNSET),
+            pop("code", UNSET),
+            pop("name", UNSET),
+            _c.enum(AccountTypeEnum, pop("account_type", UNSET)),
+            _c.enum(AccountSubtypeEnum, pop("account_subtype", UNSET)),
+            pop("parent_id", UNSET),
+            pop("description", UNSET),
+            pop("external_id", UNSET),
+            pop("institution_name", UNSET),
+            pop("iban", UNSET),
+            pop("sort_code", UNSET),
+            pop("account_number_mask", UNSET),
+            _c.enum(BalanceBehaviorEnum, pop("balance_behavior", UNSET)),
+            pop("is_cash_account", UNSET),
+            pop("is_non_cash_expense", UNSET),
+            pop("custom_fields", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

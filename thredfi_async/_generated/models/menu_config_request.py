@@ -15,12 +15,6 @@ if TYPE_CHECKING:
     from ..models.menu_config_request_sub_menu_tabs import MenuConfigRequestSubMenuTabs
     from ..models.menu_tabs import MenuTabs
 
-_KNOWN_KEYS = frozenset(
-    {
-        "menu",
-        "sub_menu_tabs",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("menu", "menu"),
     ("sub_menu_tabs", "sub_menu_tabs"),
@@ -46,15 +40,17 @@ class MenuConfigRequest:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         MenuConfigRequestSubMenuTabs = _models.MenuConfigRequestSubMenuTabs
         MenuTabs = _models.MenuTabs
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            menu=_c.model(MenuTabs, get("menu", UNSET)),
-            sub_menu_tabs=_c.model(MenuConfigRequestSubMenuTabs, get("sub_menu_tabs", UNSET)),
+            _c.model(MenuTabs, pop("menu", UNSET)),
+            _c.model(MenuConfigRequestSubMenuTabs, pop("sub_menu_tabs", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

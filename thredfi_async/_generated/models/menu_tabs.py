@@ -10,17 +10,6 @@ from attrs import define as _attrs_define, field as _attrs_field
 from ... import _convert as _c
 from ..types import UNSET, Unset
 
-_KNOWN_KEYS = frozenset(
-    {
-        "insights",
-        "tasks",
-        "bank_transactions",
-        "general_ledger",
-        "reports",
-        "accounts_receivable",
-        "accounts_payable",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("insights", "insights"),
     ("tasks", "tasks"),
@@ -53,20 +42,22 @@ class MenuTabs:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            insights=get("insights", UNSET),
-            tasks=get("tasks", UNSET),
-            bank_transactions=get("bank_transactions", UNSET),
-            general_ledger=get("general_ledger", UNSET),
-            reports=get("reports", UNSET),
-            accounts_receivable=get("accounts_receivable", UNSET),
-            accounts_payable=get("accounts_payable", UNSET),
+            pop("insights", UNSET),
+            pop("tasks", UNSET),
+            pop("bank_transactions", UNSET),
+            pop("general_ledger", UNSET),
+            pop("reports", UNSET),
+            pop("accounts_receivable", UNSET),
+            pop("accounts_payable", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -10,14 +10,6 @@ from attrs import define as _attrs_define, field as _attrs_field
 from ... import _convert as _c
 from ..types import UNSET, Unset
 
-_KNOWN_KEYS = frozenset(
-    {
-        "total_count",
-        "current_page",
-        "total_pages",
-        "page_size",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("total_count", "total_count"),
     ("current_page", "current_page"),
@@ -51,17 +43,19 @@ class PageInfo:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            total_count=get("total_count", UNSET),
-            current_page=get("current_page", UNSET),
-            total_pages=get("total_pages", UNSET),
-            page_size=get("page_size", UNSET),
+            pop("total_count", UNSET),
+            pop("current_page", UNSET),
+            pop("total_pages", UNSET),
+            pop("page_size", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -17,15 +17,6 @@ if TYPE_CHECKING:
         PaginatedAccountEntryLineListResultsItem,
     )
 
-_KNOWN_KEYS = frozenset(
-    {
-        "count",
-        "page_info",
-        "opening_balance_cents",
-        "closing_balance_cents",
-        "results",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("count", "count"),
     ("page_info", "page_info"),
@@ -63,18 +54,20 @@ class PaginatedAccountEntryLineList:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         PageInfo = _models.PageInfo
         PaginatedAccountEntryLineListResultsItem = _models.PaginatedAccountEntryLineListResultsItem
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            count=get("count", UNSET),
-            page_info=_c.model(PageInfo, get("page_info", UNSET)),
-            opening_balance_cents=get("opening_balance_cents", UNSET),
-            closing_balance_cents=get("closing_balance_cents", UNSET),
-            results=_c.model_list(PaginatedAccountEntryLineListResultsItem, get("results", UNSET)),
+            pop("count", UNSET),
+            _c.model(PageInfo, pop("page_info", UNSET)),
+            pop("opening_balance_cents", UNSET),
+            pop("closing_balance_cents", UNSET),
+            _c.model_list(PaginatedAccountEntryLineListResultsItem, pop("results", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

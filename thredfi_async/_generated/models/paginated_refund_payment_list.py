@@ -15,13 +15,6 @@ if TYPE_CHECKING:
     from ..models.page_info import PageInfo
     from ..models.refund_payment import RefundPayment
 
-_KNOWN_KEYS = frozenset(
-    {
-        "count",
-        "page_info",
-        "results",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("count", "count"),
     ("page_info", "page_info"),
@@ -53,16 +46,18 @@ class PaginatedRefundPaymentList:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         PageInfo = _models.PageInfo
         RefundPayment = _models.RefundPayment
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            count=get("count", UNSET),
-            page_info=_c.model(PageInfo, get("page_info", UNSET)),
-            results=_c.model_list(RefundPayment, get("results", UNSET)),
+            pop("count", UNSET),
+            _c.model(PageInfo, pop("page_info", UNSET)),
+            _c.model_list(RefundPayment, pop("results", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -17,19 +17,6 @@ if TYPE_CHECKING:
         PatchedBillPaymentRequestAllocationsItem,
     )
 
-_KNOWN_KEYS = frozenset(
-    {
-        "status",
-        "failure_reason",
-        "payment_reference",
-        "check_number",
-        "description",
-        "memo",
-        "processing_fee_cents",
-        "metadata",
-        "allocations",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("status", "status"),
     ("failure_reason", "failure_reason"),
@@ -76,24 +63,24 @@ class PatchedBillPaymentRequest:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         PatchedBillPaymentRequestAllocationsItem = _models.PatchedBillPaymentRequestAllocationsItem
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            status=_c.enum(PatchedBillPaymentRequestStatus, get("status", UNSET)),
-            failure_reason=get("failure_reason", UNSET),
-            payment_reference=get("payment_reference", UNSET),
-            check_number=get("check_number", UNSET),
-            description=get("description", UNSET),
-            memo=get("memo", UNSET),
-            processing_fee_cents=get("processing_fee_cents", UNSET),
-            metadata=get("metadata", UNSET),
-            allocations=_c.model_list(
-                PatchedBillPaymentRequestAllocationsItem, get("allocations", UNSET)
-            ),
+            _c.enum(PatchedBillPaymentRequestStatus, pop("status", UNSET)),
+            pop("failure_reason", UNSET),
+            pop("payment_reference", UNSET),
+            pop("check_number", UNSET),
+            pop("description", UNSET),
+            pop("memo", UNSET),
+            pop("processing_fee_cents", UNSET),
+            pop("metadata", UNSET),
+            _c.model_list(PatchedBillPaymentRequestAllocationsItem, pop("allocations", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -24,28 +24,6 @@ if TYPE_CHECKING:
         PatchedInvoicePaymentRequestReferences,
     )
 
-_KNOWN_KEYS = frozenset(
-    {
-        "customer_id",
-        "total_amount_cents",
-        "allocations",
-        "payment_date",
-        "currency",
-        "payment_method",
-        "payment_reference",
-        "external_id",
-        "note",
-        "notes",
-        "metadata",
-        "references",
-        "processor_reference",
-        "bank_reference",
-        "status",
-        "transaction_tags",
-        "payment_processor",
-        "processing_fee_cents",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("customer_id", "customer_id"),
     ("total_amount_cents", "total_amount_cents"),
@@ -121,31 +99,33 @@ class PatchedInvoicePaymentRequest:
         InvoicePaymentAllocationRequest = _models.InvoicePaymentAllocationRequest
         PatchedInvoicePaymentRequestMetadata = _models.PatchedInvoicePaymentRequestMetadata
         PatchedInvoicePaymentRequestReferences = _models.PatchedInvoicePaymentRequestReferences
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            customer_id=_c.uuid(get("customer_id", UNSET)),
-            total_amount_cents=get("total_amount_cents", UNSET),
-            allocations=_c.model_list(InvoicePaymentAllocationRequest, get("allocations", UNSET)),
-            payment_date=_c.date(get("payment_date", UNSET)),
-            currency=get("currency", UNSET),
-            payment_method=_c.enum(InvoicePaymentMethodEnum, get("payment_method", UNSET)),
-            payment_reference=get("payment_reference", UNSET),
-            external_id=get("external_id", UNSET),
-            note=get("note", UNSET),
-            notes=get("notes", UNSET),
-            metadata=_c.model(PatchedInvoicePaymentRequestMetadata, get("metadata", UNSET)),
-            references=_c.model(PatchedInvoicePaymentRequestReferences, get("references", UNSET)),
-            processor_reference=get("processor_reference", UNSET),
-            bank_reference=get("bank_reference", UNSET),
-            status=_c.enum(InvoicePaymentStatusEnum, get("status", UNSET)),
-            transaction_tags=get("transaction_tags", UNSET),
-            payment_processor=get("payment_processor", UNSET),
-            processing_fee_cents=get("processing_fee_cents", UNSET),
+            _c.uuid(pop("customer_id", UNSET)),
+            pop("total_amount_cents", UNSET),
+            _c.model_list(InvoicePaymentAllocationRequest, pop("allocations", UNSET)),
+            _c.date(pop("payment_date", UNSET)),
+            pop("currency", UNSET),
+            _c.enum(InvoicePaymentMethodEnum, pop("payment_method", UNSET)),
+            pop("payment_reference", UNSET),
+            pop("external_id", UNSET),
+            pop("note", UNSET),
+            pop("notes", UNSET),
+            _c.model(PatchedInvoicePaymentRequestMetadata, pop("metadata", UNSET)),
+            _c.model(PatchedInvoicePaymentRequestReferences, pop("references", UNSET)),
+            pop("processor_reference", UNSET),
+            pop("bank_reference", UNSET),
+            _c.enum(InvoicePaymentStatusEnum, pop("status", UNSET)),
+            pop("transaction_tags", UNSET),
+            pop("payment_processor", UNSET),
+            pop("processing_fee_cents", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -14,22 +14,6 @@ from ..models.patched_update_business_request_accounting_method import (
 )
 from ..types import UNSET, Unset
 
-_KNOWN_KEYS = frozenset(
-    {
-        "legal_name",
-        "entity_type",
-        "phone_number",
-        "tin",
-        "vat_number",
-        "company_number",
-        "province",
-        "eu_nace_industry_code",
-        "email",
-        "accounting_method",
-        "fiscal_year_end",
-        "metadata",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("legal_name", "legal_name"),
     ("entity_type", "entity_type"),
@@ -84,27 +68,27 @@ class PatchedUpdateBusinessRequest:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            legal_name=get("legal_name", UNSET),
-            entity_type=get("entity_type", UNSET),
-            phone_number=get("phone_number", UNSET),
-            tin=get("tin", UNSET),
-            vat_number=get("vat_number", UNSET),
-            company_number=get("company_number", UNSET),
-            province=get("province", UNSET),
-            eu_nace_industry_code=get("eu_nace_industry_code", UNSET),
-            email=get("email", UNSET),
-            accounting_method=_c.enum(
-                PatchedUpdateBusinessRequestAccountingMethod, get("accounting_method", UNSET)
-            ),
-            fiscal_year_end=_c.date(get("fiscal_year_end", UNSET)),
-            metadata=get("metadata", UNSET),
+            pop("legal_name", UNSET),
+            pop("entity_type", UNSET),
+            pop("phone_number", UNSET),
+            pop("tin", UNSET),
+            pop("vat_number", UNSET),
+            pop("company_number", UNSET),
+            pop("province", UNSET),
+            pop("eu_nace_industry_code", UNSET),
+            pop("email", UNSET),
+            _c.enum(PatchedUpdateBusinessRequestAccountingMethod, pop("accounting_method", UNSET)),
+            _c.date(pop("fiscal_year_end", UNSET)),
+            pop("metadata", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -13,15 +13,6 @@ from ..models.patched_vendor_refund_payment_update_request_status import (
 )
 from ..types import UNSET, Unset
 
-_KNOWN_KEYS = frozenset(
-    {
-        "status",
-        "failure_reason",
-        "payment_reference",
-        "memo",
-        "metadata",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("status", "status"),
     ("failure_reason", "failure_reason"),
@@ -55,18 +46,20 @@ class PatchedVendorRefundPaymentUpdateRequest:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            status=_c.enum(PatchedVendorRefundPaymentUpdateRequestStatus, get("status", UNSET)),
-            failure_reason=get("failure_reason", UNSET),
-            payment_reference=get("payment_reference", UNSET),
-            memo=get("memo", UNSET),
-            metadata=get("metadata", UNSET),
+            _c.enum(PatchedVendorRefundPaymentUpdateRequestStatus, pop("status", UNSET)),
+            pop("failure_reason", UNSET),
+            pop("payment_reference", UNSET),
+            pop("memo", UNSET),
+            pop("metadata", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -15,16 +15,6 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.vendor_document_upload_request import VendorDocumentUploadRequest
 
-_KNOWN_KEYS = frozenset(
-    {
-        "description",
-        "memo",
-        "reason",
-        "metadata",
-        "expected_completion_date",
-        "document",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("description", "description"),
     ("memo", "memo"),
@@ -62,19 +52,21 @@ class PatchedVendorRefundUpdateRequest:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         VendorDocumentUploadRequest = _models.VendorDocumentUploadRequest
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            description=get("description", UNSET),
-            memo=get("memo", UNSET),
-            reason=get("reason", UNSET),
-            metadata=get("metadata", UNSET),
-            expected_completion_date=_c.date(get("expected_completion_date", UNSET)),
-            document=_c.model(VendorDocumentUploadRequest, get("document", UNSET)),
+            pop("description", UNSET),
+            pop("memo", UNSET),
+            pop("reason", UNSET),
+            pop("metadata", UNSET),
+            _c.date(pop("expected_completion_date", UNSET)),
+            _c.model(VendorDocumentUploadRequest, pop("document", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

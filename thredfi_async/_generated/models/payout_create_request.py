@@ -12,24 +12,6 @@ from attrs import define as _attrs_define, field as _attrs_field
 from ... import _convert as _c
 from ..types import UNSET, Unset
 
-_KNOWN_KEYS = frozenset(
-    {
-        "external_id",
-        "processor",
-        "paid_out_amount_cents",
-        "fee_cents",
-        "currency",
-        "status",
-        "completed_at",
-        "processor_payout_id",
-        "additional_refunds_amount_cents",
-        "payment_ids",
-        "refund_payment_ids",
-        "reference_number",
-        "memo",
-        "metadata",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("external_id", "external_id"),
     ("processor", "processor"),
@@ -90,29 +72,29 @@ class PayoutCreateRequest:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            external_id=get("external_id", UNSET),
-            processor=get("processor", UNSET),
-            paid_out_amount_cents=get("paid_out_amount_cents", UNSET),
-            fee_cents=get("fee_cents", UNSET),
-            currency=get("currency", UNSET),
-            status=get("status", UNSET),
-            completed_at=_c.datetime(get("completed_at", UNSET)),
-            processor_payout_id=get("processor_payout_id", UNSET),
-            additional_refunds_amount_cents=get("additional_refunds_amount_cents", UNSET),
-            payment_ids=_c.list_of(get("payment_ids", UNSET), lambda item: _c.uuid(item)),
-            refund_payment_ids=_c.list_of(
-                get("refund_payment_ids", UNSET), lambda item: _c.uuid(item)
-            ),
-            reference_number=get("reference_number", UNSET),
-            memo=get("memo", UNSET),
-            metadata=get("metadata", UNSET),
+            pop("external_id", UNSET),
+            pop("processor", UNSET),
+            pop("paid_out_amount_cents", UNSET),
+            pop("fee_cents", UNSET),
+            pop("currency", UNSET),
+            pop("status", UNSET),
+            _c.datetime(pop("completed_at", UNSET)),
+            pop("processor_payout_id", UNSET),
+            pop("additional_refunds_amount_cents", UNSET),
+            _c.list_of(pop("payment_ids", UNSET), lambda item: _c.uuid(item)),
+            _c.list_of(pop("refund_payment_ids", UNSET), lambda item: _c.uuid(item)),
+            pop("reference_number", UNSET),
+            pop("memo", UNSET),
+            pop("metadata", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -12,17 +12,6 @@ from attrs import define as _attrs_define, field as _attrs_field
 from ... import _convert as _c
 from ..types import UNSET, Unset
 
-_KNOWN_KEYS = frozenset(
-    {
-        "id",
-        "external_id",
-        "payment_reference",
-        "customer_name",
-        "payment_date",
-        "total_amount_cents",
-        "currency",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("id", "id"),
     ("external_id", "external_id"),
@@ -62,20 +51,22 @@ class PayoutPaymentSummary:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            id=_c.uuid(get("id", UNSET)),
-            external_id=get("external_id", UNSET),
-            payment_reference=get("payment_reference", UNSET),
-            customer_name=get("customer_name", UNSET),
-            payment_date=_c.date(get("payment_date", UNSET)),
-            total_amount_cents=get("total_amount_cents", UNSET),
-            currency=get("currency", UNSET),
+            _c.uuid(pop("id", UNSET)),
+            pop("external_id", UNSET),
+            pop("payment_reference", UNSET),
+            pop("customer_name", UNSET),
+            _c.date(pop("payment_date", UNSET)),
+            pop("total_amount_cents", UNSET),
+            pop("currency", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

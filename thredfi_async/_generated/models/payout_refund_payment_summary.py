@@ -12,16 +12,6 @@ from attrs import define as _attrs_define, field as _attrs_field
 from ... import _convert as _c
 from ..types import UNSET, Unset
 
-_KNOWN_KEYS = frozenset(
-    {
-        "id",
-        "external_id",
-        "refund_id",
-        "customer_name",
-        "refunded_amount_cents",
-        "completed_at",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("id", "id"),
     ("external_id", "external_id"),
@@ -58,19 +48,21 @@ class PayoutRefundPaymentSummary:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            id=_c.uuid(get("id", UNSET)),
-            external_id=get("external_id", UNSET),
-            refund_id=_c.uuid(get("refund_id", UNSET)),
-            customer_name=get("customer_name", UNSET),
-            refunded_amount_cents=get("refunded_amount_cents", UNSET),
-            completed_at=_c.datetime(get("completed_at", UNSET)),
+            _c.uuid(pop("id", UNSET)),
+            pop("external_id", UNSET),
+            _c.uuid(pop("refund_id", UNSET)),
+            pop("customer_name", UNSET),
+            pop("refunded_amount_cents", UNSET),
+            _c.datetime(pop("completed_at", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -17,38 +17,6 @@ if TYPE_CHECKING:
     from ..models.payout_payment_summary import PayoutPaymentSummary
     from ..models.payout_refund_payment_summary import PayoutRefundPaymentSummary
 
-_KNOWN_KEYS = frozenset(
-    {
-        "id",
-        "business_id",
-        "external_id",
-        "processor",
-        "processor_payout_id",
-        "paid_out_amount_cents",
-        "fee_cents",
-        "additional_refunds_amount_cents",
-        "net_amount_cents",
-        "currency",
-        "status",
-        "completed_at",
-        "imported_at",
-        "reference_number",
-        "memo",
-        "metadata",
-        "payment_count",
-        "refund_payment_count",
-        "gross_payments_amount_cents",
-        "total_refunds_amount_cents",
-        "expected_net_amount_cents",
-        "amount_variance_cents",
-        "payments",
-        "refund_payments",
-        "reconciliation_status",
-        "settlement_file_id",
-        "created_at",
-        "updated_at",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("id", "id"),
     ("business_id", "business_id"),
@@ -153,43 +121,43 @@ class PayoutResponse:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         PayoutPaymentSummary = _models.PayoutPaymentSummary
         PayoutRefundPaymentSummary = _models.PayoutRefundPaymentSummary
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            id=_c.uuid(get("id", UNSET)),
-            business_id=_c.uuid(get("business_id", UNSET)),
-            external_id=get("external_id", UNSET),
-            processor=get("processor", UNSET),
-            processor_payout_id=get("processor_payout_id", UNSET),
-            paid_out_amount_cents=get("paid_out_amount_cents", UNSET),
-            fee_cents=get("fee_cents", UNSET),
-            additional_refunds_amount_cents=get("additional_refunds_amount_cents", UNSET),
-            net_amount_cents=get("net_amount_cents", UNSET),
-            currency=get("currency", UNSET),
-            status=get("status", UNSET),
-            completed_at=_c.datetime(get("completed_at", UNSET)),
-            imported_at=_c.datetime(get("imported_at", UNSET)),
-            reference_number=get("reference_number", UNSET),
-            memo=get("memo", UNSET),
-            metadata=get("metadata", UNSET),
-            payment_count=get("payment_count", UNSET),
-            refund_payment_count=get("refund_payment_count", UNSET),
-            gross_payments_amount_cents=get("gross_payments_amount_cents", UNSET),
-            total_refunds_amount_cents=get("total_refunds_amount_cents", UNSET),
-            expected_net_amount_cents=get("expected_net_amount_cents", UNSET),
-            amount_variance_cents=get("amount_variance_cents", UNSET),
-            payments=_c.model_list(PayoutPaymentSummary, get("payments", UNSET)),
-            refund_payments=_c.model_list(
-                PayoutRefundPaymentSummary, get("refund_payments", UNSET)
-            ),
-            reconciliation_status=get("reconciliation_status", UNSET),
-            settlement_file_id=_c.uuid(get("settlement_file_id", UNSET)),
-            created_at=_c.datetime(get("created_at", UNSET)),
-            updated_at=_c.datetime(get("updated_at", UNSET)),
+            _c.uuid(pop("id", UNSET)),
+            _c.uuid(pop("business_id", UNSET)),
+            pop("external_id", UNSET),
+            pop("processor", UNSET),
+            pop("processor_payout_id", UNSET),
+            pop("paid_out_amount_cents", UNSET),
+            pop("fee_cents", UNSET),
+            pop("additional_refunds_amount_cents", UNSET),
+            pop("net_amount_cents", UNSET),
+            pop("currency", UNSET),
+            pop("status", UNSET),
+            _c.datetime(pop("completed_at", UNSET)),
+            _c.datetime(pop("imported_at", UNSET)),
+            pop("reference_number", UNSET),
+            pop("memo", UNSET),
+            pop("metadata", UNSET),
+            pop("payment_count", UNSET),
+            pop("refund_payment_count", UNSET),
+            pop("gross_payments_amount_cents", UNSET),
+            pop("total_refunds_amount_cents", UNSET),
+            pop("expected_net_amount_cents", UNSET),
+            pop("amount_variance_cents", UNSET),
+            _c.model_list(PayoutPaymentSummary, pop("payments", UNSET)),
+            _c.model_list(PayoutRefundPaymentSummary, pop("refund_payments", UNSET)),
+            pop("reconciliation_status", UNSET),
+            _c.uuid(pop("settlement_file_id", UNSET)),
+            _c.datetime(pop("created_at", UNSET)),
+            _c.datetime(pop("updated_at", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

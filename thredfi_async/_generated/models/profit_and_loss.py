@@ -18,23 +18,6 @@ if TYPE_CHECKING:
     from ..models.profit_and_loss_summary import ProfitAndLossSummary
     from ..models.report_section import ReportSection
 
-_KNOWN_KEYS = frozenset(
-    {
-        "business_id",
-        "start_date",
-        "end_date",
-        "currency",
-        "detail_level",
-        "summary",
-        "revenue",
-        "other_operating_income",
-        "direct_costs",
-        "operating_expenses",
-        "finance_income",
-        "finance_costs",
-        "income_tax",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("business_id", "business_id"),
     ("start_date", "start_date"),
@@ -94,26 +77,28 @@ class ProfitAndLoss:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         ProfitAndLossSummary = _models.ProfitAndLossSummary
         ReportSection = _models.ReportSection
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            business_id=_c.uuid(get("business_id", UNSET)),
-            start_date=_c.date(get("start_date", UNSET)),
-            end_date=_c.date(get("end_date", UNSET)),
-            currency=get("currency", UNSET),
-            detail_level=_c.enum(ProfitAndLossDetailLevel, get("detail_level", UNSET)),
-            summary=_c.model(ProfitAndLossSummary, get("summary", UNSET)),
-            revenue=_c.model(ReportSection, get("revenue", UNSET)),
-            other_operating_income=_c.model(ReportSection, get("other_operating_income", UNSET)),
-            direct_costs=_c.model(ReportSection, get("direct_costs", UNSET)),
-            operating_expenses=_c.model(ReportSection, get("operating_expenses", UNSET)),
-            finance_income=_c.model(ReportSection, get("finance_income", UNSET)),
-            finance_costs=_c.model(ReportSection, get("finance_costs", UNSET)),
-            income_tax=_c.model(ReportSection, get("income_tax", UNSET)),
+            _c.uuid(pop("business_id", UNSET)),
+            _c.date(pop("start_date", UNSET)),
+            _c.date(pop("end_date", UNSET)),
+            pop("currency", UNSET),
+            _c.enum(ProfitAndLossDetailLevel, pop("detail_level", UNSET)),
+            _c.model(ProfitAndLossSummary, pop("summary", UNSET)),
+            _c.model(ReportSection, pop("revenue", UNSET)),
+            _c.model(ReportSection, pop("other_operating_income", UNSET)),
+            _c.model(ReportSection, pop("direct_costs", UNSET)),
+            _c.model(ReportSection, pop("operating_expenses", UNSET)),
+            _c.model(ReportSection, pop("finance_income", UNSET)),
+            _c.model(ReportSection, pop("finance_costs", UNSET)),
+            _c.model(ReportSection, pop("income_tax", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -10,17 +10,6 @@ from attrs import define as _attrs_define, field as _attrs_field
 from ... import _convert as _c
 from ..types import UNSET
 
-_KNOWN_KEYS = frozenset(
-    {
-        "net_revenue_cents",
-        "total_operating_income_cents",
-        "gross_profit_cents",
-        "total_operating_expenses_cents",
-        "operating_profit_cents",
-        "profit_before_tax_cents",
-        "net_profit_cents",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("net_revenue_cents", "net_revenue_cents"),
     ("total_operating_income_cents", "total_operating_income_cents"),
@@ -60,20 +49,22 @@ class ProfitAndLossSummary:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            net_revenue_cents=get("net_revenue_cents", UNSET),
-            total_operating_income_cents=get("total_operating_income_cents", UNSET),
-            gross_profit_cents=get("gross_profit_cents", UNSET),
-            total_operating_expenses_cents=get("total_operating_expenses_cents", UNSET),
-            operating_profit_cents=get("operating_profit_cents", UNSET),
-            profit_before_tax_cents=get("profit_before_tax_cents", UNSET),
-            net_profit_cents=get("net_profit_cents", UNSET),
+            pop("net_revenue_cents", UNSET),
+            pop("total_operating_income_cents", UNSET),
+            pop("gross_profit_cents", UNSET),
+            pop("total_operating_expenses_cents", UNSET),
+            pop("operating_profit_cents", UNSET),
+            pop("profit_before_tax_cents", UNSET),
+            pop("net_profit_cents", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

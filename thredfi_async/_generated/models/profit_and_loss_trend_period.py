@@ -11,15 +11,6 @@ from attrs import define as _attrs_define, field as _attrs_field
 from ... import _convert as _c
 from ..types import UNSET
 
-_KNOWN_KEYS = frozenset(
-    {
-        "period_start",
-        "period_end",
-        "revenue_cents",
-        "expenses_cents",
-        "net_profit_cents",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("period_start", "period_start"),
     ("period_end", "period_end"),
@@ -53,18 +44,20 @@ class ProfitAndLossTrendPeriod:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            period_start=_c.date(get("period_start", UNSET)),
-            period_end=_c.date(get("period_end", UNSET)),
-            revenue_cents=get("revenue_cents", UNSET),
-            expenses_cents=get("expenses_cents", UNSET),
-            net_profit_cents=get("net_profit_cents", UNSET),
+            _c.date(pop("period_start", UNSET)),
+            _c.date(pop("period_end", UNSET)),
+            pop("revenue_cents", UNSET),
+            pop("expenses_cents", UNSET),
+            pop("net_profit_cents", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -18,17 +18,6 @@ if TYPE_CHECKING:
     from ..models.profit_and_loss_trend_period import ProfitAndLossTrendPeriod
     from ..models.profit_and_loss_trends_summary import ProfitAndLossTrendsSummary
 
-_KNOWN_KEYS = frozenset(
-    {
-        "business_id",
-        "start_date",
-        "end_date",
-        "currency",
-        "granularity",
-        "summary",
-        "trends",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("business_id", "business_id"),
     ("start_date", "start_date"),
@@ -70,20 +59,22 @@ class ProfitAndLossTrends:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         ProfitAndLossTrendPeriod = _models.ProfitAndLossTrendPeriod
         ProfitAndLossTrendsSummary = _models.ProfitAndLossTrendsSummary
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            business_id=_c.uuid(get("business_id", UNSET)),
-            start_date=_c.date(get("start_date", UNSET)),
-            end_date=_c.date(get("end_date", UNSET)),
-            currency=get("currency", UNSET),
-            granularity=_c.enum(ProfitAndLossTrendsGranularity, get("granularity", UNSET)),
-            summary=_c.model(ProfitAndLossTrendsSummary, get("summary", UNSET)),
-            trends=_c.model_list(ProfitAndLossTrendPeriod, get("trends", UNSET)),
+            _c.uuid(pop("business_id", UNSET)),
+            _c.date(pop("start_date", UNSET)),
+            _c.date(pop("end_date", UNSET)),
+            pop("currency", UNSET),
+            _c.enum(ProfitAndLossTrendsGranularity, pop("granularity", UNSET)),
+            _c.model(ProfitAndLossTrendsSummary, pop("summary", UNSET)),
+            _c.model_list(ProfitAndLossTrendPeriod, pop("trends", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -17,16 +17,6 @@ if TYPE_CHECKING:
     from ..models.refund_allocation import RefundAllocation
     from ..models.refund_payment import RefundPayment
 
-_KNOWN_KEYS = frozenset(
-    {
-        "id",
-        "refunded_amount",
-        "customer_id",
-        "customer_name",
-        "allocations",
-        "refund_payments",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("id", "id"),
     ("refunded_amount", "refunded_amount"),
@@ -65,19 +55,21 @@ class Refund:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         RefundAllocation = _models.RefundAllocation
         RefundPayment = _models.RefundPayment
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            id=_c.uuid(get("id", UNSET)),
-            refunded_amount=_c.decimal(get("refunded_amount", UNSET)),
-            customer_id=_c.uuid(get("customer_id", UNSET)),
-            customer_name=get("customer_name", UNSET),
-            allocations=_c.model_list(RefundAllocation, get("allocations", UNSET)),
-            refund_payments=_c.model_list(RefundPayment, get("refund_payments", UNSET)),
+            _c.uuid(pop("id", UNSET)),
+            _c.decimal(pop("refunded_amount", UNSET)),
+            _c.uuid(pop("customer_id", UNSET)),
+            pop("customer_name", UNSET),
+            _c.model_list(RefundAllocation, pop("allocations", UNSET)),
+            _c.model_list(RefundPayment, pop("refund_payments", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -13,19 +13,6 @@ from attrs import define as _attrs_define, field as _attrs_field
 from ... import _convert as _c
 from ..types import UNSET, Unset
 
-_KNOWN_KEYS = frozenset(
-    {
-        "id",
-        "allocation_type",
-        "amount",
-        "invoice_id",
-        "invoice_number",
-        "invoice_outstanding_balance_cents",
-        "target_description",
-        "description",
-        "allocation_date",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("id", "id"),
     ("allocation_type", "allocation_type"),
@@ -71,22 +58,24 @@ class RefundAllocation:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            id=_c.uuid(get("id", UNSET)),
-            allocation_type=get("allocation_type", UNSET),
-            amount=_c.decimal(get("amount", UNSET)),
-            invoice_id=_c.uuid(get("invoice_id", UNSET)),
-            invoice_number=get("invoice_number", UNSET),
-            invoice_outstanding_balance_cents=get("invoice_outstanding_balance_cents", UNSET),
-            target_description=get("target_description", UNSET),
-            description=get("description", UNSET),
-            allocation_date=_c.datetime(get("allocation_date", UNSET)),
+            _c.uuid(pop("id", UNSET)),
+            pop("allocation_type", UNSET),
+            _c.decimal(pop("amount", UNSET)),
+            _c.uuid(pop("invoice_id", UNSET)),
+            pop("invoice_number", UNSET),
+            pop("invoice_outstanding_balance_cents", UNSET),
+            pop("target_description", UNSET),
+            pop("description", UNSET),
+            _c.datetime(pop("allocation_date", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -17,24 +17,6 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.reconciled_bank_transaction import ReconciledBankTransaction
 
-_KNOWN_KEYS = frozenset(
-    {
-        "id",
-        "refund_id",
-        "refunded_amount",
-        "refund_processing_fee",
-        "reconciled_bank_transactions",
-        "created_at",
-        "updated_at",
-        "external_id",
-        "completed_at",
-        "method",
-        "processor",
-        "transaction_tags",
-        "memo",
-        "metadata",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("id", "id"),
     ("refund_id", "refund_id"),
@@ -96,29 +78,29 @@ class RefundPayment:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         ReconciledBankTransaction = _models.ReconciledBankTransaction
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            id=_c.uuid(get("id", UNSET)),
-            refund_id=_c.uuid(get("refund_id", UNSET)),
-            refunded_amount=_c.decimal(get("refunded_amount", UNSET)),
-            refund_processing_fee=_c.decimal(get("refund_processing_fee", UNSET)),
-            reconciled_bank_transactions=_c.model_list(
-                ReconciledBankTransaction, get("reconciled_bank_transactions", UNSET)
-            ),
-            created_at=_c.datetime(get("created_at", UNSET)),
-            updated_at=_c.datetime(get("updated_at", UNSET)),
-            external_id=get("external_id", UNSET),
-            completed_at=_c.datetime(get("completed_at", UNSET)),
-            method=get("method", UNSET),
-            processor=get("processor", UNSET),
-            transaction_tags=get("transaction_tags", UNSET),
-            memo=get("memo", UNSET),
-            metadata=get("metadata", UNSET),
+            _c.uuid(pop("id", UNSET)),
+            _c.uuid(pop("refund_id", UNSET)),
+            _c.decimal(pop("refunded_amount", UNSET)),
+            _c.decimal(pop("refund_processing_fee", UNSET)),
+            _c.model_list(ReconciledBankTransaction, pop("reconciled_bank_transactions", UNSET)),
+            _c.datetime(pop("created_at", UNSET)),
+            _c.datetime(pop("updated_at", UNSET)),
+            pop("external_id", UNSET),
+            _c.datetime(pop("completed_at", UNSET)),
+            pop("method", UNSET),
+            pop("processor", UNSET),
+            pop("transaction_tags", UNSET),
+            pop("memo", UNSET),
+            pop("metadata", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

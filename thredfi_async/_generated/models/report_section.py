@@ -14,13 +14,6 @@ from ..types import UNSET
 if TYPE_CHECKING:
     from ..models.report_line_item import ReportLineItem
 
-_KNOWN_KEYS = frozenset(
-    {
-        "display_name",
-        "total_cents",
-        "line_items",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("display_name", "display_name"),
     ("total_cents", "total_cents"),
@@ -49,16 +42,18 @@ class ReportSection:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         ReportLineItem = _models.ReportLineItem
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            display_name=get("display_name", UNSET),
-            total_cents=get("total_cents", UNSET),
-            line_items=_c.model_list(ReportLineItem, get("line_items", UNSET)),
+            pop("display_name", UNSET),
+            pop("total_cents", UNSET),
+            _c.model_list(ReportLineItem, pop("line_items", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -22,19 +22,6 @@ if TYPE_CHECKING:
         UpdateCustomerCreditRequestTagsItem,
     )
 
-_KNOWN_KEYS = frozenset(
-    {
-        "external_id",
-        "sent_at",
-        "memo",
-        "tags",
-        "metadata",
-        "source_invoice_id",
-        "line_items",
-        "allocations",
-        "document",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("external_id", "external_id"),
     ("sent_at", "sent_at"),
@@ -85,22 +72,24 @@ class UpdateCustomerCreditRequest:
         DocumentUploadRequest = _models.DocumentUploadRequest
         UpdateCustomerCreditRequestMetadata = _models.UpdateCustomerCreditRequestMetadata
         UpdateCustomerCreditRequestTagsItem = _models.UpdateCustomerCreditRequestTagsItem
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            external_id=get("external_id", UNSET),
-            sent_at=_c.datetime(get("sent_at", UNSET)),
-            memo=get("memo", UNSET),
-            tags=_c.model_list(UpdateCustomerCreditRequestTagsItem, get("tags", UNSET)),
-            metadata=_c.model(UpdateCustomerCreditRequestMetadata, get("metadata", UNSET)),
-            source_invoice_id=_c.uuid(get("source_invoice_id", UNSET)),
-            line_items=_c.model_list(CustomerCreditLineItemRequest, get("line_items", UNSET)),
-            allocations=_c.model_list(CustomerCreditAllocationRequest, get("allocations", UNSET)),
-            document=_c.model(DocumentUploadRequest, get("document", UNSET)),
+            pop("external_id", UNSET),
+            _c.datetime(pop("sent_at", UNSET)),
+            pop("memo", UNSET),
+            _c.model_list(UpdateCustomerCreditRequestTagsItem, pop("tags", UNSET)),
+            _c.model(UpdateCustomerCreditRequestMetadata, pop("metadata", UNSET)),
+            _c.uuid(pop("source_invoice_id", UNSET)),
+            _c.model_list(CustomerCreditLineItemRequest, pop("line_items", UNSET)),
+            _c.model_list(CustomerCreditAllocationRequest, pop("allocations", UNSET)),
+            _c.model(DocumentUploadRequest, pop("document", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

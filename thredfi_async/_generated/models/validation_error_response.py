@@ -14,13 +14,6 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.field_errors import FieldErrors
 
-_KNOWN_KEYS = frozenset(
-    {
-        "error",
-        "error_code",
-        "details",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("error", "error"),
     ("error_code", "error_code"),
@@ -48,16 +41,18 @@ class ValidationErrorResponse:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         FieldErrors = _models.FieldErrors
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            error=get("error", UNSET),
-            error_code=get("error_code", UNSET),
-            details=_c.model(FieldErrors, get("details", UNSET)),
+            pop("error", UNSET),
+            pop("error_code", UNSET),
+            _c.model(FieldErrors, pop("details", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -15,23 +15,6 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.vendor_document import VendorDocument
 
-_KNOWN_KEYS = frozenset(
-    {
-        "type",
-        "id",
-        "mobile_phone",
-        "office_phone",
-        "address_string",
-        "memo",
-        "status",
-        "transaction_tags",
-        "documents",
-        "external_id",
-        "individual_name",
-        "company_name",
-        "email",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("type", "type"),
     ("id", "id"),
@@ -90,26 +73,28 @@ class Vendor:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         VendorDocument = _models.VendorDocument
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            type=get("type", UNSET),
-            id=_c.uuid(get("id", UNSET)),
-            mobile_phone=get("mobile_phone", UNSET),
-            office_phone=get("office_phone", UNSET),
-            address_string=get("address_string", UNSET),
-            memo=get("memo", UNSET),
-            status=get("status", UNSET),
-            transaction_tags=get("transaction_tags", UNSET),
-            documents=_c.model_list(VendorDocument, get("documents", UNSET)),
-            external_id=get("external_id", UNSET),
-            individual_name=get("individual_name", UNSET),
-            company_name=get("company_name", UNSET),
-            email=get("email", UNSET),
+            pop("type", UNSET),
+            _c.uuid(pop("id", UNSET)),
+            pop("mobile_phone", UNSET),
+            pop("office_phone", UNSET),
+            pop("address_string", UNSET),
+            pop("memo", UNSET),
+            pop("status", UNSET),
+            pop("transaction_tags", UNSET),
+            _c.model_list(VendorDocument, pop("documents", UNSET)),
+            pop("external_id", UNSET),
+            pop("individual_name", UNSET),
+            pop("company_name", UNSET),
+            pop("email", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

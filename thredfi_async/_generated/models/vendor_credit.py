@@ -22,25 +22,6 @@ if TYPE_CHECKING:
     from ..models.vendor_credit_tags_item import VendorCreditTagsItem
     from ..models.vendor_credit_vendor import VendorCreditVendor
 
-_KNOWN_KEYS = frozenset(
-    {
-        "id",
-        "status",
-        "received_at",
-        "vendor",
-        "source_bill_id",
-        "line_items",
-        "allocations",
-        "tags",
-        "total_amount",
-        "applied_amount",
-        "document",
-        "created_at",
-        "updated_at",
-        "external_id",
-        "currency",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("id", "id"),
     ("status", "status"),
@@ -111,28 +92,30 @@ class VendorCredit:
         VendorCreditLineItem = _models.VendorCreditLineItem
         VendorCreditTagsItem = _models.VendorCreditTagsItem
         VendorCreditVendor = _models.VendorCreditVendor
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            id=_c.uuid(get("id", UNSET)),
-            status=get("status", UNSET),
-            received_at=_c.datetime(get("received_at", UNSET)),
-            vendor=_c.model(VendorCreditVendor, get("vendor", UNSET)),
-            source_bill_id=_c.uuid(get("source_bill_id", UNSET)),
-            line_items=_c.model_list(VendorCreditLineItem, get("line_items", UNSET)),
-            allocations=_c.model_list(VendorCreditAllocation, get("allocations", UNSET)),
-            tags=_c.model_list(VendorCreditTagsItem, get("tags", UNSET)),
-            total_amount=_c.decimal(get("total_amount", UNSET)),
-            applied_amount=_c.decimal(get("applied_amount", UNSET)),
-            document=_c.model(VendorCreditDocument, get("document", UNSET)),
-            created_at=_c.datetime(get("created_at", UNSET)),
-            updated_at=_c.datetime(get("updated_at", UNSET)),
-            external_id=get("external_id", UNSET),
-            currency=_c.enum(VendorCreditCurrency, get("currency", UNSET)),
+            _c.uuid(pop("id", UNSET)),
+            pop("status", UNSET),
+            _c.datetime(pop("received_at", UNSET)),
+            _c.model(VendorCreditVendor, pop("vendor", UNSET)),
+            _c.uuid(pop("source_bill_id", UNSET)),
+            _c.model_list(VendorCreditLineItem, pop("line_items", UNSET)),
+            _c.model_list(VendorCreditAllocation, pop("allocations", UNSET)),
+            _c.model_list(VendorCreditTagsItem, pop("tags", UNSET)),
+            _c.decimal(pop("total_amount", UNSET)),
+            _c.decimal(pop("applied_amount", UNSET)),
+            _c.model(VendorCreditDocument, pop("document", UNSET)),
+            _c.datetime(pop("created_at", UNSET)),
+            _c.datetime(pop("updated_at", UNSET)),
+            pop("external_id", UNSET),
+            _c.enum(VendorCreditCurrency, pop("currency", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -12,15 +12,6 @@ from attrs import define as _attrs_define, field as _attrs_field
 from ... import _convert as _c
 from ..types import UNSET, Unset
 
-_KNOWN_KEYS = frozenset(
-    {
-        "bill_id",
-        "bill_number",
-        "amount_cents",
-        "bill_outstanding_balance_cents",
-        "applied_at",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("bill_id", "bill_id"),
     ("bill_number", "bill_number"),
@@ -54,18 +45,20 @@ class VendorCreditAllocation:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            bill_id=_c.uuid(get("bill_id", UNSET)),
-            bill_number=get("bill_number", UNSET),
-            amount_cents=get("amount_cents", UNSET),
-            bill_outstanding_balance_cents=get("bill_outstanding_balance_cents", UNSET),
-            applied_at=_c.datetime(get("applied_at", UNSET)),
+            _c.uuid(pop("bill_id", UNSET)),
+            pop("bill_number", UNSET),
+            pop("amount_cents", UNSET),
+            pop("bill_outstanding_balance_cents", UNSET),
+            _c.datetime(pop("applied_at", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

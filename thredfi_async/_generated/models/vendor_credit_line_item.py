@@ -15,15 +15,6 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.vendor_credit_account_identifier import VendorCreditAccountIdentifier
 
-_KNOWN_KEYS = frozenset(
-    {
-        "amount",
-        "expense_account_identifier",
-        "tags",
-        "memo",
-        "metadata",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("amount", "amount"),
     ("expense_account_identifier", "expense_account_identifier"),
@@ -58,20 +49,20 @@ class VendorCreditLineItem:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         VendorCreditAccountIdentifier = _models.VendorCreditAccountIdentifier
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            amount=_c.decimal(get("amount", UNSET)),
-            expense_account_identifier=_c.model(
-                VendorCreditAccountIdentifier, get("expense_account_identifier", UNSET)
-            ),
-            tags=get("tags", UNSET),
-            memo=get("memo", UNSET),
-            metadata=get("metadata", UNSET),
+            _c.decimal(pop("amount", UNSET)),
+            _c.model(VendorCreditAccountIdentifier, pop("expense_account_identifier", UNSET)),
+            pop("tags", UNSET),
+            pop("memo", UNSET),
+            pop("metadata", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

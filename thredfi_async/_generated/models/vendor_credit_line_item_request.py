@@ -20,17 +20,6 @@ if TYPE_CHECKING:
         VendorCreditLineItemRequestTagsItem,
     )
 
-_KNOWN_KEYS = frozenset(
-    {
-        "amount",
-        "tax_amount_cents",
-        "expense_account_identifier",
-        "memo",
-        "metadata",
-        "reference_number",
-        "tags",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("amount", "amount"),
     ("tax_amount_cents", "tax_amount_cents"),
@@ -72,20 +61,22 @@ class VendorCreditLineItemRequest:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         VendorCreditLineItemRequestMetadata = _models.VendorCreditLineItemRequestMetadata
         VendorCreditLineItemRequestTagsItem = _models.VendorCreditLineItemRequestTagsItem
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            amount=_c.decimal(get("amount", UNSET)),
-            tax_amount_cents=get("tax_amount_cents", UNSET),
-            expense_account_identifier=get("expense_account_identifier", UNSET),
-            memo=get("memo", UNSET),
-            metadata=_c.model(VendorCreditLineItemRequestMetadata, get("metadata", UNSET)),
-            reference_number=get("reference_number", UNSET),
-            tags=_c.model_list(VendorCreditLineItemRequestTagsItem, get("tags", UNSET)),
+            _c.decimal(pop("amount", UNSET)),
+            pop("tax_amount_cents", UNSET),
+            pop("expense_account_identifier", UNSET),
+            pop("memo", UNSET),
+            _c.model(VendorCreditLineItemRequestMetadata, pop("metadata", UNSET)),
+            pop("reference_number", UNSET),
+            _c.model_list(VendorCreditLineItemRequestTagsItem, pop("tags", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -11,16 +11,6 @@ from attrs import define as _attrs_define, field as _attrs_field
 from ... import _convert as _c
 from ..types import UNSET, Unset
 
-_KNOWN_KEYS = frozenset(
-    {
-        "url",
-        "expires_in",
-        "document_id",
-        "file_name",
-        "file_size",
-        "mime_type",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("url", "url"),
     ("expires_in", "expires_in"),
@@ -57,19 +47,21 @@ class VendorDocument:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            url=get("url", UNSET),
-            expires_in=get("expires_in", UNSET),
-            document_id=_c.uuid(get("document_id", UNSET)),
-            file_name=get("file_name", UNSET),
-            file_size=get("file_size", UNSET),
-            mime_type=get("mime_type", UNSET),
+            pop("url", UNSET),
+            pop("expires_in", UNSET),
+            _c.uuid(pop("document_id", UNSET)),
+            pop("file_name", UNSET),
+            pop("file_size", UNSET),
+            pop("mime_type", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

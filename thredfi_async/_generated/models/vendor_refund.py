@@ -21,31 +21,6 @@ if TYPE_CHECKING:
     from ..models.vendor_refund_allocation import VendorRefundAllocation
     from ..models.vendor_refund_payment_response import VendorRefundPaymentResponse
 
-_KNOWN_KEYS = frozenset(
-    {
-        "id",
-        "vendor_id",
-        "vendor_name",
-        "total_refunded_amount",
-        "allocated_amount",
-        "unallocated_amount",
-        "allocations",
-        "vendor_refund_payments",
-        "status",
-        "refund_type",
-        "currency",
-        "refund_date",
-        "reference_number",
-        "external_id",
-        "description",
-        "memo",
-        "reason",
-        "metadata",
-        "expected_completion_date",
-        "created_at",
-        "updated_at",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("id", "id"),
     ("vendor_id", "vendor_id"),
@@ -129,36 +104,36 @@ class VendorRefund:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         VendorRefundAllocation = _models.VendorRefundAllocation
         VendorRefundPaymentResponse = _models.VendorRefundPaymentResponse
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            id=_c.uuid(get("id", UNSET)),
-            vendor_id=_c.uuid(get("vendor_id", UNSET)),
-            vendor_name=get("vendor_name", UNSET),
-            total_refunded_amount=_c.decimal(get("total_refunded_amount", UNSET)),
-            allocated_amount=_c.decimal(get("allocated_amount", UNSET)),
-            unallocated_amount=_c.decimal(get("unallocated_amount", UNSET)),
-            allocations=_c.model_list(VendorRefundAllocation, get("allocations", UNSET)),
-            vendor_refund_payments=_c.model_list(
-                VendorRefundPaymentResponse, get("vendor_refund_payments", UNSET)
-            ),
-            status=_c.enum(VendorRefundStatus, get("status", UNSET)),
-            refund_type=_c.enum(VendorRefundRefundType, get("refund_type", UNSET)),
-            currency=_c.enum(VendorRefundCurrency, get("currency", UNSET)),
-            refund_date=_c.date(get("refund_date", UNSET)),
-            reference_number=get("reference_number", UNSET),
-            external_id=get("external_id", UNSET),
-            description=get("description", UNSET),
-            memo=get("memo", UNSET),
-            reason=get("reason", UNSET),
-            metadata=get("metadata", UNSET),
-            expected_completion_date=_c.date(get("expected_completion_date", UNSET)),
-            created_at=_c.datetime(get("created_at", UNSET)),
-            updated_at=_c.datetime(get("updated_at", UNSET)),
+            _c.uuid(pop("id", UNSET)),
+            _c.uuid(pop("vendor_id", UNSET)),
+            pop("vendor_name", UNSET),
+            _c.decimal(pop("total_refunded_amount", UNSET)),
+            _c.decimal(pop("allocated_amount", UNSET)),
+            _c.decimal(pop("unallocated_amount", UNSET)),
+            _c.model_list(VendorRefundAllocation, pop("allocations", UNSET)),
+            _c.model_list(VendorRefundPaymentResponse, pop("vendor_refund_payments", UNSET)),
+            _c.enum(VendorRefundStatus, pop("status", UNSET)),
+            _c.enum(VendorRefundRefundType, pop("refund_type", UNSET)),
+            _c.enum(VendorRefundCurrency, pop("currency", UNSET)),
+            _c.date(pop("refund_date", UNSET)),
+            pop("reference_number", UNSET),
+            pop("external_id", UNSET),
+            pop("description", UNSET),
+            pop("memo", UNSET),
+            pop("reason", UNSET),
+            pop("metadata", UNSET),
+            _c.date(pop("expected_completion_date", UNSET)),
+            _c.datetime(pop("created_at", UNSET)),
+            _c.datetime(pop("updated_at", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -14,23 +14,6 @@ from ... import _convert as _c
 from ..models.vendor_refund_allocation_allocation_type import VendorRefundAllocationAllocationType
 from ..types import UNSET, Unset
 
-_KNOWN_KEYS = frozenset(
-    {
-        "id",
-        "amount",
-        "bill_id",
-        "bill_number",
-        "bill_outstanding_balance_cents",
-        "bill_payment_id",
-        "created_at",
-        "updated_at",
-        "target_description",
-        "allocation_type",
-        "allocation_date",
-        "description",
-        "metadata",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("id", "id"),
     ("amount", "amount"),
@@ -88,28 +71,28 @@ class VendorRefundAllocation:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            id=_c.uuid(get("id", UNSET)),
-            amount=_c.decimal(get("amount", UNSET)),
-            bill_id=_c.uuid(get("bill_id", UNSET)),
-            bill_number=get("bill_number", UNSET),
-            bill_outstanding_balance_cents=get("bill_outstanding_balance_cents", UNSET),
-            bill_payment_id=_c.uuid(get("bill_payment_id", UNSET)),
-            created_at=_c.datetime(get("created_at", UNSET)),
-            updated_at=_c.datetime(get("updated_at", UNSET)),
-            target_description=get("target_description", UNSET),
-            allocation_type=_c.enum(
-                VendorRefundAllocationAllocationType, get("allocation_type", UNSET)
-            ),
-            allocation_date=_c.datetime(get("allocation_date", UNSET)),
-            description=get("description", UNSET),
-            metadata=get("metadata", UNSET),
+            _c.uuid(pop("id", UNSET)),
+            _c.decimal(pop("amount", UNSET)),
+            _c.uuid(pop("bill_id", UNSET)),
+            pop("bill_number", UNSET),
+            pop("bill_outstanding_balance_cents", UNSET),
+            _c.uuid(pop("bill_payment_id", UNSET)),
+            _c.datetime(pop("created_at", UNSET)),
+            _c.datetime(pop("updated_at", UNSET)),
+            pop("target_description", UNSET),
+            _c.enum(VendorRefundAllocationAllocationType, pop("allocation_type", UNSET)),
+            _c.datetime(pop("allocation_date", UNSET)),
+            pop("description", UNSET),
+            pop("metadata", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -14,16 +14,6 @@ from ..models.vendor_refund_allocation_request_allocation_type import (
 )
 from ..types import UNSET, Unset
 
-_KNOWN_KEYS = frozenset(
-    {
-        "allocation_type",
-        "amount_cents",
-        "bill_id",
-        "bill_payment_id",
-        "description",
-        "metadata",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("allocation_type", "allocation_type"),
     ("amount_cents", "amount_cents"),
@@ -60,21 +50,21 @@ class VendorRefundAllocationRequest:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            allocation_type=_c.enum(
-                VendorRefundAllocationRequestAllocationType, get("allocation_type", UNSET)
-            ),
-            amount_cents=get("amount_cents", UNSET),
-            bill_id=_c.uuid(get("bill_id", UNSET)),
-            bill_payment_id=_c.uuid(get("bill_payment_id", UNSET)),
-            description=get("description", UNSET),
-            metadata=get("metadata", UNSET),
+            _c.enum(VendorRefundAllocationRequestAllocationType, pop("allocation_type", UNSET)),
+            pop("amount_cents", UNSET),
+            _c.uuid(pop("bill_id", UNSET)),
+            _c.uuid(pop("bill_payment_id", UNSET)),
+            pop("description", UNSET),
+            pop("metadata", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

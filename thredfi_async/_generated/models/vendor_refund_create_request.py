@@ -20,24 +20,6 @@ if TYPE_CHECKING:
     from ..models.vendor_refund_allocation_request import VendorRefundAllocationRequest
     from ..models.vendor_refund_payment_inline_request import VendorRefundPaymentInlineRequest
 
-_KNOWN_KEYS = frozenset(
-    {
-        "vendor_id",
-        "total_refunded_amount_cents",
-        "currency",
-        "external_id",
-        "refund_type",
-        "reference_number",
-        "refund_date",
-        "description",
-        "memo",
-        "reason",
-        "metadata",
-        "allocations",
-        "payments",
-        "document",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("vendor_id", "vendor_id"),
     ("total_refunded_amount_cents", "total_refunded_amount_cents"),
@@ -101,27 +83,29 @@ class VendorRefundCreateRequest:
         VendorDocumentUploadRequest = _models.VendorDocumentUploadRequest
         VendorRefundAllocationRequest = _models.VendorRefundAllocationRequest
         VendorRefundPaymentInlineRequest = _models.VendorRefundPaymentInlineRequest
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            vendor_id=_c.uuid(get("vendor_id", UNSET)),
-            total_refunded_amount_cents=get("total_refunded_amount_cents", UNSET),
-            currency=_c.enum(VendorRefundCreateRequestCurrency, get("currency", UNSET)),
-            external_id=get("external_id", UNSET),
-            refund_type=_c.enum(VendorRefundCreateRequestRefundType, get("refund_type", UNSET)),
-            reference_number=get("reference_number", UNSET),
-            refund_date=_c.date(get("refund_date", UNSET)),
-            description=get("description", UNSET),
-            memo=get("memo", UNSET),
-            reason=get("reason", UNSET),
-            metadata=get("metadata", UNSET),
-            allocations=_c.model_list(VendorRefundAllocationRequest, get("allocations", UNSET)),
-            payments=_c.model_list(VendorRefundPaymentInlineRequest, get("payments", UNSET)),
-            document=_c.model(VendorDocumentUploadRequest, get("document", UNSET)),
+            _c.uuid(pop("vendor_id", UNSET)),
+            pop("total_refunded_amount_cents", UNSET),
+            _c.enum(VendorRefundCreateRequestCurrency, pop("currency", UNSET)),
+            pop("external_id", UNSET),
+            _c.enum(VendorRefundCreateRequestRefundType, pop("refund_type", UNSET)),
+            pop("reference_number", UNSET),
+            _c.date(pop("refund_date", UNSET)),
+            pop("description", UNSET),
+            pop("memo", UNSET),
+            pop("reason", UNSET),
+            pop("metadata", UNSET),
+            _c.model_list(VendorRefundAllocationRequest, pop("allocations", UNSET)),
+            _c.model_list(VendorRefundPaymentInlineRequest, pop("payments", UNSET)),
+            _c.model(VendorDocumentUploadRequest, pop("document", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -18,30 +18,6 @@ if TYPE_CHECKING:
         VendorRefundReconciledBankTransaction,
     )
 
-_KNOWN_KEYS = frozenset(
-    {
-        "id",
-        "refund_id",
-        "vendor_id",
-        "vendor_name",
-        "payment_reference",
-        "payment_method",
-        "processor",
-        "refunded_amount_cents",
-        "processing_fee_cents",
-        "net_amount_cents",
-        "currency",
-        "status",
-        "payment_date",
-        "submitted_at",
-        "completed_at",
-        "failed_at",
-        "failure_reason",
-        "reconciled_bank_transactions",
-        "created_at",
-        "updated_at",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("id", "id"),
     ("refund_id", "refund_id"),
@@ -121,35 +97,37 @@ class VendorRefundPayment:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         VendorRefundReconciledBankTransaction = _models.VendorRefundReconciledBankTransaction
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            id=_c.uuid(get("id", UNSET)),
-            refund_id=_c.uuid(get("refund_id", UNSET)),
-            vendor_id=_c.uuid(get("vendor_id", UNSET)),
-            vendor_name=get("vendor_name", UNSET),
-            payment_reference=get("payment_reference", UNSET),
-            payment_method=get("payment_method", UNSET),
-            processor=get("processor", UNSET),
-            refunded_amount_cents=get("refunded_amount_cents", UNSET),
-            processing_fee_cents=get("processing_fee_cents", UNSET),
-            net_amount_cents=get("net_amount_cents", UNSET),
-            currency=get("currency", UNSET),
-            status=get("status", UNSET),
-            payment_date=_c.date(get("payment_date", UNSET)),
-            submitted_at=_c.datetime(get("submitted_at", UNSET)),
-            completed_at=_c.datetime(get("completed_at", UNSET)),
-            failed_at=_c.datetime(get("failed_at", UNSET)),
-            failure_reason=get("failure_reason", UNSET),
-            reconciled_bank_transactions=_c.model_list(
-                VendorRefundReconciledBankTransaction, get("reconciled_bank_transactions", UNSET)
+            _c.uuid(pop("id", UNSET)),
+            _c.uuid(pop("refund_id", UNSET)),
+            _c.uuid(pop("vendor_id", UNSET)),
+            pop("vendor_name", UNSET),
+            pop("payment_reference", UNSET),
+            pop("payment_method", UNSET),
+            pop("processor", UNSET),
+            pop("refunded_amount_cents", UNSET),
+            pop("processing_fee_cents", UNSET),
+            pop("net_amount_cents", UNSET),
+            pop("currency", UNSET),
+            pop("status", UNSET),
+            _c.date(pop("payment_date", UNSET)),
+            _c.datetime(pop("submitted_at", UNSET)),
+            _c.datetime(pop("completed_at", UNSET)),
+            _c.datetime(pop("failed_at", UNSET)),
+            pop("failure_reason", UNSET),
+            _c.model_list(
+                VendorRefundReconciledBankTransaction, pop("reconciled_bank_transactions", UNSET)
             ),
-            created_at=_c.datetime(get("created_at", UNSET)),
-            updated_at=_c.datetime(get("updated_at", UNSET)),
+            _c.datetime(pop("created_at", UNSET)),
+            _c.datetime(pop("updated_at", UNSET)),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -19,25 +19,6 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.vendor_refund_allocation_request import VendorRefundAllocationRequest
 
-_KNOWN_KEYS = frozenset(
-    {
-        "vendor_id",
-        "total_amount_cents",
-        "allocations",
-        "external_id",
-        "refund_type",
-        "refund_date",
-        "currency",
-        "description",
-        "memo",
-        "reason",
-        "metadata",
-        "payment_method",
-        "processor",
-        "payment_reference",
-        "processing_fee_cents",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("vendor_id", "vendor_id"),
     ("total_amount_cents", "total_amount_cents"),
@@ -102,30 +83,30 @@ class VendorRefundPaymentCreateRequest:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         VendorRefundAllocationRequest = _models.VendorRefundAllocationRequest
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            vendor_id=_c.uuid(get("vendor_id", UNSET)),
-            total_amount_cents=get("total_amount_cents", UNSET),
-            allocations=_c.model_list(VendorRefundAllocationRequest, get("allocations", UNSET)),
-            external_id=get("external_id", UNSET),
-            refund_type=_c.enum(
-                VendorRefundPaymentCreateRequestRefundType, get("refund_type", UNSET)
-            ),
-            refund_date=_c.date(get("refund_date", UNSET)),
-            currency=get("currency", UNSET),
-            description=get("description", UNSET),
-            memo=get("memo", UNSET),
-            reason=get("reason", UNSET),
-            metadata=get("metadata", UNSET),
-            payment_method=get("payment_method", UNSET),
-            processor=get("processor", UNSET),
-            payment_reference=get("payment_reference", UNSET),
-            processing_fee_cents=get("processing_fee_cents", UNSET),
+            _c.uuid(pop("vendor_id", UNSET)),
+            pop("total_amount_cents", UNSET),
+            _c.model_list(VendorRefundAllocationRequest, pop("allocations", UNSET)),
+            pop("external_id", UNSET),
+            _c.enum(VendorRefundPaymentCreateRequestRefundType, pop("refund_type", UNSET)),
+            _c.date(pop("refund_date", UNSET)),
+            pop("currency", UNSET),
+            pop("description", UNSET),
+            pop("memo", UNSET),
+            pop("reason", UNSET),
+            pop("metadata", UNSET),
+            pop("payment_method", UNSET),
+            pop("processor", UNSET),
+            pop("payment_reference", UNSET),
+            pop("processing_fee_cents", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -22,13 +22,6 @@ if TYPE_CHECKING:
         VendorRefundPaymentCreateResponseRefund,
     )
 
-_KNOWN_KEYS = frozenset(
-    {
-        "refund",
-        "payment",
-        "allocations",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("refund", "refund"),
     ("payment", "payment"),
@@ -61,18 +54,20 @@ class VendorRefundPaymentCreateResponse:
         )
         VendorRefundPaymentCreateResponsePayment = _models.VendorRefundPaymentCreateResponsePayment
         VendorRefundPaymentCreateResponseRefund = _models.VendorRefundPaymentCreateResponseRefund
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            refund=_c.model(VendorRefundPaymentCreateResponseRefund, get("refund", UNSET)),
-            payment=_c.model(VendorRefundPaymentCreateResponsePayment, get("payment", UNSET)),
-            allocations=_c.model_list(
-                VendorRefundPaymentCreateResponseAllocationsItem, get("allocations", UNSET)
+            _c.model(VendorRefundPaymentCreateResponseRefund, pop("refund", UNSET)),
+            _c.model(VendorRefundPaymentCreateResponsePayment, pop("payment", UNSET)),
+            _c.model_list(
+                VendorRefundPaymentCreateResponseAllocationsItem, pop("allocations", UNSET)
             ),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -11,19 +11,6 @@ from attrs import define as _attrs_define, field as _attrs_field
 from ... import _convert as _c
 from ..types import UNSET, Unset
 
-_KNOWN_KEYS = frozenset(
-    {
-        "refunded_amount_cents",
-        "payment_reference",
-        "processing_fee_cents",
-        "payment_method",
-        "processor",
-        "payment_date",
-        "description",
-        "memo",
-        "metadata",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("refunded_amount_cents", "refunded_amount_cents"),
     ("payment_reference", "payment_reference"),
@@ -69,22 +56,24 @@ class VendorRefundPaymentInlineRequest:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            refunded_amount_cents=get("refunded_amount_cents", UNSET),
-            payment_reference=get("payment_reference", UNSET),
-            processing_fee_cents=get("processing_fee_cents", UNSET),
-            payment_method=get("payment_method", UNSET),
-            processor=get("processor", UNSET),
-            payment_date=_c.date(get("payment_date", UNSET)),
-            description=get("description", UNSET),
-            memo=get("memo", UNSET),
-            metadata=get("metadata", UNSET),
+            pop("refunded_amount_cents", UNSET),
+            pop("payment_reference", UNSET),
+            pop("processing_fee_cents", UNSET),
+            pop("payment_method", UNSET),
+            pop("processor", UNSET),
+            _c.date(pop("payment_date", UNSET)),
+            pop("description", UNSET),
+            pop("memo", UNSET),
+            pop("metadata", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

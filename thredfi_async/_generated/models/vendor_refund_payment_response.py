@@ -18,16 +18,6 @@ if TYPE_CHECKING:
         VendorRefundReconciledBankTransaction,
     )
 
-_KNOWN_KEYS = frozenset(
-    {
-        "id",
-        "vendor_refund_id",
-        "refunded_amount",
-        "processing_fee",
-        "net_amount",
-        "reconciled_bank_transactions",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("id", "id"),
     ("vendor_refund_id", "vendor_refund_id"),
@@ -67,21 +57,23 @@ class VendorRefundPaymentResponse:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         VendorRefundReconciledBankTransaction = _models.VendorRefundReconciledBankTransaction
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            id=_c.uuid(get("id", UNSET)),
-            vendor_refund_id=_c.uuid(get("vendor_refund_id", UNSET)),
-            refunded_amount=_c.decimal(get("refunded_amount", UNSET)),
-            processing_fee=_c.decimal(get("processing_fee", UNSET)),
-            net_amount=_c.decimal(get("net_amount", UNSET)),
-            reconciled_bank_transactions=_c.model_list(
-                VendorRefundReconciledBankTransaction, get("reconciled_bank_transactions", UNSET)
+            _c.uuid(pop("id", UNSET)),
+            _c.uuid(pop("vendor_refund_id", UNSET)),
+            _c.decimal(pop("refunded_amount", UNSET)),
+            _c.decimal(pop("processing_fee", UNSET)),
+            _c.decimal(pop("net_amount", UNSET)),
+            _c.model_list(
+                VendorRefundReconciledBankTransaction, pop("reconciled_bank_transactions", UNSET)
             ),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:

@@ -12,21 +12,6 @@ from attrs import define as _attrs_define, field as _attrs_field
 from ... import _convert as _c
 from ..types import UNSET, Unset
 
-_KNOWN_KEYS = frozenset(
-    {
-        "bank_transaction_id",
-        "bank_transaction_date",
-        "bank_transaction_amount_cents",
-        "bank_transaction_direction",
-        "reconciled_amount_cents",
-        "reconciliation_link_id",
-        "reconciled_at",
-        "currency",
-        "payment_type",
-        "bank_account_name",
-        "notes",
-    }
-)
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("bank_transaction_id", "bank_transaction_id"),
     ("bank_transaction_date", "bank_transaction_date"),
@@ -78,24 +63,26 @@ class VendorRefundReconciledBankTransaction:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        get = src_dict.get
+        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
+        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
+        # keywords made a third of the parsing time of a page.
+        rest = dict(src_dict)
+        pop = rest.pop
         obj = cls(
-            bank_transaction_id=_c.uuid(get("bank_transaction_id", UNSET)),
-            bank_transaction_date=_c.datetime(get("bank_transaction_date", UNSET)),
-            bank_transaction_amount_cents=get("bank_transaction_amount_cents", UNSET),
-            bank_transaction_direction=get("bank_transaction_direction", UNSET),
-            reconciled_amount_cents=get("reconciled_amount_cents", UNSET),
-            reconciliation_link_id=_c.uuid(get("reconciliation_link_id", UNSET)),
-            reconciled_at=_c.datetime(get("reconciled_at", UNSET)),
-            currency=get("currency", UNSET),
-            payment_type=get("payment_type", UNSET),
-            bank_account_name=get("bank_account_name", UNSET),
-            notes=get("notes", UNSET),
+            _c.uuid(pop("bank_transaction_id", UNSET)),
+            _c.datetime(pop("bank_transaction_date", UNSET)),
+            pop("bank_transaction_amount_cents", UNSET),
+            pop("bank_transaction_direction", UNSET),
+            pop("reconciled_amount_cents", UNSET),
+            _c.uuid(pop("reconciliation_link_id", UNSET)),
+            _c.datetime(pop("reconciled_at", UNSET)),
+            pop("currency", UNSET),
+            pop("payment_type", UNSET),
+            pop("bank_account_name", UNSET),
+            pop("notes", UNSET),
         )
-        if not _KNOWN_KEYS.issuperset(src_dict):
-            obj.additional_properties = {
-                key: value for key, value in src_dict.items() if key not in _KNOWN_KEYS
-            }
+        if rest:
+            obj.additional_properties = rest
         return obj
 
     def __repr__(self) -> str:
