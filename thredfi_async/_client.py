@@ -41,6 +41,7 @@ ENVIRONMENTS: dict[str, str] = {
 }
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 """Per attempt: 10 s to connect, 30 s for each read/write, and 30 s wall-clock in total."""
+DEFAULT_MAX_CONCURRENT_REQUESTS = 20
 
 
 class AsyncThredfi(Resources):
@@ -71,6 +72,9 @@ class AsyncThredfi(Resources):
         retry_policy: Backoff and Retry-After settings (see RetryPolicy).
         clock: Time source for token expiry and retry sleeps (tests inject a fake).
         default_headers: Headers sent with every request.
+        max_concurrent_requests: How many requests this client has on the wire at once (default
+            20, httpx's default keep-alive pool; None: no limit). Further calls wait their turn
+            in order, which keeps large fan-outs fast. Raise it with a larger http_client pool.
     """
 
     _resource_business_id: str | None = None
@@ -91,6 +95,7 @@ class AsyncThredfi(Resources):
         retry_policy: RetryPolicy | None = None,
         clock: Clock | None = None,
         default_headers: Mapping[str, str] | None = None,
+        max_concurrent_requests: int | None = DEFAULT_MAX_CONCURRENT_REQUESTS,
     ) -> None:
         setup_logging()
         partner_uuid = partner_uuid or os.environ.get("THREDFI_PARTNER_UUID") or None
@@ -136,6 +141,7 @@ class AsyncThredfi(Resources):
             timeout=timeout,
             max_retries=max_retries,
             retry_policy=self.retry_policy,
+            max_concurrent_requests=_check_concurrency(max_concurrent_requests),
             clock=self.clock,
             default_headers={
                 "Accept": "application/json",
@@ -233,7 +239,7 @@ class AsyncThredfi(Resources):
             operation = get_business_token.OPERATION
             parts = get_business_token.build_request(business_id)
             response = await self._http.send(
-                operation, parts, options, self._partner_auth, replay_safe=True
+                operation, parts, options, self._partner_auth, replay_safe=True, limited=False
             )
             parsed = _parse(response, get_business_token.parse_response)
         access_token = parsed.access_token
@@ -259,12 +265,24 @@ class AsyncThredfi(Resources):
         parts = get_partner_token.build_request(body=body)
         auth = httpx.BasicAuth(self.partner_uuid, self._api_key)
         try:
-            return await self._http.send(operation, parts, options, auth, replay_safe=True)
+            return await self._http.send(
+                operation, parts, options, auth, replay_safe=True, limited=False
+            )
         except APIStatusError as error:
             if error.status_code not in (400, 415):
                 raise
             parts.body = RequestBody("json", body.to_dict())
-            return await self._http.send(operation, parts, options, auth, replay_safe=True)
+            return await self._http.send(
+                operation, parts, options, auth, replay_safe=True, limited=False
+            )
+
+
+def _check_concurrency(value: int | None) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise InvalidRequestError(
+            f"max_concurrent_requests must be an int >= 1 or None, got {value!r}"
+        )
+    return value
 
 
 def _parse(response: httpx.Response, parse: Callable[[Any], T]) -> T:
