@@ -1,0 +1,20 @@
+"""The SDK measured against raw httpx, side by side: `make bench` (`python -m benchmarks`).
+
+Every figure is a ratio measured in one run, the SDK and its baseline taking turns, because
+absolute times on a shared machine are noise; absolute times are printed under each figure as
+context only. Figures and targets:
+
+* per_call.*: `await books.invoices.get(id)` / (httpx get + json.loads), sequential and
+  concurrent, over loopback and in process (client work only). Target <= 1.15.
+* parsing.*: one page of 100 invoices into the generated models / json.loads alone (context)
+  and / equivalent pydantic v2 models (both validate_json and validate(json.loads)). <= 1.0.
+* pagination.*: speedup over a hand-written sequential httpx loop across 10,000 invoices with
+  10 ms added per page: without prefetch (>= 0.87), with prefetch and in `async with` (>= 1.5).
+* tokens.fanout_token_requests: 1,000 concurrent calls over 50 businesses, cold cache: == 51.
+* import.vs_httpx: `import thredfi_async` / `import httpx` (-X importtime). <= 2.0.
+* memory.token_cache_vs_dict: bytes per cached business token / a plain dict's. <= 2.0.
+
+The fake API (thredfi_async.testing) is served by uvicorn in a child process on loopback
+(benchmarks/_server.py). `--smoke` runs everything at tiny sizes; results go to
+benchmarks/results.json.
+"""

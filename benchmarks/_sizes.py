@@ -1,0 +1,79 @@
+"""How much work each benchmark does: the real run, and the smoke run that only proves it works."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["FULL", "SMOKE", "Sizes"]
+
+
+@dataclass(frozen=True)
+class Sizes:
+    name: str
+    # the listing: one business with customers x invoices_per_customer invoices
+    customers: int
+    invoices_per_customer: int
+    # per-call overhead: rounds of (sequential calls | batches of `concurrency` calls) each
+    call_rounds: int
+    sequential_calls: int
+    concurrency: int
+    concurrent_batches: int
+    # model parsing of one page: rounds of `parse_number` parses each
+    parse_rounds: int
+    parse_number: int
+    # pagination over the whole listing
+    page_size: int
+    page_latency: float
+    prefetch: int
+    pagination_rounds: int
+    # token fan-out from a cold cache
+    fanout_businesses: int
+    fanout_calls: int
+    # import cost (fresh interpreters per contender) and token-cache memory
+    import_runs: int
+    memory_tokens: int
+
+    @property
+    def invoices(self) -> int:
+        return self.customers * self.invoices_per_customer
+
+
+FULL = Sizes(
+    name="full",
+    customers=100,
+    invoices_per_customer=100,
+    call_rounds=15,
+    sequential_calls=200,
+    concurrency=100,
+    concurrent_batches=4,
+    parse_rounds=15,
+    parse_number=20,
+    page_size=100,
+    page_latency=0.010,
+    prefetch=4,
+    pagination_rounds=3,
+    fanout_businesses=50,
+    fanout_calls=1000,
+    import_runs=9,
+    memory_tokens=10_000,
+)
+
+SMOKE = Sizes(
+    name="smoke",
+    customers=4,
+    invoices_per_customer=10,
+    call_rounds=2,
+    sequential_calls=5,
+    concurrency=10,
+    concurrent_batches=1,
+    parse_rounds=2,
+    parse_number=2,
+    page_size=10,
+    page_latency=0.001,
+    prefetch=2,
+    pagination_rounds=1,
+    fanout_businesses=3,
+    fanout_calls=12,
+    import_runs=1,
+    memory_tokens=50,
+)

@@ -1,0 +1,46 @@
+"""The benchmarks still run (`python -m benchmarks --smoke`) and report every figure.
+
+Timings are not asserted: at smoke sizes on a shared machine they mean nothing. What is
+checked is that each figure was produced, is a finite number, and is judged against its target
+(or marked as context only).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from benchmarks.runner import main
+
+FIGURES = {
+    "per_call.sequential.loopback",
+    "per_call.concurrent.loopback",
+    "per_call.sequential.in_process",
+    "per_call.concurrent.in_process",
+    "parsing.vs_json_loads",
+    "parsing.vs_pydantic_validate_json",
+    "parsing.vs_pydantic_validate_python",
+    "pagination.no_prefetch",
+    "pagination.prefetch",
+    "pagination.prefetch_background",
+    "tokens.fanout_token_requests",
+    "import.vs_httpx",
+    "memory.token_cache_vs_dict",
+}
+
+
+def test_smoke_run_writes_every_figure(tmp_path: Path) -> None:
+    output = tmp_path / "results.json"
+    assert main(["--smoke", "--output", str(output)]) == 0
+    results = json.loads(output.read_text())
+    assert results["mode"] == "smoke"
+    assert set(results["figures"]) == FIGURES
+    for name, figure in results["figures"].items():
+        assert math.isfinite(figure["value"]), name
+        assert figure["value"] > 0, name
+        if name == "parsing.vs_json_loads":
+            assert (figure["target"], figure["status"]) == (None, "INFO")
+        else:
+            assert figure["target"] is not None, name
+            assert figure["status"] in {"PASS", "MISS"}, name
