@@ -104,8 +104,9 @@ class HTTPCore:
                 if self._slots is None or not limited:
                     response = await self._attempt(request, auth, attempt_limit)
                 else:
-                    async with self._slots:  # waiting for a slot is not part of the attempt
-                        response = await self._attempt(request, auth, attempt_limit)
+                    response = await self._attempt_in_slot(
+                        self._slots, request, auth, attempt_limit
+                    )
             except APIConnectionError as error:
                 if error.request is not request:
                     raise  # a token exchange in the auth flow failed after its own retries
@@ -149,6 +150,23 @@ class HTTPCore:
                 delay,
             )
             await self.clock.sleep(delay)
+
+    async def _attempt_in_slot(
+        self,
+        slots: anyio.Semaphore,
+        request: httpx.Request,
+        auth: httpx.Auth | None,
+        limit: float | None,
+    ) -> httpx.Response:
+        """An attempt holding one of the slots; waiting for it is not part of the attempt."""
+        try:
+            slots.acquire_nowait()  # a free slot costs no trip through the event loop
+        except anyio.WouldBlock:
+            await slots.acquire()  # FIFO behind the calls already waiting
+        try:
+            return await self._attempt(request, auth, limit)
+        finally:
+            slots.release()
 
     async def _attempt(
         self, request: httpx.Request, auth: httpx.Auth | None, limit: float | None
