@@ -89,3 +89,31 @@ def test_a_spec_mapping_can_be_served() -> None:
 
     fake = FakeThredfi(spec=load())
     assert len(fake.operations) == 93
+
+
+def test_every_field_of_the_records_is_used() -> None:
+    # A field nothing reads or writes outside its declaration is dead state that looks live.
+    import dataclasses
+    import re
+    from pathlib import Path
+
+    from thredfi_async.testing import _ledger, _state
+
+    package = Path(_state.__file__).parent
+    sources = {path.name: path.read_text(encoding="utf-8") for path in package.glob("*.py")}
+    unused = []
+    for module in (_state, _ledger):
+        for record in vars(module).values():
+            if not (
+                isinstance(record, type)
+                and dataclasses.is_dataclass(record)
+                and record.__module__ == module.__name__
+            ):
+                continue
+            for record_field in dataclasses.fields(record):
+                name = record_field.name
+                declaration = re.compile(rf"^\s+{name}:", re.MULTILINE)
+                use = re.compile(rf"\.{name}\b|[\"']{name}[\"']|\b{name}=")
+                if not any(use.search(declaration.sub("", text)) for text in sources.values()):
+                    unused.append(f"{record.__name__}.{name}")
+    assert unused == []

@@ -111,6 +111,42 @@ async def test_unknown_query_parameters_are_ignored(api: Api) -> None:
     assert body["count"] == 0
 
 
+async def test_an_undeclared_filter_is_checked_like_a_declared_one(api: Api) -> None:
+    # min_amount is read by list_invoices but not declared there (max_amount is): a malformed
+    # value gets the declared parameter's 400, on an empty list and a non-empty one alike.
+    bid = await api.business_id()
+    invalid = {"min_amount": ["A valid integer is required."]}
+    for _ in range(2):
+        response = await api.books(bid, "GET", "/invoices/", params={"min_amount": "abc"})
+        assert response.status_code == 400, response.text
+        assert response.json()["error_code"] == "validation_error"
+        assert response.json()["details"] == invalid
+        customer = await api.create(bid, "/customers/", {"company_name": "Acme"})
+        await api.create(
+            bid, "/invoices/", {"customer_id": customer["id"], "line_items": [{"unit_price": 500}]}
+        )
+    response = await api.books(bid, "GET", "/invoices/", params={"min_amount": "5.5"})
+    assert response.json()["details"] == invalid
+    assert (await api.get(bid, "/invoices/", min_amount=500))["count"] == 2
+    assert (await api.get(bid, "/invoices/", min_amount=501))["count"] == 0
+    assert (await api.get(bid, "/invoices/", min_amount=""))["count"] == 2
+
+
+async def test_hand_parsed_period_filters_answer_400_out_of_range(api: Api) -> None:
+    bid = await api.business_id()
+    path = "/general-ledger/chart-of-accounts/"
+    for params, field in (
+        ({"period_year": "0", "period_month": "1"}, "period_year"),
+        ({"period_year": "10000", "period_month": "12"}, "period_year"),
+        ({"fiscal_year": "0"}, "fiscal_year"),
+        ({"period_year": "2025", "period_month": "13"}, "period_month"),
+    ):
+        response = await api.books(bid, "GET", path, params=params)
+        assert response.status_code == 400, (params, response.text)
+        assert list(response.json()["details"]) == [field]
+    assert (await api.get(bid, path, fiscal_year=2025))["count"] > 0
+
+
 async def test_business_rules_answer_400_with_details(api: Api) -> None:
     bid = await api.business_id()
     missing = "00000000-0000-4000-8000-000000000000"

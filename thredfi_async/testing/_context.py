@@ -13,6 +13,7 @@ from ._errors import conflict, field_error, not_found
 from ._ledger import LedgerAccount
 from ._spec import Operation
 from ._state import Books
+from ._validation import coerce_query_value
 from ._world import World
 
 __all__ = [
@@ -76,6 +77,17 @@ class Context:
             return self.query[name]
         value = self.extra_query.get(name)
         return value if value not in (None, "") else None
+
+    def typed_filter(self, name: str, kind: str) -> Any:
+        """A filter the handler compares as ``kind`` (``"integer"``, ``"number"``); None if absent.
+
+        A declared one arrives typed; an undeclared one is raw text, coerced here and refused
+        with the declared parameter's 400 when malformed (never a crash, whatever the list holds).
+        """
+        value = self.filter(name)
+        if isinstance(value, str):
+            return coerce_query_value(name, value, {"type": kind})
+        return value
 
 
 T = TypeVar("T")

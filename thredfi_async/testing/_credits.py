@@ -13,6 +13,7 @@ credits (documented) and answers 409 for customer credits (not documented, FACTS
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ._allocations import Share, reallocate, requested_shares
@@ -334,15 +335,22 @@ def get_customer_credit(ctx: Context) -> Reply:
 
 @handles("update_customer_credit")
 def update_customer_credit(ctx: Context) -> Reply:
+    """The new lines and allocations are checked before anything changes (a refusal keeps all)."""
     books = ctx.books
     body = ctx.body
     credit = get_or_404(books.customer_credits, ctx.param("credit_id"), "customer_credit")
-    if "line_items" in body:
-        credit.lines = _customer_lines(books, body["line_items"])
-    shares = _customer_allocations(books, credit, _allocations_to_check(body, credit, "invoice_id"))
-    _update_common(ctx, credit, body, "customer_credit")
+    lines = _customer_lines(books, body["line_items"]) if "line_items" in body else credit.lines
+    shares = _customer_allocations(
+        books,
+        replace(credit, lines=lines),
+        _allocations_to_check(body, credit, "invoice_id"),
+    )
+    sent_at = credit.sent_at
     if "sent_at" in body:
-        credit.sent_at = parse_datetime(body["sent_at"], "sent_at") or credit.sent_at
+        sent_at = parse_datetime(body["sent_at"], "sent_at") or credit.sent_at
+    credit.lines = lines
+    _update_common(ctx, credit, body, "customer_credit")
+    credit.sent_at = sent_at
     set_texts(credit, body, ("memo", "source_invoice_id"))
     if "metadata" in body:
         credit.metadata = body["metadata"]
@@ -438,18 +446,23 @@ def _apply_vendor_credit(ctx: Context, credit: VendorCredit, shares: list[Share[
     )
 
 
-def _vendor_for_credit(ctx: Context, books: Books, body: dict[str, Any]) -> str:
-    """A ``vendor_external_id`` not seen before creates the vendor on the fly (FACTS 3.12)."""
+def _credit_vendor(books: Books, body: dict[str, Any]) -> str | None:
+    """The vendor a credit names; None when its ``vendor_external_id`` is new (FACTS 3.12).
+
+    Such a vendor is created on the fly, but only by :func:`_create_credit_vendor`, once the
+    whole request has passed its checks.
+    """
     external = body.get("vendor_external_id")
     if not body.get("vendor_id") and external and books.find_external("vendor", external) is None:
-        vendor = create_vendor_record(
-            books,
-            ctx.new_id(),
-            ctx.now,
-            {"external_id": str(external), "company_name": str(external)},
-        )
-        return vendor.id
+        return None
     return find_vendor(books, body.get("vendor_id"), external).id
+
+
+def _create_credit_vendor(ctx: Context, books: Books, body: dict[str, Any], vendor_id: str) -> None:
+    external = str(body["vendor_external_id"])
+    create_vendor_record(
+        books, vendor_id, ctx.now, {"external_id": external, "company_name": external}
+    )
 
 
 @handles("list_vendor_credits")
@@ -469,15 +482,19 @@ def create_vendor_credit(ctx: Context) -> Reply:
     if existing is not None:
         return Reply(200, vendor_credit_view(books, books.vendor_credits[existing]))
     lines = _vendor_lines(books, body.get("line_items"))
+    credit_id = ctx.new_id()
+    known_vendor = _credit_vendor(books, body)
     credit = VendorCredit(
-        id=ctx.new_id(),
-        vendor_id=_vendor_for_credit(ctx, books, body),
+        id=credit_id,
+        vendor_id=known_vendor or ctx.new_id(),
         lines=lines,
         received_at=parse_datetime(body.get("received_at"), "received_at") or ctx.now,
         source_bill_id=text(body, "source_bill_id"),
         **_created_fields(ctx, body, "vendor_credit"),
     )
     shares = _vendor_allocations(books, credit, body.get("allocations"))
+    if known_vendor is None:
+        _create_credit_vendor(ctx, books, body, credit.vendor_id)
     books.vendor_credits[credit.id] = credit
     books.remember_external("vendor_credit", credit.external_id, credit.id)
     _apply_vendor_credit(ctx, credit, shares)
@@ -492,22 +509,33 @@ def get_vendor_credit(ctx: Context) -> Reply:
 
 @handles("update_vendor_credit")
 def update_vendor_credit(ctx: Context) -> Reply:
+    """The vendor, lines and allocations are checked before anything changes (or is created)."""
     books = ctx.books
     body = ctx.body
     credit = get_or_404(books.vendor_credits, ctx.param("credit_id"), "vendor_credit")
+    vendor_id = credit.vendor_id
+    new_vendor = False
     if body.get("vendor_id") or body.get("vendor_external_id"):
-        vendor_id = _vendor_for_credit(ctx, books, body)
+        known_vendor = _credit_vendor(books, body)
+        new_vendor = known_vendor is None
+        vendor_id = known_vendor or ctx.new_id()
         if vendor_id != credit.vendor_id and credit.allocations and "allocations" not in body:
             raise field_error("vendor_id", "Re-send allocations when changing the vendor.")
-        credit.vendor_id = vendor_id
-    if "line_items" in body:
-        credit.lines = _vendor_lines(books, body["line_items"])
-    shares = _vendor_allocations(books, credit, _allocations_to_check(body, credit, "bill_id"))
-    _update_common(ctx, credit, body, "vendor_credit")
+    lines = _vendor_lines(books, body["line_items"]) if "line_items" in body else credit.lines
+    shares = _vendor_allocations(
+        books,
+        replace(credit, vendor_id=vendor_id, lines=lines),
+        _allocations_to_check(body, credit, "bill_id"),
+    )
+    received_at = credit.received_at
     if "received_at" in body:
-        credit.received_at = (
-            parse_datetime(body["received_at"], "received_at") or credit.received_at
-        )
+        received_at = parse_datetime(body["received_at"], "received_at") or credit.received_at
+    if new_vendor:
+        _create_credit_vendor(ctx, books, body, vendor_id)
+    credit.vendor_id = vendor_id
+    credit.lines = lines
+    _update_common(ctx, credit, body, "vendor_credit")
+    credit.received_at = received_at
     set_texts(credit, body, ("source_bill_id",))
     _apply_vendor_credit(ctx, credit, shares)
     return Reply(200, vendor_credit_view(books, credit))

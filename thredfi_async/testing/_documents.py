@@ -20,6 +20,7 @@ __all__ = [
     "apply_to_document",
     "refresh_document",
     "refuse_if_voided",
+    "refuse_total_below_applied",
     "release_from_party",
     "settle_total",
     "unapply_from_document",
@@ -85,16 +86,21 @@ def release_from_party(books: Books, document: TradeDocument) -> None:
     document.counted_outstanding = 0
 
 
-def settle_total(
-    books: Books, document: D, total: int, now: datetime, post: Callable[[Books, D], None]
-) -> None:
-    """Take a recomputed total after an update; it may not fall below what is already applied."""
+def refuse_total_below_applied(document: TradeDocument, total: int) -> None:
+    """An update's new total may not fall below what is already applied to the document."""
     applied = document.applied
     if total < applied:
         raise field_error(
             "line_items",
             f"The new total ({total}) is less than the amount already applied ({applied}).",
         )
+
+
+def settle_total(
+    books: Books, document: D, total: int, now: datetime, post: Callable[[Books, D], None]
+) -> None:
+    """Take a recomputed total after an update (checked first: see refuse_total_below_applied)."""
+    refuse_total_below_applied(document, total)
     document.total = total
     document.updated_at = now
     post(books, document)

@@ -2,8 +2,8 @@
 
 A handler names its filters in order (``Filters(ctx, items).equal("status")...``); the spelling
 of the matches is kept in one place so every list treats ``?status=`` or ``?search=`` the same
-way. Values that need converting (``int(min_amount)``) are converted per item compared, as a
-plain list comprehension would, so an undeclared, malformed filter only fails on a non-empty list.
+way. A value that needs converting (``min_amount``) is converted once, before any item is looked
+at, so a malformed one is a 400 whether the list is empty or not, declared in the spec or not.
 """
 
 from __future__ import annotations
@@ -81,14 +81,14 @@ class Filters(Generic[T]):
             self.items = [item for item in self.items if key(item) == value]
 
     def at_least(self, name: str, key: Callable[[T], int]) -> None:
-        value = self.ctx.filter(name)
-        if value is not None:
-            self.items = [item for item in self.items if key(item) >= int(value)]
+        low = self.ctx.typed_filter(name, "integer")
+        if low is not None:
+            self.items = [item for item in self.items if key(item) >= low]
 
     def at_most(self, name: str, key: Callable[[T], int]) -> None:
-        value = self.ctx.filter(name)
-        if value is not None:
-            self.items = [item for item in self.items if key(item) <= int(value)]
+        high = self.ctx.typed_filter(name, "integer")
+        if high is not None:
+            self.items = [item for item in self.items if key(item) <= high]
 
     def between(
         self,

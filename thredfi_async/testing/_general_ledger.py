@@ -9,7 +9,7 @@ that account itself (a parent's children have entries of their own).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import MAXYEAR, MINYEAR, date, timedelta
 from typing import Any
 
 from ._context import Context, Reply, handles, iso, iso_date, parse_date, start_of, text
@@ -121,8 +121,18 @@ def _period_balance(books: Books, account: LedgerAccount, since: date, until: da
     return account.signed(total)
 
 
+def _year(ctx: Context, name: str) -> int | None:
+    """A year filter; one a date cannot hold is a 400, not a crash in ``date()``."""
+    year: int | None = ctx.typed_filter(name, "integer")
+    if year is not None and year < MINYEAR:
+        raise field_error(name, f"Ensure this value is greater than or equal to {MINYEAR}.")
+    if year is not None and year > MAXYEAR:
+        raise field_error(name, f"Ensure this value is less than or equal to {MAXYEAR}.")
+    return year
+
+
 def _period(ctx: Context) -> tuple[date, date] | None:
-    year, month = ctx.filter("period_year"), ctx.filter("period_month")
+    year, month = _year(ctx, "period_year"), ctx.typed_filter("period_month", "integer")
     if (year is None) != (month is None):
         raise validation_error(
             {
@@ -132,14 +142,14 @@ def _period(ctx: Context) -> tuple[date, date] | None:
             }
         )
     if year is not None and month is not None:
-        if not 1 <= int(month) <= 12:
+        if not 1 <= month <= 12:
             raise field_error("period_month", "Ensure this value is between 1 and 12.")
-        start = date(int(year), int(month), 1)
-        end = date(int(year) + (int(month) == 12), int(month) % 12 + 1, 1)
-        return start, date.fromordinal(end.toordinal() - 1)
-    fiscal_year = ctx.filter("fiscal_year")
+        start = date(year, month, 1)
+        end = date(year, 12, 31) if month == 12 else date(year, month + 1, 1) - timedelta(days=1)
+        return start, end
+    fiscal_year = _year(ctx, "fiscal_year")
     if fiscal_year is not None:
-        return date(int(fiscal_year), 1, 1), date(int(fiscal_year), 12, 31)
+        return date(fiscal_year, 1, 1), date(fiscal_year, 12, 31)
     return None
 
 
@@ -277,43 +287,51 @@ def get_account_detail(ctx: Context) -> Reply:
 
 @handles("update_account")
 def update_account(ctx: Context) -> Reply:
+    """Every change is checked before any is made: a refused update keeps the account as it was."""
     books = ctx.books
     body = ctx.body
     ledger = books.ledger
     account = _account_or_404(books, ctx.param("account_id"))
-    if "code" in body:
-        code = str(body["code"])
-        _check_code(books, code, account)
-        del ledger.by_code[account.code]
-        account.code = code
-        ledger.by_code[code] = account.id
-    if "name" in body:
-        account.name = str(body["name"])
+    code = str(body["code"]) if "code" in body else account.code
+    _check_code(books, code, account)
+    subtype = account.account_subtype
     if "account_subtype" in body:
-        account.account_subtype = _check_subtype(account.account_type, body["account_subtype"])
+        subtype = _check_subtype(account.account_type, body["account_subtype"])
+    parent_id = account.parent_id
     if "parent_id" in body:
         parent = _resolve_parent(books, body["parent_id"], account.account_type)
         if parent is not None and (
             parent.id == account.id or parent in ledger.descendants(account)
         ):
             raise field_error("parent_id", "An account cannot be its own ancestor.")
-        if account.parent_id:
-            ledger.accounts[account.parent_id].children.remove(account.id)
-        account.parent_id = parent.id if parent else None
-        if parent:
-            parent.children.append(account.id)
+        parent_id = parent.id if parent else None
+    external_id = account.external_id
     if "external_id" in body:
         external_id = text(body, "external_id")
         other = ledger.by_external.get(external_id or "")
         if other is not None and other != account.id:
             raise field_error("external_id", "Another account already uses this external_id.")
+    if body.get("is_non_cash_expense") and account.account_type != "expense":
+        raise field_error("is_non_cash_expense", "Only expense accounts can be non-cash expenses.")
+    if code != account.code:
+        del ledger.by_code[account.code]
+        account.code = code
+        ledger.by_code[code] = account.id
+    if "name" in body:
+        account.name = str(body["name"])
+    account.account_subtype = subtype
+    if "parent_id" in body:
+        if account.parent_id:
+            ledger.accounts[account.parent_id].children.remove(account.id)
+        account.parent_id = parent_id
+        if parent_id:
+            ledger.accounts[parent_id].children.append(account.id)
+    if "external_id" in body:
         if account.external_id:
             ledger.by_external.pop(account.external_id, None)
         account.external_id = external_id
         if external_id:
             ledger.by_external[external_id] = account.id
-    if body.get("is_non_cash_expense") and account.account_type != "expense":
-        raise field_error("is_non_cash_expense", "Only expense accounts can be non-cash expenses.")
     for key in ("is_cash_account", "is_non_cash_expense"):
         if key in body:
             setattr(account, key, bool(body[key]))

@@ -35,7 +35,13 @@ from ._money import format_money
 from ._pagination import paginate
 from ._receivables import find_customer
 from ._state import Allocation, Books, Customer, Invoice, InvoicePayment
-from ._status import PAYMENT_TRANSITIONS, cancel, cancelled_reply, move_status
+from ._status import (
+    PAYMENT_TRANSITIONS,
+    cancel,
+    cancelled_reply,
+    check_transition,
+    move_status,
+)
 
 __all__ = ["create_payment_record", "post_payment"]
 
@@ -337,14 +343,18 @@ def get_invoice_payment(ctx: Context) -> Reply:
 
 
 def _update_payment(ctx: Context) -> Reply:
-    """PUT and PATCH alike: amounts, allocations and status may change until it is cancelled."""
+    """PUT and PATCH alike: amounts, allocations and status may change until it is cancelled.
+
+    Everything is checked before anything changes, so a refused update keeps the payment.
+    """
     books = ctx.books
     body = ctx.body
     payment = _payment(ctx)
     if payment.status == "cancelled":
         raise ApiError(400, "invalid_status_transition", "A cancelled payment cannot change.")
+    currency = payment.currency
     if "currency" in body:
-        payment.currency = check_currency(books, body["currency"])
+        currency = check_currency(books, body["currency"])
     customer = books.customers[payment.customer_id]
     if body.get("customer_id") and body["customer_id"] != payment.customer_id:
         customer = find_customer(books, body["customer_id"], None)
@@ -368,13 +378,19 @@ def _update_payment(ctx: Context) -> Reply:
             raise field_error(
                 "total_amount_cents", "The new amount no longer covers the allocations."
             )
-    if "status" in body and body["status"] is not None:
-        move_status(payment, str(body["status"]), PAYMENT_TRANSITIONS, ctx.now)
+    new_status = body.get("status")
+    if new_status is not None:
+        check_transition(payment, str(new_status), PAYMENT_TRANSITIONS)
+    payment_date = payment.payment_date
+    if "payment_date" in body:
+        payment_date = parse_date(body["payment_date"], "payment_date") or ctx.today
+    payment.currency = currency
+    if new_status is not None:
+        move_status(payment, str(new_status), PAYMENT_TRANSITIONS, ctx.now)
     payment.customer_id = customer.id
     payment.total = total
     payment.fee = fee
-    if "payment_date" in body:
-        payment.payment_date = parse_date(body["payment_date"], "payment_date") or ctx.today
+    payment.payment_date = payment_date
     set_texts(
         payment,
         body,

@@ -37,6 +37,7 @@ from ._context import (
 from ._documents import (
     refresh_document,
     refuse_if_voided,
+    refuse_total_below_applied,
     release_from_party,
     settle_total,
     void_document,
@@ -441,33 +442,43 @@ def get_bill(ctx: Context) -> Reply:
 
 @handles("update_bill")
 def update_bill(ctx: Context) -> Reply:
+    """Everything the body asks is checked before anything changes: a refusal keeps the bill."""
     books = ctx.books
     body = ctx.body
     bill = get_or_404(books.bills, ctx.param("bill_id"), "bill")
     refuse_if_voided(bill, "bill")
     check_currency(books, body.get("currency"))
+    vendor_id = bill.vendor_id
     if body.get("vendor_id") or body.get("vendor_external_id"):
         vendor = find_vendor(books, body.get("vendor_id"), body.get("vendor_external_id"))
         if vendor.id != bill.vendor_id:
             if bill.applications:
                 raise field_error("vendor_id", "The vendor of a bill with payments cannot change.")
-            release_from_party(books, bill)
-            bill.vendor_id = vendor.id
-    if "line_items" in body:
-        bill.lines = build_bill_lines(ctx, books, body["line_items"])
+            vendor_id = vendor.id
+    lines = build_bill_lines(ctx, books, body["line_items"]) if "line_items" in body else bill.lines
+    dates = {
+        key: parse_datetime(body[key], key)
+        for key in ("received_at", "due_at", "approved_at")
+        if key in body
+    }
+    total = sum(line.total for line in lines)
+    refuse_total_below_applied(bill, total)
+    if vendor_id != bill.vendor_id:
+        release_from_party(books, bill)
+        bill.vendor_id = vendor_id
+    bill.lines = lines
     set_texts(bill, body, ("bill_number", "vendor_bill_number", "purchase_order_number", "memo"))
     if "bill_terms" in body:
         bill.terms = text(body, "bill_terms")
     for key in ("reference_numbers", "attachment_urls"):
         if key in body:
             setattr(bill, key, list(body[key] or []))
-    for key in ("received_at", "due_at", "approved_at"):
-        if key in body:
-            setattr(bill, key, parse_datetime(body[key], key))
+    for key, value in dates.items():
+        setattr(bill, key, value)
     change_external_id(books, "bill", bill, body)
     if body.get("document"):
         bill.documents.extend(make_documents(ctx, body["document"], "purchase_invoice"))
-    settle_total(books, bill, sum(line.total for line in bill.lines), ctx.now, post_bill)
+    settle_total(books, bill, total, ctx.now, post_bill)
     return Reply(200, bill_view(books, bill, ctx.now))
 
 

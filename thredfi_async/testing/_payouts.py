@@ -113,8 +113,10 @@ def _refuse_if_reconciled(payout: Payout) -> None:
         )
 
 
-def _link(books: Books, payout: Payout, body: dict[str, Any]) -> None:
-    """Validate and apply the payment links before anything is written."""
+def _checked_links(
+    books: Books, payout: Payout, body: dict[str, Any]
+) -> tuple[list[str] | None, list[str] | None]:
+    """The payment and refund-payment ids the body links (None: unchanged), each checked."""
     payment_ids = [str(p) for p in body.get("payment_ids") or []] if "payment_ids" in body else None
     refund_ids = (
         [str(p) for p in body.get("refund_payment_ids") or []]
@@ -140,6 +142,12 @@ def _link(books: Books, payout: Payout, body: dict[str, Any]) -> None:
                 f"refund_payment_ids.{index}",
                 f'Refund payment "{rid}" already belongs to another payout.',
             )
+    return payment_ids, refund_ids
+
+
+def _relink(
+    books: Books, payout: Payout, payment_ids: list[str] | None, refund_ids: list[str] | None
+) -> None:
     if payment_ids is not None:
         for pid in payout.payment_ids:
             books.invoice_payments[pid].payout_id = None
@@ -155,7 +163,13 @@ def _link(books: Books, payout: Payout, body: dict[str, Any]) -> None:
 
 
 def _apply(books: Books, payout: Payout, body: dict[str, Any]) -> None:
-    _link(books, payout, body)
+    """Check the whole body, then change the payout and its links: a refusal changes nothing."""
+    payment_ids, refund_ids = _checked_links(books, payout, body)
+    completed_at = payout.completed_at
+    if "completed_at" in body:
+        completed_at = parse_datetime(body["completed_at"], "completed_at")
+    check_currency(books, body.get("currency"))
+    _relink(books, payout, payment_ids, refund_ids)
     set_texts(payout, body, _FIELDS)
     for key, attr in (
         ("paid_out_amount_cents", "paid_out"),
@@ -164,11 +178,9 @@ def _apply(books: Books, payout: Payout, body: dict[str, Any]) -> None:
     ):
         if body.get(key) is not None:
             setattr(payout, attr, int(body[key]))
-    if "completed_at" in body:
-        payout.completed_at = parse_datetime(body["completed_at"], "completed_at")
+    payout.completed_at = completed_at
     if "metadata" in body:
         payout.metadata = body["metadata"]
-    check_currency(books, body.get("currency"))
 
 
 def _post(books: Books, payout: Payout) -> None:
@@ -241,7 +253,7 @@ def delete_payout(ctx: Context) -> Reply:
     books = ctx.books
     payout = get_or_404(books.payouts, ctx.param("payout_id"), "payout")
     _refuse_if_reconciled(payout)
-    _link(books, payout, {"payment_ids": [], "refund_payment_ids": []})
+    _relink(books, payout, [], [])
     books.ledger.unpost_source("payout", payout.id)
     books.forget_external("payout", payout.external_id)
     del books.payouts[payout.id]

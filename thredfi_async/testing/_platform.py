@@ -309,7 +309,7 @@ def list_bank_accounts(ctx: Context) -> Reply:
     mapped = ctx.filter("has_mapped_account")
     if isinstance(mapped, bool):
         items = [a for a in items if (a.mapped_account_id is not None) == mapped]
-    low, high = ctx.filter("balance_min"), ctx.filter("balance_max")
+    low, high = ctx.typed_filter("balance_min", "number"), ctx.typed_filter("balance_max", "number")
     if low is not None:
         items = [a for a in items if major(a.balance, a.currency) >= low]
     if high is not None:
@@ -419,11 +419,11 @@ def list_bank_transactions(ctx: Context) -> Reply:
     categorized = ctx.filter("is_categorized")
     if isinstance(categorized, bool):
         items = [t for t in items if (t.categorization_status == "categorized") == categorized]
-    low, high = ctx.filter("amount_min"), ctx.filter("amount_max")
+    low, high = ctx.typed_filter("amount_min", "integer"), ctx.typed_filter("amount_max", "integer")
     if low is not None:
-        items = [t for t in items if t.amount >= int(low)]
+        items = [t for t in items if t.amount >= low]
     if high is not None:
-        items = [t for t in items if t.amount <= int(high)]
+        items = [t for t in items if t.amount <= high]
     since, until = ctx.filter("date_from"), ctx.filter("date_to")
     if since:
         items = [t for t in items if t.on.isoformat() >= str(since)]

@@ -7,6 +7,7 @@ with bills (``_documents``). Invoice statuses are ``SENT``, ``PARTIALLY_PAID``, 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -28,6 +29,7 @@ from ._context import (
 from ._documents import (
     refresh_document,
     refuse_if_voided,
+    refuse_total_below_applied,
     release_from_party,
     settle_total,
     void_document,
@@ -501,28 +503,35 @@ def create_invoice(ctx: Context) -> Reply:
     if not taxes_total:
         taxes_total = sum(t.amount for t in additional_taxes)
     documents = make_documents(ctx, body.get("document") or body.get("file"), "sales_invoice")
+    invoice_id = ctx.new_id()
+    # Every value is read (and refused) before the invoice is stored.
+    sent_at = parse_datetime(body.get("sent_at"), "sent_at")
+    due_at = parse_datetime(body.get("due_at"), "due_at")
+    discount = _int_amount(body.get("additional_discount"), "additional_discount")
+    taxes_total = _int_amount(taxes_total, "additional_sales_taxes_total")
+    tips = _int_amount(body.get("tips"), "tips")
+    voided_at = parse_datetime(body.get("voided_at"), "voided_at")
     invoice = create_invoice_record(
         books,
-        invoice_id=ctx.new_id(),
+        invoice_id=invoice_id,
         customer=customer,
         lines=lines,
         now=ctx.now,
-        sent_at=parse_datetime(body.get("sent_at"), "sent_at"),
-        due_at=parse_datetime(body.get("due_at"), "due_at"),
+        sent_at=sent_at,
+        due_at=due_at,
         external_id=text(body, "external_id"),
         invoice_number=text(body, "invoice_number"),
         invoice_type=str(body.get("invoice_type") or "invoice"),
         memo=text(body, "memo"),
-        additional_discount=_int_amount(body.get("additional_discount"), "additional_discount"),
+        additional_discount=discount,
         additional_taxes=additional_taxes,
-        additional_taxes_total=_int_amount(taxes_total, "additional_sales_taxes_total"),
-        tips=_int_amount(body.get("tips"), "tips"),
+        additional_taxes_total=taxes_total,
+        tips=tips,
         tips_account_id=tips_account,
         transaction_tags=list(body.get("transaction_tags") or []),
         metadata=body.get("metadata"),
         documents=documents,
     )
-    voided_at = parse_datetime(body.get("voided_at"), "voided_at")
     if voided_at is not None:
         void_document(books, invoice, "invoice", voided_at, ctx.now)
     return Reply(201, invoice_view(books, invoice, ctx.now))
@@ -536,36 +545,55 @@ def get_invoice(ctx: Context) -> Reply:
 
 @handles("update_invoice")
 def update_invoice(ctx: Context) -> Reply:
+    """Everything the body asks is checked before anything changes: a refusal keeps the invoice."""
     books = ctx.books
     body = ctx.body
     invoice = get_or_404(books.invoices, ctx.param("invoice_id"), "invoice")
     refuse_if_voided(invoice, "invoice")
+    customer_id = invoice.customer_id
     if body.get("customer_id") and body["customer_id"] != invoice.customer_id:
         if invoice.applications:
             raise field_error(
                 "customer_id", "The customer of an invoice with payments cannot change."
             )
-        new_customer = find_customer(books, body["customer_id"], None)
-        release_from_party(books, invoice)
-        invoice.customer_id = new_customer.id
+        customer_id = find_customer(books, body["customer_id"], None).id
+    lines = invoice.lines
     if "line_items" in body:
-        invoice.lines = build_invoice_lines(ctx, books, body["line_items"])
-    for key, attr in (
-        ("additional_discount", "additional_discount"),
-        ("additional_sales_taxes_total", "additional_taxes_total"),
-        ("tips", "tips"),
-    ):
-        if key in body:
-            setattr(invoice, attr, _int_amount(body[key], key))
+        lines = build_invoice_lines(ctx, books, body["line_items"])
+    discount, taxes_total, tips = (
+        _int_amount(body[key], key) if key in body else current
+        for key, current in (
+            ("additional_discount", invoice.additional_discount),
+            ("additional_sales_taxes_total", invoice.additional_taxes_total),
+            ("tips", invoice.tips),
+        )
+    )
+    due_at = parse_datetime(body["due_at"], "due_at") if "due_at" in body else invoice.due_at
+    total = compute_invoice_total(
+        replace(
+            invoice,
+            lines=lines,
+            additional_discount=discount,
+            additional_taxes_total=taxes_total,
+            tips=tips,
+        )
+    )
+    refuse_total_below_applied(invoice, total)
+    if customer_id != invoice.customer_id:
+        release_from_party(books, invoice)
+        invoice.customer_id = customer_id
+    invoice.lines = lines
+    invoice.additional_discount = discount
+    invoice.additional_taxes_total = taxes_total
+    invoice.tips = tips
     for key in ("invoice_number", "invoice_type", "memo"):
         if body.get(key) is not None:
             setattr(invoice, key, str(body[key]))
-    if "due_at" in body:
-        invoice.due_at = parse_datetime(body["due_at"], "due_at")
+    invoice.due_at = due_at
     change_external_id(books, "invoice", invoice, body)
     if body.get("document"):
         invoice.documents.extend(make_documents(ctx, body["document"], "sales_invoice"))
-    settle_total(books, invoice, compute_invoice_total(invoice), ctx.now, post_invoice)
+    settle_total(books, invoice, total, ctx.now, post_invoice)
     return Reply(200, invoice_view(books, invoice, ctx.now))
 
 

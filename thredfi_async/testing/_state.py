@@ -381,12 +381,14 @@ class BillPayment(TrackedPayment):
 
 @dataclass(slots=True, kw_only=True)
 class VendorRefundPayment(TrackedPayment):
+    """The allocations made with it name it (``VendorRefundAllocation.payment_id``), so that
+    cancelling it can drop them; it keeps no list of its own that could drift from theirs."""
+
     refund_id: str
     vendor_id: str
     amount: int
     payment_method: str | None = None
     processor: str | None = None
-    allocation_ids: list[str] = field(default_factory=list)
 
 
 # -- refunds and payouts ---------------------------------------------------------------------
@@ -572,7 +574,6 @@ class VendorRefund:
     allocations: list[VendorRefundAllocation] = field(default_factory=list)
     payment_ids: list[str] = field(default_factory=list)
     deleted_at: datetime | None = None
-    received: int = 0
 
     @property
     def allocated(self) -> int:

@@ -22,6 +22,7 @@ __all__ = [
     "apply_state_patch",
     "cancel",
     "cancelled_reply",
+    "check_transition",
     "move_status",
     "require_failure_reason",
 ]
@@ -65,14 +66,12 @@ def apply_state_patch(
         payment.metadata = body["metadata"]
 
 
-def move_status(
-    payment: Payment, new_status: str, transitions: dict[str, frozenset[str]], now: datetime
+def check_transition(
+    payment: Payment, new_status: str, transitions: dict[str, frozenset[str]]
 ) -> None:
-    """Apply a status change allowed by ``transitions`` and stamp its timestamp; 400 otherwise."""
+    """A 400 unless ``transitions`` allow the move (staying put is always allowed)."""
     current = payment.status
-    if new_status == current:
-        return
-    if new_status not in transitions.get(current, frozenset()):
+    if new_status != current and new_status not in transitions.get(current, frozenset()):
         allowed = ", ".join(sorted(transitions.get(current, ()))) or "none"
         raise ApiError(
             400,
@@ -80,6 +79,15 @@ def move_status(
             f'Cannot move a payment from "{current}" to "{new_status}".',
             detail=f'Allowed from "{current}": {allowed}',
         )
+
+
+def move_status(
+    payment: Payment, new_status: str, transitions: dict[str, frozenset[str]], now: datetime
+) -> None:
+    """Apply a status change allowed by ``transitions`` and stamp its timestamp; 400 otherwise."""
+    check_transition(payment, new_status, transitions)
+    if new_status == payment.status:
+        return
     payment.status = new_status
     stamps = {
         "completed": ("completed_at", "processed_at"),

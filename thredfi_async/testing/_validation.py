@@ -4,7 +4,8 @@ Path parameters, declared query parameters and bodies are validated with
 ``openapi-schema-validator``'s OAS 3.0 write validator. Query strings and form bodies arrive as
 text, so values are first coerced to the declared type (integers, exact decimals, booleans,
 repeated keys as arrays). Undeclared query parameters are passed through untouched: the API has
-more filters than the spec names, and clients send them through ``extra_query``.
+more filters than the spec names, and clients send them through ``extra_query``. A handler that
+compares one as a number reads it with ``Context.typed_filter``, which coerces it here.
 
 Where the docs contradict a declared format the prose wins: ``account_id`` takes a UUID, an
 account code or an ``external_id`` on every chart-of-accounts path, so it is not format-checked.
@@ -29,7 +30,7 @@ from . import _json
 from ._errors import ApiError, validation_error
 from ._spec import Operation
 
-__all__ = ["MAX_PAGE_SIZE", "RequestValidator", "parse_body"]
+__all__ = ["MAX_PAGE_SIZE", "RequestValidator", "coerce_query_value", "parse_body"]
 
 MAX_PAGE_SIZE = 100
 _UNCHECKED_PATH_FORMATS = frozenset({"account_id"})
@@ -195,6 +196,15 @@ def _message(error: Any) -> str:
     if kind == "pattern":
         return f"This value does not match the required pattern {error.validator_value}."
     return str(error.message)
+
+
+def coerce_query_value(name: str, value: str, schema: dict[str, Any]) -> Any:
+    """An undeclared query parameter read as ``schema`` says; a bad value is refused with the
+    400 a declared parameter of that type gets, so an undeclared filter never crashes a list."""
+    try:
+        return _coerce_one(value, schema)
+    except ValueError as exc:
+        raise validation_error({name: [str(exc)]}, "Invalid query parameters") from None
 
 
 def _coerce(raw: list[str], schema: dict[str, Any]) -> Any:

@@ -13,6 +13,7 @@ answers all three; cancelling the payment removes the allocations created with i
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from ._context import (
@@ -251,12 +252,19 @@ def _post_payment(books: Books, payment: VendorRefundPayment) -> None:
     )
 
 
+def _payment_date(ctx: Context, item: dict[str, Any]) -> date:
+    """A payment's date, read before anything is stored (a bad one refuses the whole request)."""
+    given = item.get("payment_date") or item.get("refund_date")
+    return parse_date(given, "payment_date") or ctx.today
+
+
 def _new_payment(
     ctx: Context,
     books: Books,
     refund: VendorRefund,
     item: dict[str, Any],
     amount: int,
+    payment_date: date,
     payment_id: str | None = None,
 ) -> VendorRefundPayment:
     payment = VendorRefundPayment(
@@ -265,8 +273,7 @@ def _new_payment(
         vendor_id=refund.vendor_id,
         amount=amount,
         currency=refund.currency,
-        payment_date=parse_date(item.get("payment_date") or item.get("refund_date"), "payment_date")
-        or ctx.today,
+        payment_date=payment_date,
         created_at=ctx.now,
         updated_at=ctx.now,
         fee=int(item.get("processing_fee_cents") or 0),
@@ -363,12 +370,13 @@ def create_vendor_refund(ctx: Context) -> Reply:
     if sum(amounts) > total:
         raise field_error("payments", "Payments exceed the refund total.")
     refund = _new_refund(ctx, books, vendor, body, total, currency)
+    dates = [_payment_date(ctx, item) for item in inline]
     refund.allocations = allocations
     books.vendor_refunds[refund.id] = refund
     books.remember_external("vendor_refund", refund.external_id, refund.id)
     _post_refund(books, refund)
-    for item, amount in zip(inline, amounts, strict=True):
-        _new_payment(ctx, books, refund, item, amount)
+    for item, amount, payment_date in zip(inline, amounts, dates, strict=True):
+        _new_payment(ctx, books, refund, item, amount, payment_date)
     return Reply(201, vendor_refund_view(books, refund))
 
 
@@ -456,10 +464,11 @@ def create_vendor_refund_payment(ctx: Context) -> Reply:
         ctx, books, vendor, body.get("allocations"), total, payment_id=payment_id
     )
     refund = _new_refund(ctx, books, vendor, body, total, currency)
+    payment_date = _payment_date(ctx, body)
     refund.allocations = allocations
     books.vendor_refunds[refund.id] = refund
     _post_refund(books, refund)
-    payment = _new_payment(ctx, books, refund, body, total, payment_id)
+    payment = _new_payment(ctx, books, refund, body, total, payment_date, payment_id)
     payment.external_id = text(body, "external_id")
     books.remember_external("vendor_refund_payment", payment.external_id, payment.id)
     return Reply(201, _triple(books, payment))
