@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 
 import thredfi_async as t
@@ -20,27 +21,21 @@ BUSINESS = "b7a4f2d0-0c38-4f0e-9e58-3f5d6f1f2a11"
 
 
 class NoFloats:
-    """Wraps json.loads so every JSON number literal is seen and none may become a float."""
+    """Swaps the SDK's response decoder for one whose float hook records every fractional
+    number literal and checks it becomes a Decimal: none may be parsed as a float."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.literals: list[str] = []
-        original = json.loads
+        assert _json.FLOAT_HOOK is Decimal
 
-        def loads(content: Any, **kwargs: Any) -> Any:
-            parse_float = kwargs.get("parse_float")
-            assert parse_float is not None, "floats would be created"
-            assert parse_float is not float, "floats would be created"
+        def spy(literal: str) -> Any:
+            assert isinstance(literal, str)  # the text of the literal, not a float made from it
+            self.literals.append(literal)
+            value = _json.FLOAT_HOOK(literal)
+            assert not isinstance(value, float)
+            return value
 
-            def spy(literal: str) -> Any:
-                self.literals.append(literal)
-                value = parse_float(literal)
-                assert not isinstance(value, float)
-                return value
-
-            kwargs["parse_float"] = spy
-            return original(content, **kwargs)
-
-        monkeypatch.setattr(_json.json, "loads", loads)
+        monkeypatch.setattr(_json, "_decoder", msgspec.json.Decoder(float_hook=spy))
 
 
 def no_float_anywhere(value: Any) -> None:
