@@ -9,7 +9,7 @@ in without touching generated code.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from ._exceptions import InvalidRequestError
@@ -56,7 +56,6 @@ class RequestParts:
     path_params: dict[str, Any]
     query: dict[str, Any] | None = None
     body: RequestBody | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def encode_body(
