@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import os
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any, Self, TypeVar
 from uuid import UUID
@@ -21,10 +23,11 @@ from ._exceptions import (
 from ._generated.api.oauth import get_business_token, get_partner_token
 from ._generated.models import OAuth2TokenRequestRequest
 from ._generated.resources import Resources
+from ._guards import check_credential, path_segment
 from ._http import HTTPCore
 from ._logging import setup_logging
 from ._operation import Operation, RequestBody, RequestParts
-from ._redact import mask, register_secret
+from ._redact import mask, register_secret, registry
 from ._response import record_response
 from ._retry import RetryPolicy
 from ._tokens import DEFAULT_LEEWAY, InMemoryTokenStore, Token, TokenManager, TokenStore
@@ -98,8 +101,11 @@ class AsyncThredfi(Resources):
         max_concurrent_requests: int | None = DEFAULT_MAX_CONCURRENT_REQUESTS,
     ) -> None:
         setup_logging()
-        partner_uuid = partner_uuid or os.environ.get("THREDFI_PARTNER_UUID") or None
-        api_key = api_key or os.environ.get("THREDFI_API_KEY") or None
+        partner_uuid = check_credential(
+            "partner_uuid", partner_uuid or os.environ.get("THREDFI_PARTNER_UUID") or None
+        )
+        api_key = check_credential("api_key", api_key or os.environ.get("THREDFI_API_KEY") or None)
+        access_token = check_credential("access_token", access_token)
         if access_token is None and (partner_uuid is None or api_key is None):
             missing = [
                 name
@@ -125,8 +131,16 @@ class AsyncThredfi(Resources):
             raise InvalidRequestError(
                 f"token_refresh_leeway must be seconds >= 0, got {token_refresh_leeway!r}"
             )
-        register_secret(api_key)
-        register_secret(access_token)
+        # Redacted wherever they appear while this client lives, the Basic credential too (a
+        # server may echo it without its "Basic " prefix); released when it is closed or
+        # collected, so a process that makes many clients does not redact ever more values.
+        held = [api_key, access_token]
+        if partner_uuid is not None and api_key is not None:
+            basic = base64.b64encode(f"{partner_uuid}:{api_key}".encode()).decode()
+            held += [basic, basic.rstrip("=")]
+        for secret in held:
+            registry.hold(secret)
+        self._release_secrets = weakref.finalize(self, _release, held)
 
         self.partner_uuid = partner_uuid
         self._api_key = api_key
@@ -184,6 +198,7 @@ class AsyncThredfi(Resources):
     async def aclose(self) -> None:
         """Close the HTTP connection pool (also when the client was given an http_client)."""
         await self._http.http_client.aclose()
+        self._release_secrets()
 
     @property
     def http_client(self) -> httpx.AsyncClient:
@@ -193,11 +208,11 @@ class AsyncThredfi(Resources):
 
     def business(self, business_id: str | UUID) -> BusinessView:
         """Every resource, bound to one business: `thredfi.business(id).invoices.list()`."""
-        if not isinstance(business_id, str | UUID) or not str(business_id):
+        if not isinstance(business_id, str | UUID):
             raise InvalidRequestError(
                 f"business_id must be a non-empty str or UUID, got {business_id!r}"
             )
-        return BusinessView(self, str(business_id))
+        return BusinessView(self, path_segment(business_id, name="business_id", where="business"))
 
     # -- the request path (used by generated resources) ---------------------------------------
 
@@ -245,6 +260,11 @@ class AsyncThredfi(Resources):
         access_token = parsed.access_token
         if not isinstance(access_token, str) or not access_token:
             raise UnexpectedResponseError("token response has no access_token", response=response)
+        register_secret(access_token)
+        try:
+            check_credential("access_token", access_token)
+        except InvalidRequestError as exc:  # what the server sent, not the caller
+            raise UnexpectedResponseError(f"token response: {exc}", response=response) from None
         return Token.from_response(
             access_token,
             parsed.expires_in,
@@ -277,6 +297,11 @@ class AsyncThredfi(Resources):
             )
 
 
+def _release(secrets: list[str | None]) -> None:
+    for secret in secrets:
+        registry.release(secret)
+
+
 def _check_concurrency(value: int | None) -> int | None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
         raise InvalidRequestError(
@@ -299,6 +324,10 @@ def _parse(response: httpx.Response, parse: Callable[[Any], T]) -> T:
         return parse(data)
     except TypeError as exc:
         raise UnexpectedResponseError(str(exc), response=response) from exc
+    except RecursionError:
+        raise UnexpectedResponseError(
+            f"{response.status_code} response is nested too deeply to read", response=response
+        ) from None
 
 
 class BusinessView(Resources):

@@ -219,7 +219,8 @@ def model_to_multipart(obj: Any, fields: tuple[tuple[str, str], ...]) -> list[tu
         elif isinstance(value, bool):
             parts.append((key, (None, json.dumps(value))))
         elif value is not None:
-            parts.append((key, (None, str(value))))
+            # Left as is: the client writes scalars as text, and refuses a float by name.
+            parts.append((key, (None, value)))
     return parts
 
 

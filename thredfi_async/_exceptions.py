@@ -2,22 +2,26 @@
 
 Callers branch on the class (`except NotFoundError`), on `status_code`, or on the API's
 `error_code` (`duplicate_external_id`, `permission_denied`, ...). The API documents three error
-body shapes (FACTS.md 2.2); `APIStatusError.from_response` reads all of them, so a caller never
-parses an error body by hand.
+body shapes (docs/api-behaviour.md); `APIStatusError.from_response` reads all of them, so a
+caller never parses an error body by hand.
+
+Errors travel: task queues pickle them, frameworks copy them. Every error pickles, copies and
+deep-copies, and what travels is scrubbed: the request and response come along without their
+credential headers or body, and every text field was redacted when the error was made.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
-from ._redact import redact
+from ._redact import redact, redact_data
 
 __all__ = [
     "APIConnectionError",
@@ -32,6 +36,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ClientClosedError",
     "ThredfiError",
     "UnexpectedResponseError",
     "UnprocessableEntityError",
@@ -50,8 +55,85 @@ _DEFAULT_CODES = {
 }
 
 
+_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+
+
 class ThredfiError(Exception):
-    """Root of every error this SDK raises."""
+    """Root of every error this SDK raises.
+
+    Two errors are equal when they are of the same class with the same message and fields, so
+    an error that went through pickle compares equal to the one raised.
+    """
+
+    def __reduce__(self) -> tuple[Callable[..., ThredfiError], tuple[Any, ...]]:
+        state = {key: _portable(value) for key, value in self.__dict__.items()}
+        return _rebuild, (type(self), self.args, state)
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (
+            type(self),
+            self.args,
+            {k: v for k, v in self.__dict__.items() if k not in ("request", "response")},
+            getattr(self, "status_code", None),
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ThredfiError):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.args))
+
+
+def _rebuild(cls: type[ThredfiError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
+
+def _portable(value: Any) -> Any:
+    """An attribute as it may leave the process: requests and responses without secrets."""
+    if isinstance(value, httpx.Request):
+        return _scrubbed_request(value)
+    if isinstance(value, httpx.Response):
+        try:
+            content = value.content
+        except httpx.ResponseNotRead:
+            content = b""
+        text = content.decode("utf-8", "replace")
+        cleaned = redact(text)
+        return httpx.Response(
+            value.status_code,
+            headers=_scrubbed_headers(value.headers),
+            content=cleaned.encode() if cleaned != text else content,
+            request=_scrubbed_request(value.request) if _has_request(value) else None,
+        )
+    return value
+
+
+def _has_request(response: httpx.Response) -> bool:
+    try:
+        response.request  # noqa: B018 - the property raises when there is none
+    except RuntimeError:
+        return False
+    return True
+
+
+def _scrubbed_request(request: httpx.Request) -> httpx.Request:
+    """Method, URL and the harmless headers; no body (it can hold the token exchange)."""
+    return httpx.Request(request.method, request.url, headers=_scrubbed_headers(request.headers))
+
+
+def _scrubbed_headers(headers: httpx.Headers) -> list[tuple[str, str]]:
+    return [
+        (k, redact(v)) for k, v in headers.multi_items() if k.lower() not in _CREDENTIAL_HEADERS
+    ]
+
+
+class ClientClosedError(ThredfiError, RuntimeError):
+    """The client was used after `aclose()` (or after its `async with` block ended)."""
 
 
 class InvalidRequestError(ThredfiError, ValueError):
@@ -116,20 +198,21 @@ class APIStatusError(ThredfiError):
         request_id: str | None = None,
         body: Any = None,
     ) -> None:
+        # Every field is redacted here, once: a server may echo a credential in any of them.
         self.message = redact(message)
         self.response = response
         self.status_code = response.status_code
-        self.error_code = error_code
-        self.details = details or {}
-        self.request_id = request_id
-        self.body = body
+        self.error_code = redact(error_code)
+        self.details = redact_data(details or {})
+        self.request_id = redact(request_id) if request_id else request_id
+        self.body = redact_data(body)
         super().__init__(self._summary())
 
     def _summary(self) -> str:
         text = f"{self.status_code} {self.error_code}: {self.message}"
         if self.details:
             fields = "; ".join(f"{k}: {' '.join(v)}" for k, v in self.details.items())
-            text += f" ({redact(fields)})"
+            text += f" ({fields})"
         if self.request_id:
             text += f" [request_id={self.request_id}]"
         return text
@@ -141,10 +224,12 @@ class APIStatusError(ThredfiError):
         `now` (epoch seconds, default the system time) is what a `Retry-After` date is measured
         from, so the client's injected clock and the error agree on the wait.
         """
+        from ._json import loads  # _json raises InvalidRequestError, defined here
+
         body: Any
         try:
-            body = json.loads(response.content) if response.content else None
-        except ValueError:
+            body = loads(response.content) if response.content else None
+        except (ValueError, RecursionError):  # not JSON, or nested past what can be decoded
             body = response.text
         fields = body if isinstance(body, Mapping) else {}
 
@@ -242,7 +327,7 @@ def _field_errors(raw: Any) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for key, value in raw.items():
         if isinstance(value, list):
-            out[str(key)] = [v if isinstance(v, str) else json.dumps(v) for v in value]
+            out[str(key)] = [v if isinstance(v, str) else json.dumps(v, default=str) for v in value]
         elif isinstance(value, str):
             out[str(key)] = [value]
         elif value is not None:

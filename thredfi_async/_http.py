@@ -28,11 +28,14 @@ from ._exceptions import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
+    ClientClosedError,
     InvalidRequestError,
     ThredfiError,
 )
+from ._guards import check_header, float_error, path_segment
 from ._logging import logger
 from ._operation import Operation, RequestParts
+from ._redact import scrub_exception_chain
 from ._retry import IDEMPOTENT_METHODS, RetryPolicy
 from ._types import NOT_GIVEN, NotGiven, RequestOptions, TimeoutTypes
 
@@ -66,7 +69,10 @@ class HTTPCore:
         self.max_retries = _check_retries(max_retries)
         self.retry_policy = retry_policy
         self.clock = clock
-        self.default_headers = dict(default_headers)
+        self.default_headers = {
+            name: check_header(name, value, what="default_headers")
+            for name, value in default_headers.items()
+        }
 
     async def send(
         self,
@@ -93,6 +99,11 @@ class HTTPCore:
             if isinstance(options.max_retries, NotGiven)
             else _check_retries(options.max_retries)
         )
+        if self.http_client.is_closed:
+            raise ClientClosedError(
+                f"{operation.client_method}: the client is closed (aclose() was called or its "
+                "`async with` block ended); create a new AsyncThredfi"
+            )
         request = self.build_request(operation, parts, options, timeout)
         replay_safe = replay_safe or _deduplicated(operation, parts, request)
         attempt_limit = _wall_clock_limit(timeout)
@@ -181,9 +192,16 @@ class HTTPCore:
                 return await self.http_client.send(request, auth=auth)
             raise TimeoutError(f"no response within {limit} s")
         except (httpx.TimeoutException, TimeoutError) as exc:
+            scrub_exception_chain(exc)
             raise APITimeoutError(request) from exc
         except httpx.TransportError as exc:
+            scrub_exception_chain(exc)  # h11 quotes a refused header, token and all
             raise APIConnectionError(f"Connection error: {exc}", request=request) from exc
+        except httpx.DecodingError as exc:  # a Content-Encoding the body does not match
+            scrub_exception_chain(exc)
+            raise APIConnectionError(
+                f"The response could not be decoded: {exc}", request=request
+            ) from exc
 
     def build_request(
         self,
@@ -201,9 +219,12 @@ class HTTPCore:
         elif key is not None:
             if not isinstance(key, str) or not key:
                 raise InvalidRequestError("idempotency_key must be a non-empty str or None")
-            headers["Idempotency-Key"] = key
+            headers["Idempotency-Key"] = check_header(
+                "Idempotency-Key", key, what="idempotency_key"
+            )
         if options.extra_headers:
-            headers.update(options.extra_headers)
+            for name, value in options.extra_headers.items():
+                headers[name] = check_header(name, value, what="extra_headers")
 
         content: bytes | None = None
         data: Any = None
@@ -211,17 +232,29 @@ class HTTPCore:
         body = parts.body
         if body is not None:
             if body.encoding == "json":
-                content = _json.dumps(body.content)
+                try:
+                    content = _json.dumps(body.content)
+                except _json.FloatInBody as found:
+                    raise float_error(
+                        found.value,
+                        found.path,
+                        operation_id=operation.operation_id,
+                        location="body",
+                    ) from None
                 headers["Content-Type"] = "application/json"
             elif body.encoding == "form":
-                data = {k: _query_value(v) for k, v in body.content.items() if v is not None}
+                data = {
+                    k: _query_value(v, k, operation, "body")
+                    for k, v in body.content.items()
+                    if v is not None
+                }
             else:
-                files = body.content
+                files = [_multipart_part(part, operation) for part in body.content]
 
         request = httpx.Request(
             operation.method,
             self.base_url + _expand_path(operation, parts.path_params),
-            params=_query(parts.query, options.extra_query),
+            params=_query(operation, parts.query, options.extra_query),
             headers=headers,
             content=content,
             data=data,
@@ -278,14 +311,27 @@ def _check_retries(value: int) -> int:
 
 def _as_timeout(value: TimeoutTypes | NotGiven) -> httpx.Timeout:
     if isinstance(value, httpx.Timeout):
+        for part in (value.connect, value.read, value.write, value.pool):
+            if part is not None:
+                _check_seconds(part, value)
         return value
     if value is None:
         return httpx.Timeout(None)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+    return httpx.Timeout(_check_seconds(value, value))
+
+
+def _check_seconds(value: object, given: object) -> float:
+    """A positive, finite number of seconds (NaN compares false to everything, so say so)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float | Decimal)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
         raise InvalidRequestError(
-            f"timeout must be a positive number, httpx.Timeout or None, got {value!r}"
+            f"timeout must be a positive finite number, httpx.Timeout or None, got {given!r}"
         )
-    return httpx.Timeout(float(value))
+    return float(value)
 
 
 def _wall_clock_limit(timeout: httpx.Timeout) -> float | None:
@@ -298,33 +344,41 @@ def _wall_clock_limit(timeout: httpx.Timeout) -> float | None:
 
 
 def _expand_path(operation: Operation, params: Mapping[str, Any]) -> str:
-    values = {}
-    for name, value in params.items():
-        text = str(value) if isinstance(value, str | uuid.UUID | int) else None
-        if not text:
-            raise InvalidRequestError(
-                f"{operation.client_method}: path parameter {name} must be a non-empty str, "
-                f"got {value!r}"
-            )
-        values[name] = quote(text, safe="")
+    values = {
+        name: quote(path_segment(value, name=name, where=operation.client_method), safe="")
+        for name, value in params.items()
+    }
     return operation.path.format(**values)
 
 
-def _query(query: Mapping[str, Any] | None, extra: Mapping[str, Any] | None) -> dict[str, Any]:
+def _query(
+    operation: Operation, query: Mapping[str, Any] | None, extra: Mapping[str, Any] | None
+) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     for source in (query, extra):
         if source:
             for key, value in source.items():
                 if value is not None and value is not NOT_GIVEN:
                     merged[key] = (
-                        [_query_value(v) for v in value]
+                        [_query_value(v, key, operation, "query") for v in value]
                         if isinstance(value, list | tuple)
-                        else _query_value(value)
+                        else _query_value(value, key, operation, "query")
                     )
     return merged
 
 
-def _query_value(value: Any) -> str:
+def _multipart_part(part: tuple[str, Any], operation: Operation) -> tuple[str, Any]:
+    """httpx `files=` part; a scalar field becomes text here, so a float is refused by name."""
+    name, value = part
+    if isinstance(value, tuple) and len(value) == 2 and value[0] is None:
+        field = value[1]
+        if not isinstance(field, str | bytes):
+            return name, (None, _query_value(field, f"body.{name}", operation, "body"))
+    return name, value
+
+
+def _query_value(value: Any, name: str, operation: Operation, location: str) -> str:
+    """A query or form value as text; `name` and `location` explain a refusal."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Enum):
@@ -332,9 +386,12 @@ def _query_value(value: Any) -> str:
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, float):
-        if not math.isfinite(value):
-            raise InvalidRequestError(f"{value} is not a valid query value")
-        return repr(value)
-    if isinstance(value, Decimal | int | uuid.UUID | str):
+        field = name if location == "query" or name.startswith("body.") else f"body.{name}"
+        raise float_error(value, field, operation_id=operation.operation_id, location=location)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise InvalidRequestError(f"{name}: {value} is not a number the API can take")
         return str(value)
-    raise InvalidRequestError(f"cannot send a {type(value).__name__} as a query parameter")
+    if isinstance(value, int | uuid.UUID | str):
+        return str(value)
+    raise InvalidRequestError(f"{name}: cannot send a {type(value).__name__} as a parameter")

@@ -20,7 +20,7 @@ import msgspec
 
 from ._exceptions import InvalidRequestError
 
-__all__ = ["FLOAT_HOOK", "dumps", "loads"]
+__all__ = ["FLOAT_HOOK", "FloatInBody", "dumps", "loads"]
 
 FLOAT_HOOK = Decimal  # called with the literal's text: the digits are never a float
 _decoder = msgspec.json.Decoder(float_hook=FLOAT_HOOK)
@@ -30,27 +30,46 @@ _escape = json.encoder.encode_basestring_ascii
 def loads(content: bytes | str) -> Any:
     """Decode a response body; fractional numbers become Decimal, integers stay int.
 
-    Malformed JSON raises ValueError (msgspec.DecodeError is one), as json.loads would.
+    Malformed JSON raises ValueError (msgspec.DecodeError is one), as json.loads would, and so
+    does JSON nested deeper than the decoder's recursion limit (about 1,000 levels).
     """
-    return _decoder.decode(content)
+    try:
+        return _decoder.decode(content)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply to decode") from None
+
+
+class FloatInBody(InvalidRequestError):
+    """A float in a request body; `path` locates it ("body.line_items[0].quantity").
+
+    The overlay replaces this with advice for the field's declared type (thredfi_async._guards).
+    """
+
+    def __init__(self, path: str, value: float) -> None:
+        super().__init__(
+            f"{path} is a float ({value!r}); pass a decimal.Decimal or an int so the value is "
+            "sent exactly"
+        )
+        self.path = path
+        self.value = value
 
 
 def dumps(value: Any) -> bytes:
-    """Encode a request body. Decimals keep their digits; a float raises InvalidRequestError."""
+    """Encode a request body. Decimals keep their digits; a float raises FloatInBody."""
     chunks: list[str] = []
     try:
         _encode(value, chunks)
-    except _FloatFound:
+    except _FloatFound as found:
         path = _find_float(value, "body") or "body"
-        raise InvalidRequestError(
-            f"{path} is a float; money must be exact: pass a decimal.Decimal (or an int of "
-            f"minor units for *_cents fields), e.g. Decimal('19.99')"
-        ) from None
+        raise FloatInBody(path, found.value) from None
+    except RecursionError:
+        raise InvalidRequestError("body is nested too deeply to encode as JSON") from None
     return "".join(chunks).encode("ascii")
 
 
 class _FloatFound(Exception):
-    pass
+    def __init__(self, value: float) -> None:
+        self.value = value
 
 
 def _encode(value: Any, out: list[str]) -> None:
@@ -69,7 +88,7 @@ def _encode(value: Any, out: list[str]) -> None:
             raise InvalidRequestError(f"{value} is not a JSON number")
         out.append(str(value))  # its own digits; an exponent ("1E+2") is valid JSON too
     elif isinstance(value, float):
-        raise _FloatFound
+        raise _FloatFound(value)
     elif isinstance(value, Mapping):
         out.append("{")
         first = True
@@ -98,6 +117,8 @@ def _encode(value: Any, out: list[str]) -> None:
 def _find_float(value: Any, path: str) -> str | None:
     if isinstance(value, float):
         return path
+    if not isinstance(value, Mapping | list | tuple | str) and hasattr(value, "to_dict"):
+        value = value.to_dict()
     if isinstance(value, Mapping):
         for key, item in value.items():
             found = _find_float(item, f"{path}.{key}")

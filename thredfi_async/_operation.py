@@ -64,13 +64,19 @@ def encode_body(
     *,
     encoding: str,
     upload: type[Any] | None = None,
+    required: bool = False,
 ) -> RequestBody | None:
     """Accept the generated model or a plain mapping; reject anything else before sending.
 
     A mapping is sent as given (not round-tripped through the model), so fields the spec does
-    not declare yet still reach the API.
+    not declare yet still reach the API. A required body may not be None: an empty POST is not
+    a request the API documents (the caller most likely passed the wrong variable).
     """
     if body is None:
+        if required:
+            raise InvalidRequestError(
+                f"body is required: pass a {model.__name__} or a dict (got None)"
+            )
         return None
     if upload is not None and isinstance(body, upload):
         return RequestBody("multipart", body.to_multipart())

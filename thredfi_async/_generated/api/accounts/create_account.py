@@ -45,6 +45,7 @@ def build_request(
             LedgerAccountRequest,
             encoding="json",
             upload=None,
+            required=True,
         ),
     )
 

@@ -45,6 +45,7 @@ def build_request(
             ChildLedgerAccountRequest,
             encoding="json",
             upload=None,
+            required=True,
         ),
     )
 

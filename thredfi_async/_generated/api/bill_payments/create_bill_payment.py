@@ -43,6 +43,7 @@ def build_request(
             BillPaymentRequest,
             encoding="json",
             upload=None,
+            required=True,
         ),
     )
 

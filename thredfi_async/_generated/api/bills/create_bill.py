@@ -42,6 +42,7 @@ def build_request(
             BillCreateAPIRequest,
             encoding="json",
             upload=None,
+            required=True,
         ),
     )
 

@@ -42,6 +42,7 @@ def build_request(
             CreateBusinessRequest,
             encoding="json",
             upload=None,
+            required=True,
         ),
     )
 

@@ -43,6 +43,7 @@ def build_request(
             CreateCustomerCreditRequest,
             encoding="json",
             upload=None,
+            required=True,
         ),
     )
 

@@ -45,6 +45,7 @@ def build_request(
             UpdateCustomerCreditRequest,
             encoding="json",
             upload=None,
+            required=True,
         ),
     )
 

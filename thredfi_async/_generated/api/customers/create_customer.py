@@ -43,6 +43,7 @@ def build_request(
             CustomerCreateRequest,
             encoding="json",
             upload=None,
+            required=True,
         ),
     )
 

@@ -44,6 +44,7 @@ def build_request(
             InvoiceCreateRequest,
             encoding="json",
             upload=InvoiceCreateUpload,
+            required=True,
         ),
     )
 

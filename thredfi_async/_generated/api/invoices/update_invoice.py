@@ -45,6 +45,7 @@ def build_request(
             InvoiceUpdateRequest,
             encoding="json",
             upload=None,
+            required=True,
         ),
     )
 

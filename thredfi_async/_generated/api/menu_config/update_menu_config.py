@@ -43,6 +43,7 @@ def build_request(
             MenuConfigRequest,
             encoding="json",
             upload=None,
+            required=True,
         ),
     )
 

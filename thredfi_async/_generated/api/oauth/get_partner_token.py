@@ -39,6 +39,7 @@ def build_request(
             OAuth2TokenRequestRequest,
             encoding="form",
             upload=None,
+            required=True,
         ),
     )
 

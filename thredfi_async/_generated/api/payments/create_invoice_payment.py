@@ -43,6 +43,7 @@ def build_request(
             InvoiceRecordPaymentRequestRequest,
             encoding="json",
             upload=None,
+            required=True,
         ),
     )
 

@@ -45,6 +45,7 @@ def build_request(
             InvoicePaymentRequest,
             encoding="json",
             upload=None,
+            required=True,
         ),
     )
 

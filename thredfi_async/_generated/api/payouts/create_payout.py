@@ -46,6 +46,7 @@ def build_request(
             PayoutCreateRequest,
             encoding="json",
             upload=None,
+            required=True,
         ),
     )
 

@@ -44,6 +44,7 @@ def build_request(
             CreateRefundPaymentRequestRequest,
             encoding="json",
             upload=None,
+            required=True,
         ),
     )
 

@@ -43,6 +43,7 @@ def build_request(
             CreateSimpleRefundRequest,
             encoding="json",
             upload=None,
+            required=True,
         ),
     )
 

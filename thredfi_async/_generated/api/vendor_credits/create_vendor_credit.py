@@ -42,6 +42,7 @@ def build_request(
             CreateVendorCreditRequest,
             encoding="json",
             upload=None,
+            required=True,
         ),
     )
 

@@ -43,6 +43,7 @@ def build_request(
             VendorRefundPaymentCreateRequest,
             encoding="json",
             upload=None,
+            required=True,
         ),
     )
 

@@ -45,6 +45,7 @@ def build_request(
             VendorRefundCreateRequest,
             encoding="json",
             upload=None,
+            required=True,
         ),
     )
 
