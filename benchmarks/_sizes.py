@@ -32,6 +32,10 @@ class Sizes:
     # import cost (fresh interpreters per contender) and token-cache memory
     import_runs: int
     memory_tokens: int
+    # redaction against the secrets of this many live clients
+    redaction_clients: int
+    redaction_rounds: int
+    redaction_number: int
 
     @property
     def invoices(self) -> int:
@@ -56,6 +60,9 @@ FULL = Sizes(
     fanout_calls=1000,
     import_runs=9,
     memory_tokens=10_000,
+    redaction_clients=50_000,
+    redaction_rounds=9,
+    redaction_number=2_000,
 )
 
 SMOKE = Sizes(
@@ -76,4 +83,7 @@ SMOKE = Sizes(
     fanout_calls=12,
     import_runs=1,
     memory_tokens=50,
+    redaction_clients=500,
+    redaction_rounds=1,
+    redaction_number=10,
 )

@@ -21,7 +21,7 @@ import httpx
 
 from thredfi_async import AsyncThredfi
 
-from . import footprint, pagination, parsing, per_call, tokens
+from . import footprint, pagination, parsing, per_call, redaction, tokens
 from ._harness import Figure
 from ._server import FakeServer
 from ._sizes import FULL, SMOKE, Sizes
@@ -44,6 +44,7 @@ FIGURES = (
     "tokens.fanout_token_requests",
     "import.vs_httpx",
     "memory.token_cache_vs_dict",
+    "redaction.many_clients_vs_one",
 )
 
 
@@ -77,6 +78,7 @@ def run(sizes: Sizes, output: Path) -> dict[str, Any]:
         report(asyncio.run(tokens.run(server, sizes)))
     report(footprint.import_cost(sizes))
     report(asyncio.run(footprint.token_memory(sizes)))
+    report(redaction.run(sizes))
 
     missing = set(FIGURES) - {figure.name for figure in figures}
     if missing:

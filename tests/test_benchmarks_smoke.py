@@ -27,6 +27,7 @@ FIGURES = {
     "tokens.fanout_token_requests",
     "import.vs_httpx",
     "memory.token_cache_vs_dict",
+    "redaction.many_clients_vs_one",
 }
 
 

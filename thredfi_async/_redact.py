@@ -7,8 +7,9 @@ applied where such text enters our strings and by the logging filter.
 Two layers: patterns for what looks like a credential wherever it came from (an
 `Authorization` value, a JWT, an `api_key=` field), and the exact values this process holds
 (API keys, their Basic credential, caller-held and minted tokens), which need not look like
-anything. Known values are found through an index of their first characters, so the cost of
-redacting a line depends on the line, not on how many secrets the process has seen; a
+anything. Known values are kept in sets by length and every window of the text is looked up,
+so the cost of redacting a line depends on the line and on how many distinct secret lengths
+there are (a handful), not on how many secrets the process has seen; a
 client's own secrets leave the index when it is closed or collected, minted tokens age out of
 a bounded set.
 """
@@ -51,8 +52,8 @@ _ONLY_TOKEN_CHARS = re.compile(f"[{_TOKEN_CHARS}]+")
 
 
 class SecretRegistry:
-    """Exact secret values to redact, looked up by prefix so a lookup costs the same for 1 or
-    100,000 of them.
+    """Exact secret values to redact, in sets by length so a lookup costs the same for 1 or
+    100,000 of them (a shared prefix such as `sk_live_` costs nothing either).
 
     Held secrets (a client's key, its Basic credential, a caller's token) are counted, since
     several clients may share one key, and removed with `release`. Minted tokens are `remember`ed
@@ -64,7 +65,7 @@ class SecretRegistry:
         self.recent_limit = recent_limit
         self._held: dict[str, int] = {}
         self._recent: OrderedDict[str, None] = OrderedDict()
-        self._by_prefix: dict[str, set[str]] = {}
+        self._by_length: dict[int, set[str]] = {}
         self._unusual: frozenset[str] = frozenset()  # with characters outside _TOKEN_CHARS
         self._lock = threading.Lock()
 
@@ -108,20 +109,19 @@ class SecretRegistry:
     def redact(self, text: str) -> str:
         for secret in self._unusual:
             text = text.replace(secret, MARKER)
-        by_prefix = self._by_prefix
-        if not by_prefix:
+        if not self._by_length:
             return text
+        by_length = sorted(self._by_length.items(), reverse=True)  # the longest match wins
         spans: list[tuple[int, int]] = []
         for run in _RUN.finditer(text):
             value, start = run.group(), run.start()
-            i, last = 0, len(value) - MIN_SECRET_LENGTH
-            while i <= last:
-                candidates = by_prefix.get(value[i : i + MIN_SECRET_LENGTH])
+            i, size = 0, len(value)
+            while i <= size - MIN_SECRET_LENGTH:
                 longest = 0
-                if candidates:
-                    for secret in tuple(candidates):
-                        if len(secret) > longest and value.startswith(secret, i):
-                            longest = len(secret)
+                for length, secrets in by_length:
+                    if i + length <= size and value[i : i + length] in secrets:
+                        longest = length
+                        break
                 if longest:
                     spans.append((start + i, start + i + longest))
                     i += longest
@@ -139,16 +139,16 @@ class SecretRegistry:
 
     def _index(self, secret: str) -> None:
         if _ONLY_TOKEN_CHARS.fullmatch(secret):
-            self._by_prefix.setdefault(secret[:MIN_SECRET_LENGTH], set()).add(secret)
+            self._by_length.setdefault(len(secret), set()).add(secret)
         else:
             self._unusual = self._unusual | {secret}
 
     def _unindex(self, secret: str) -> None:
-        bucket = self._by_prefix.get(secret[:MIN_SECRET_LENGTH])
+        bucket = self._by_length.get(len(secret))
         if bucket is not None:
             bucket.discard(secret)
             if not bucket:
-                del self._by_prefix[secret[:MIN_SECRET_LENGTH]]
+                del self._by_length[len(secret)]
         if secret in self._unusual:
             self._unusual = self._unusual - {secret}
 
