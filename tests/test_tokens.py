@@ -678,12 +678,24 @@ def unsigned_jwt(claims: dict[str, Any]) -> str:
     [
         ({"access_token": unsigned_jwt({"exp": T0 + 99_999}), "expires_in": 1800}, 1800),
         ({"access_token": "opaque-token-0001", "expires_in": "7200"}, 7200),
+        # A JSON float decodes as Decimal (money is never a float); it is seconds all the same.
+        ({"access_token": unsigned_jwt({"exp": T0 + 99_999}), "expires_in": 300.0}, 300),
+        ({"access_token": "opaque-token-0003", "expires_in": 90.0}, 90),
         ({"access_token": unsigned_jwt({"exp": T0 + 1234})}, 1234),
         ({"access_token": unsigned_jwt({"exp": T0 + 1234}), "expires_in": None}, 1234),
         ({"access_token": unsigned_jwt({"sub": "no-exp"})}, 3600),
         ({"access_token": "opaque-token-0002", "expires_in": 0}, 3600),
     ],
-    ids=["expires_in", "numeric-string", "jwt-exp", "null-expires_in", "jwt-without-exp", "zero"],
+    ids=[
+        "expires_in",
+        "numeric-string",
+        "json-float",
+        "json-float-opaque",
+        "jwt-exp",
+        "null-expires_in",
+        "jwt-without-exp",
+        "zero",
+    ],
 )
 async def test_expiry_comes_from_expires_in_else_the_jwt_exp_else_an_hour(
     anyio_backend: str, body: dict[str, Any], lifetime: int

@@ -24,6 +24,7 @@ import json
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
 import anyio
@@ -104,12 +105,17 @@ def _lifetime(access_token: str, expires_in: Any, now: float) -> float:
 
 
 def _positive_number(value: Any) -> float | None:
-    """`expires_in` as seconds; tolerant of a numeric string, as the models are of drift."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
+    """`expires_in` as seconds, whatever numeric shape it arrives in.
+
+    The spec says integer, but a JSON float (`300.0`) decodes as Decimal here (responses never
+    produce floats), and a numeric string is tolerated as the models tolerate drift. Ignoring
+    either would keep a 300 s token for the default hour.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
         return None
     try:
         seconds = float(value)
-    except ValueError:
+    except ValueError:  # not a number, or a signalling NaN
         return None
     return seconds if 0 < seconds < float("inf") else None
 
