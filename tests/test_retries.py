@@ -117,6 +117,9 @@ async def test_each_logical_call_gets_its_own_key(httpx_mock: HTTPXMock, connect
 # -- Done when: Retry-After -------------------------------------------------------------------
 
 
+NO_SPREAD = RetryPolicy(retry_after_jitter=0)
+
+
 @pytest.mark.asyncio
 async def test_retry_after_seconds_is_waited_exactly_on_the_clock(
     httpx_mock: HTTPXMock, connect: Any, clock: FakeClock
@@ -125,7 +128,7 @@ async def test_retry_after_seconds_is_waited_exactly_on_the_clock(
         url=CUSTOMER, method="GET", status_code=429, headers={"Retry-After": "2"}
     )
     httpx_mock.add_response(url=CUSTOMER, method="GET", json=CUSTOMER_JSON)
-    async with connect() as thredfi:
+    async with connect(retry_policy=NO_SPREAD) as thredfi:
         customer = await thredfi.business(BUSINESS).customers.get("cus-1")
     assert customer.id == "cus-1"
     assert clock.sleeps == [2.0]
@@ -141,9 +144,76 @@ async def test_retry_after_http_date_is_measured_on_the_client_clock(
         url=CUSTOMER, method="GET", status_code=429, headers={"Retry-After": date}
     )
     httpx_mock.add_response(url=CUSTOMER, method="GET", json=CUSTOMER_JSON)
-    async with connect() as thredfi:
+    async with connect(retry_policy=NO_SPREAD) as thredfi:
         await thredfi.business(BUSINESS).customers.get("cus-1")
     assert clock.sleeps == [7.0]
+
+
+@pytest.mark.asyncio
+async def test_by_default_a_retry_after_is_waited_plus_up_to_a_tenth_more(
+    httpx_mock: HTTPXMock, connect: Any, clock: FakeClock
+) -> None:
+    httpx_mock.add_response(
+        url=CUSTOMER, method="GET", status_code=429, headers={"Retry-After": "2"}
+    )
+    httpx_mock.add_response(url=CUSTOMER, method="GET", json=CUSTOMER_JSON)
+    async with connect(retry_policy=RetryPolicy(random=random.Random(5))) as thredfi:
+        await thredfi.business(BUSINESS).customers.get("cus-1")
+    (wait,) = clock.sleeps
+    assert 2.0 < wait <= 2.2
+
+
+def rate_limited(retry_after: str) -> t.RateLimitError:
+    request = httpx.Request("GET", CUSTOMER)
+    response = httpx.Response(429, headers={"Retry-After": retry_after}, request=request)
+    error = t.APIStatusError.from_response(response, now=0.0)
+    assert isinstance(error, t.RateLimitError)
+    return error
+
+
+def test_a_fleet_told_the_same_retry_after_spreads_out_but_never_comes_back_early() -> None:
+    """200 clients throttled at once, each with its own random source, as in 200 processes."""
+    error = rate_limited("10")
+    waits = [
+        RetryPolicy(random=random.Random(seed)).decide(error, 1, replay_safe=True, now=0.0)
+        for seed in range(200)
+    ]
+    assert all(w is not None and 10.0 <= w <= 11.0 for w in waits), waits
+    spread = [w for w in waits if w is not None]
+    assert max(spread) - min(spread) > 0.8  # uniform over one second: not all in step
+    assert len(set(spread)) > 190
+
+
+@pytest.mark.parametrize(("asked", "longest"), [(59.0, 60.0), (60.0, 60.0), (0.0, 0.0)])
+def test_the_retry_after_spread_never_goes_past_the_ceiling(asked: float, longest: float) -> None:
+    policy = RetryPolicy(retry_after_jitter=1.0, max_retry_after=60.0)
+    error = rate_limited(str(asked))
+    waits = [policy.decide(error, 1, replay_safe=True, now=0.0) for _ in range(100)]
+    assert all(w is not None and asked <= w <= longest for w in waits), waits
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5, float("nan")])
+def test_a_bad_retry_after_jitter_is_refused(bad: float) -> None:
+    with pytest.raises(ValueError, match="retry_after_jitter"):
+        RetryPolicy(retry_after_jitter=bad)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("retry_after", ["-5", "-0.5", "nan"])
+async def test_a_negative_retry_after_is_treated_as_absent(
+    httpx_mock: HTTPXMock, connect: Any, clock: FakeClock, retry_after: str
+) -> None:
+    """Not a retry at once: the usual backoff, and no retry_after on the error."""
+    for _ in range(2):
+        httpx_mock.add_response(
+            url=CUSTOMER, method="GET", status_code=429, headers={"Retry-After": retry_after}
+        )
+    policy = RetryPolicy(jitter=0)
+    async with connect(retry_policy=policy, max_retries=1) as thredfi:
+        with pytest.raises(t.RateLimitError) as caught:
+            await thredfi.business(BUSINESS).customers.get("cus-1")
+    assert clock.sleeps == [0.5]  # the first backoff, not 0
+    assert caught.value.retry_after is None
 
 
 @pytest.mark.asyncio

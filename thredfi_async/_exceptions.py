@@ -350,4 +350,7 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
         seconds = when.timestamp() - (time.time() if now is None else now)
-    return max(0.0, seconds) if seconds == seconds else None  # NaN check
+        return max(0.0, seconds)  # a date already past: retry now
+    # A negative delay (or NaN) is not one the header can express: treated as absent, so the
+    # usual backoff applies rather than a retry at once.
+    return seconds if seconds >= 0 else None

@@ -2,10 +2,12 @@
 
 Defaults (documented in the README): 2 retries (3 attempts), exponential backoff from 0.5 s
 doubling to at most 8 s, minus up to 25 % random jitter; `Retry-After` (seconds or an HTTP
-date) is honoured exactly up to 60 s, and a longer wait is not taken (the error is raised at
-once, RateLimitError carrying `retry_after`). Retried: connection errors, timeouts, 408, 429
-and 5xx. Never retried: any other 4xx (409 duplicate_external_id included) and 401 (the auth
-flow already refreshed the token and replayed once).
+date) is honoured up to 60 s, plus up to 10 % at random so a fleet of clients told the same
+wait does not come back in step (never sooner than asked, never past the 60 s ceiling). A
+longer wait is not taken (the error is raised at once, RateLimitError carrying
+`retry_after`); a negative one counts as absent (the usual backoff). Retried: connection
+errors, timeouts, 408, 429 and 5xx. Never retried: any other 4xx (409 duplicate_external_id
+included) and 401 (the auth flow already refreshed the token and replayed once).
 
 The safety rule: a request that may have reached the server is retried only when replaying
 it cannot do something twice: its method is idempotent (GET, PUT, DELETE), or the API
@@ -50,25 +52,40 @@ class RetryPolicy:
         jitter: Fraction of the backoff taken off at random, so clients do not retry in step.
         max_retry_after: The longest `Retry-After` the client will wait; beyond it the error
             is raised at once (RateLimitError.retry_after says how long the API asked for).
+        retry_after_jitter: Fraction of a `Retry-After` added on top at random (default 0.1),
+            so clients told the same wait spread out. Never shortens the wait, and never
+            lengthens it past `max_retry_after`.
     """
 
     initial_delay: float = 0.5
     max_delay: float = 8.0
     jitter: float = 0.25
     max_retry_after: float = 60.0
+    retry_after_jitter: float = 0.1
     random: random.Random = field(default_factory=random.Random, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.initial_delay < 0 or self.max_delay < 0 or self.max_retry_after < 0:
             raise ValueError("initial_delay, max_delay and max_retry_after must be >= 0")
-        if not 0 <= self.jitter <= 1:
-            raise ValueError("jitter must be between 0 and 1")
+        if not 0 <= self.jitter <= 1 or not 0 <= self.retry_after_jitter <= 1:
+            raise ValueError("jitter and retry_after_jitter must be between 0 and 1")
 
     def backoff(self, retry_number: int) -> float:
         """The pause before retry number `retry_number` (1 for the first retry)."""
         # The exponent is capped so a huge max_retries cannot overflow the float.
         delay = min(self.initial_delay * 2.0 ** min(retry_number - 1, 64), self.max_delay)
         return float(delay * (1 - self.jitter * self.random.random()))
+
+    def retry_after_wait(self, asked: float) -> float:
+        """The pause for a `Retry-After` of `asked` seconds (at most `max_retry_after`).
+
+        The API tells every client it throttled the same wait; taken exactly, they would all
+        return at the same instant and be throttled together again. So a random extra of up to
+        `retry_after_jitter` of it is added, never below what was asked, never above the
+        ceiling.
+        """
+        extra = asked * self.retry_after_jitter * self.random.random()
+        return max(asked, min(asked + extra, self.max_retry_after))
 
     def decide(
         self,
@@ -90,7 +107,9 @@ class RetryPolicy:
                 return None
             retry_after = parse_retry_after(error.response.headers.get("retry-after"), now=now)
             if retry_after is not None:
-                return retry_after if retry_after <= self.max_retry_after else None
+                if retry_after > self.max_retry_after:
+                    return None
+                return self.retry_after_wait(retry_after)
             return self.backoff(retry_number)
         if isinstance(error, APIConnectionError):
             if not replay_safe and not _never_sent(error):

@@ -1,7 +1,7 @@
 """Every injected fault is either recovered by the SDK's retries or raised as its typed error.
 
 The client's clock records every retry wait (and never blocks), so the waits themselves are
-asserted: the backoff schedule, and Retry-After honoured to the second.
+asserted: the backoff schedule, and Retry-After honoured (never sooner, at most 10 % later).
 """
 
 from __future__ import annotations
@@ -125,7 +125,12 @@ async def test_5xx_on_a_create_the_api_does_not_deduplicate_is_raised_not_replay
 # -- 429 ---------------------------------------------------------------------------------------
 
 
-async def test_429_waits_exactly_retry_after_then_succeeds(
+def spread_of(asked: float) -> tuple[float, float]:
+    """The default policy's wait for a Retry-After: what was asked plus up to a tenth."""
+    return asked, asked * 1.1
+
+
+async def test_429_waits_retry_after_then_succeeds(
     fake: FakeThredfi, thredfi: AsyncThredfi, clock: RecordingClock
 ) -> None:
     shop = await warmed_up(thredfi)
@@ -135,7 +140,9 @@ async def test_429_waits_exactly_retry_after_then_succeeds(
 
     assert [str(i.id) for i in page.results] == [shop.invoice_id]
     assert statuses(fake, "list_invoices") == [429, 200]
-    assert clock.sleeps == [7.0]
+    (wait,) = clock.sleeps
+    low, high = spread_of(7.0)
+    assert low <= wait <= high
 
 
 async def test_429_with_an_http_date_waits_until_that_date(
@@ -149,7 +156,9 @@ async def test_429_with_an_http_date_waits_until_that_date(
     customer = await shop.books.customers.get(shop.customer_id)
 
     assert str(customer.id) == shop.customer_id
-    assert clock.sleeps == [30.0]
+    (wait,) = clock.sleeps
+    low, high = spread_of(30.0)
+    assert low <= wait <= high
 
 
 async def test_429_on_a_payment_is_retried_and_pays_once(
@@ -164,7 +173,9 @@ async def test_429_on_a_payment_is_retried_and_pays_once(
 
     assert payment_of(created).total_amount_cents == 1_000
     assert statuses(fake, "create_invoice_payment") == [429, 201]
-    assert clock.sleeps == [2.0]
+    (wait,) = clock.sleeps
+    low, high = spread_of(2.0)
+    assert low <= wait <= high
     invoice = await shop.books.invoices.get(shop.invoice_id)
     assert invoice["outstanding_amount_cents"] == 9_000
 
@@ -181,7 +192,9 @@ async def test_429_outlasting_max_retries_is_rate_limit_error(
     assert (limited.value.status_code, limited.value.error_code) == (429, "rate_limited")
     assert limited.value.retry_after == 1.0
     assert statuses(fake, "list_customers") == [429, 429, 429]
-    assert clock.sleeps == [1.0, 1.0]
+    assert len(clock.sleeps) == 2
+    low, high = spread_of(1.0)
+    assert all(low <= wait <= high for wait in clock.sleeps), clock.sleeps
 
 
 @pytest.mark.parametrize(
