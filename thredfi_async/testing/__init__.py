@@ -19,6 +19,10 @@
 Every operation of the spec is served with its business rules (balances, statuses, soft
 deletes, idempotency, token scopes), validated against the same OpenAPI document the SDK is
 generated from. ``python -m thredfi_async.testing --port 8000`` serves the same app over HTTP.
+
+A request that fails, refused or crashed, changes nothing (each write is a transaction), and
+values the fake cannot represent are refused with a 400 naming the field; docs/fake.md has the
+details and the choices made where the API's behaviour is undocumented.
 """
 
 from ._clock import FakeClock

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import logging
 import traceback
 from typing import Any, Literal
@@ -40,6 +41,7 @@ from ._faults import Decision, FaultRule, Faults
 from ._recording import RecordedRequest, RequestLog
 from ._spec import MethodNotAllowed, Operation, OperationTable
 from ._state import Books
+from ._transaction import Transaction
 from ._validation import RequestValidator, parse_body
 from ._world import World
 
@@ -132,9 +134,6 @@ class FakeApp:
             op, path_params, route_error, request, raw_body, record
         )
         record.status = status
-        if isinstance(payload, dict) and status >= 400:
-            code = payload.get("error_code")
-            record.error_code = code if isinstance(code, str) else None
         await self._finish(scope, receive, send, decision, record, status, payload, headers)
 
     async def _finish(
@@ -145,7 +144,7 @@ class FakeApp:
         decision: Decision,
         record: RecordedRequest,
         status: int,
-        payload: Any,
+        payload: bytes | None,
         headers: dict[str, str],
     ) -> None:
         if decision.drop_after is not None:
@@ -159,7 +158,7 @@ class FakeApp:
         if payload is None:
             response = Response(status_code=status, headers=headers)
         else:
-            response = Response(_json.dumps(payload), status, headers, media_type=_JSON)
+            response = Response(payload, status, headers, media_type=_JSON)
         await response(scope, receive, send)
 
     async def _send_failure(
@@ -201,21 +200,33 @@ class FakeApp:
         request: Request,
         raw_body: bytes,
         record: RecordedRequest,
-    ) -> tuple[int, Any, dict[str, str]]:
+    ) -> tuple[int, bytes | None, dict[str, str]]:
+        """Run the request and render its answer; a request that fails changes nothing.
+
+        Everything from the handler to the encoded body runs in one transaction: a refusal or
+        a crash anywhere in it, rendering included, rolls the request's changes back.
+        """
         object_detail = op is not None and (op.method == "DELETE" or op.path.endswith("/delete/"))
+        transaction = Transaction(self.world) if op is not None and op.method != "GET" else None
         try:
             if route_error is not None:
                 raise route_error
             if op is None:
                 raise self._not_found(request.method.upper(), request.url.path)
-            reply = self._run(op, path_params, request, raw_body, record)
+            reply = self._run(op, path_params, request, raw_body, record, transaction)
+            payload = reply.body
+            if payload is not None:
+                self.conformer.conform(payload, op.response_schema(reply.status))
+            encoded = None if payload is None else _json.dumps(payload)
         except ApiError as error:
-            return (
-                error.status,
-                error.body(record.request_id, object_detail=object_detail),
-                dict(error.headers),
-            )
+            if transaction is not None:
+                transaction.rollback()
+            body = error.body(record.request_id, object_detail=object_detail)
+            record.error_code = error.error_code
+            return error.status, _json.dumps(body), dict(error.headers)
         except Exception as exc:
+            if transaction is not None:
+                transaction.rollback()
             if self.raise_server_errors:
                 raise
             trace = traceback.format_exc()
@@ -227,11 +238,9 @@ class FakeApp:
                 "detail": str(exc),
                 "request_id": record.request_id,
             }
-            return 500, body, {}
-        payload = reply.body
-        if payload is not None and op is not None:
-            self.conformer.conform(payload, op.response_schema(reply.status))
-        return reply.status, payload, dict(reply.headers)
+            record.error_code = "internal_error"
+            return 500, _json.dumps(body), {}
+        return reply.status, encoded, dict(reply.headers)
 
     def _not_found(self, method: str, path: str) -> ApiError:
         hint = ""
@@ -250,6 +259,7 @@ class FakeApp:
         request: Request,
         raw_body: bytes,
         record: RecordedRequest,
+        transaction: Transaction | None,
     ) -> Reply:
         world = self.world
         basic: tuple[str, str] | None = None
@@ -265,25 +275,23 @@ class FakeApp:
         books = self._scope(op, path_params, claims)
         query, extra = self.validator.query(op, request.query_params.multi_items())
         body: dict[str, Any] = {}
-        if op.body_schema is not None or op.operation_id == "get_partner_token":
+        if op.operation_id == "get_partner_token":  # any encoding, even none (FACTS 4.2)
             parsed = parse_body(request.headers.get("content-type", ""), raw_body, op)
-            if parsed is None:
-                parsed = {}
-            if not isinstance(parsed, dict):
-                raise validation_error(
-                    {"non_field_errors": ["Invalid data. Expected a dictionary."]}
-                )
-            if op.operation_id != "get_partner_token":  # any encoding, even none (FACTS 4.2)
-                self.validator.body(op, parsed)
-            body = parsed
+            body = parsed if isinstance(parsed, dict) else {}
+        elif op.body_schema is not None:
+            body = self._body(op, request, raw_body)
         key = request.headers.get("idempotency-key")
         replay_key = None
+        sent: Any = None
         if key and books is not None and op.operation_id in IDEMPOTENCY_KEY_OPERATIONS:
             replay_key = (op.operation_id, key)
+            sent = copy.deepcopy((path_params, body))
             stored = books.idempotent_replies.get(replay_key)
             if stored is not None:
+                if stored[0] != sent:
+                    raise idempotency_key_reused(key)
                 record.replayed = True
-                return Reply(200, stored[1], {"Idempotent-Replayed": "true"})
+                return Reply(200, copy.deepcopy(stored[2]), {"Idempotent-Replayed": "true"})
         base_url = f"{request.url.scheme}://{request.url.netloc}"
         ctx = Context(
             world=world,
@@ -299,12 +307,32 @@ class FakeApp:
             books_=books,
             idempotency_key=key if replay_key else None,
             basic_credentials=basic,
+            transaction=transaction,
         )
         reply = HANDLERS[op.operation_id](ctx)
         if replay_key is not None and books is not None and 200 <= reply.status < 300:
             self.conformer.conform(reply.body, op.response_schema(reply.status))
-            books.idempotent_replies[replay_key] = (reply.status, reply.body)
+            if transaction is not None:
+                transaction.touch(books)
+            answered = copy.deepcopy(reply.body)
+            books.idempotent_replies[replay_key] = (sent, reply.status, answered)
         return reply
+
+    def _body(self, op: Operation, request: Request, raw_body: bytes) -> dict[str, Any]:
+        """The request body as a dict, validated; refused as the API's serializers refuse it.
+
+        Django REST framework answers "No data provided" for a body of JSON ``null`` and for a
+        missing body where one is required; anything but an object is "Invalid data".
+        """
+        parsed = parse_body(request.headers.get("content-type", ""), raw_body, op)
+        if parsed is None:
+            if op.body_required or raw_body.strip():  # something was sent: a JSON null
+                raise validation_error({"non_field_errors": ["No data provided"]})
+            parsed = {}
+        if not isinstance(parsed, dict):
+            raise validation_error({"non_field_errors": ["Invalid data. Expected a dictionary."]})
+        self.validator.body(op, parsed)
+        return parsed
 
     def _basic(self, authorization: str) -> tuple[str, str]:
         scheme, _, encoded = authorization.partition(" ")
@@ -360,6 +388,16 @@ class FakeApp:
         if books.business.partner_uuid != claims.partner_uuid:
             raise _forbidden("The business does not belong to this partner.")
         return books
+
+
+def idempotency_key_reused(key: str) -> ApiError:
+    """A key sent again with a different request. The API's answer is not documented; the
+    fake refuses it rather than replay an answer to another request (docs/fake.md)."""
+    return ApiError(
+        409,
+        "idempotency_key_reused",
+        f'Idempotency-Key "{key}" was already used with a different request.',
+    )
 
 
 def _forbidden(message: str) -> ApiError:

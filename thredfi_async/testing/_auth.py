@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import random
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,7 +65,9 @@ class TokenAuthority:
     def __init__(self, clock: FakeClock, ttl: int, rng: random.Random) -> None:
         self.clock = clock
         self.ttl = ttl
-        self._secret = rng.getrandbits(256).to_bytes(32, "big")
+        # Not from the seeded rng: two fakes built with the same seed must refuse each other's
+        # tokens, as two deployments of the API would.
+        self._secret = secrets.token_bytes(32)
         self._rng = rng
         self._next_serial = 1
         self._valid_from_serial = 1
@@ -126,6 +129,13 @@ class TokenAuthority:
         if self.clock.timestamp() >= claims.expires_at:
             raise invalid_token("Token has expired.")
         return claims
+
+    def counters(self) -> tuple[int, int, int]:
+        """What issuing and expiring tokens change (a failed request puts it back)."""
+        return (self._next_serial, self._valid_from_serial, self.issued)
+
+    def restore_counters(self, counters: tuple[int, int, int]) -> None:
+        self._next_serial, self._valid_from_serial, self.issued = counters
 
     def expire_all(self) -> None:
         """Invalidate every token issued so far; tokens issued afterwards work."""

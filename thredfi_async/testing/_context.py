@@ -13,6 +13,7 @@ from ._errors import conflict, field_error, not_found
 from ._ledger import LedgerAccount
 from ._spec import Operation
 from ._state import Books
+from ._transaction import Transaction
 from ._validation import coerce_query_value
 from ._world import World
 
@@ -50,11 +51,15 @@ class Context:
     books_: Books | None = None
     idempotency_key: str | None = None
     basic_credentials: tuple[str, str] | None = None
+    transaction: Transaction | None = None
 
     @property
     def books(self) -> Books:
+        """The books of the business in the path, saved first when the request may change them."""
         if self.books_ is None:
             raise AssertionError(f"{self.op.operation_id} has no business in its path")
+        if self.transaction is not None:
+            self.transaction.touch(self.books_)
         return self.books_
 
     @property

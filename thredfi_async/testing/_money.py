@@ -8,14 +8,16 @@ written in major units as exact Decimals (``40.00``), the way a Django DecimalFi
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 __all__ = [
     "ALLOWED_CURRENCIES",
+    "MAX_AMOUNT",
     "COUNTRY_CURRENCY",
     "exponent",
     "format_money",
     "major",
+    "representable",
     "round_minor",
 ]
 
@@ -32,7 +34,11 @@ COUNTRY_CURRENCY = {
     "US": "USD",
 }
 
+MAX_AMOUNT = 2**63 - 1
 _EXPONENT = {"ISK": 0}
+# Wide enough for any amount the validator lets in and any sum of them: the default context's 28
+# digits made quantize() raise on a 10**30 credit limit, so every later render of it failed.
+_WIDE = Context(prec=120)
 _SYMBOL = {"GBP": "£", "EUR": "€", "USD": "$"}
 
 
@@ -44,12 +50,24 @@ def exponent(currency: str) -> int:
 def major(minor: int, currency: str) -> Decimal:
     """Minor units as an exact major-unit Decimal with the currency's number of places."""
     exp = exponent(currency)
-    return Decimal(minor).scaleb(-exp).quantize(Decimal(1).scaleb(-exp))
+    return Decimal(minor).scaleb(-exp, _WIDE).quantize(Decimal(1).scaleb(-exp), context=_WIDE)
 
 
 def round_minor(value: Decimal | int) -> int:
     """Round a computed amount (quantity times price) to whole minor units, half up."""
-    return int(Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return int(Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP, context=_WIDE))
+
+
+def representable(amount: int, field: str) -> int:
+    """``amount`` (minor units computed from a request), or a 400 naming ``field`` when it
+    leaves the 64-bit range the API stores amounts in."""
+    if abs(amount) > MAX_AMOUNT:
+        from ._errors import field_error
+
+        raise field_error(
+            field, f"Ensure the resulting amount is at most {MAX_AMOUNT} in magnitude."
+        )
+    return amount
 
 
 def format_money(minor: int, currency: str) -> str:

@@ -45,7 +45,7 @@ from ._documents import (
 from ._errors import field_error
 from ._filters import Filters, joined
 from ._ledger import CODES, Posting
-from ._money import major, round_minor
+from ._money import major, representable, round_minor
 from ._pagination import paginate
 from ._parties import archive_party, find_party, unarchive_party
 from ._state import Bill, BillLine, Books, TaxLine, Vendor
@@ -219,7 +219,7 @@ def build_bill_lines(ctx: Context, books: Books, items: Any) -> list[BillLine]:
             f"{prefix}.account_identifier",
             CODES.OPERATING_EXPENSES,
         )
-        subtotal = round_minor(quantity * unit_price)
+        subtotal = representable(round_minor(quantity * unit_price), f"{prefix}.quantity")
         taxes: list[TaxLine] = []
         rate: Decimal | None = None
         for tax_index, tax in enumerate(item.get("sales_taxes") or []):
@@ -232,7 +232,7 @@ def build_bill_lines(ctx: Context, books: Books, items: Any) -> list[BillLine]:
                 amount = minor_units(tax["amount"], f"{tax_prefix}.amount")
             elif given_rate is not None:
                 rate = _number(given_rate, f"{tax_prefix}.tax_rate", Decimal(0))
-                amount = round_minor(subtotal * rate / 100)
+                amount = representable(round_minor(subtotal * rate / 100), f"{tax_prefix}.tax_rate")
             else:
                 raise field_error(f"{tax_prefix}.amount", "Give an amount or a tax_rate.")
             taxes.append(TaxLine(amount=amount, account_id=tax_account.id, rate=rate))
@@ -289,7 +289,7 @@ def create_bill_record(
         updated_at=now,
         **fields,
     )
-    bill.total = sum(line.total for line in lines)
+    bill.total = representable(sum(line.total for line in lines), "line_items")
     books.bills[bill.id] = bill
     books.remember_external("bill", bill.external_id, bill.id)
     post_bill(books, bill)
@@ -461,7 +461,7 @@ def update_bill(ctx: Context) -> Reply:
         for key in ("received_at", "due_at", "approved_at")
         if key in body
     }
-    total = sum(line.total for line in lines)
+    total = representable(sum(line.total for line in lines), "line_items")
     refuse_total_below_applied(bill, total)
     if vendor_id != bill.vendor_id:
         release_from_party(books, bill)

@@ -78,7 +78,8 @@ def get_partner_token(ctx: Context) -> Reply:
 @handles("get_business_token")
 def get_business_token(ctx: Context) -> Reply:
     assert ctx.claims is not None
-    issued = ctx.world.tokens.issue(ctx.claims.partner_uuid, ctx.books.id)
+    business_id = ctx.param("business_id")  # in scope (checked); its books are not needed
+    issued = ctx.world.tokens.issue(ctx.claims.partner_uuid, business_id)
     return Reply(
         200,
         {
@@ -86,7 +87,7 @@ def get_business_token(ctx: Context) -> Reply:
             "token_type": "Bearer",
             "expires_in": issued.expires_in,
             "scope": "business_access",
-            "business_id": ctx.books.id,
+            "business_id": business_id,
         },
     )
 
@@ -239,7 +240,8 @@ def _menu(books: Books) -> dict[str, Any]:
 
 @handles("get_menu_config")
 def get_menu_config(ctx: Context) -> Reply:
-    return Reply(200, copy.deepcopy(_menu(ctx.books)))
+    """A read: the defaults are shown, not stored (reads change nothing)."""
+    return Reply(200, copy.deepcopy(ctx.books.menu or DEFAULT_MENU))
 
 
 @handles("update_menu_config")

@@ -37,7 +37,7 @@ from ._documents import (
 from ._errors import ApiError, conflict, field_error
 from ._filters import Filters, joined
 from ._ledger import CODES, Posting
-from ._money import format_money, major, round_minor
+from ._money import format_money, major, representable, round_minor
 from ._pagination import paginate
 from ._parties import archive_party, find_party, unarchive_party
 from ._state import Books, Customer, Invoice, InvoiceLine, TaxLine
@@ -163,6 +163,7 @@ def create_customer(ctx: Context) -> Reply:
     # No idempotency is documented for customers (FACTS 2.3); the fake answers the error
     # guide's 409 so clients exercise that branch of "already exists".
     refuse_duplicate(books, "customer", ctx.body.get("external_id"))
+    _check_payment_terms(ctx, ctx.body)
     data = {k: ctx.body[k] for k in _CUSTOMER_FIELDS if k in ctx.body}
     data.setdefault("tax_exempt", False)
     customer = create_customer_record(books, ctx.new_id(), ctx.now, data)
@@ -185,6 +186,7 @@ def update_customer(ctx: Context) -> Reply:
 def _apply_customer_changes(ctx: Context, customer: Customer, body: dict[str, Any]) -> None:
     """Unlike vendors, a customer's new external_id must be free (409) and its limit >= 0."""
     books = ctx.books
+    _check_payment_terms(ctx, body)
     limit = body.get("credit_limit_cents")
     if isinstance(limit, int) and limit < 0:
         raise field_error("credit_limit_cents", "Ensure this value is greater than or equal to 0.")
@@ -202,6 +204,19 @@ def _apply_customer_changes(ctx: Context, customer: Customer, body: dict[str, An
         if key in body and key != "status":
             customer.data[key] = body[key]
     customer.updated_at = ctx.now
+
+
+def _check_payment_terms(ctx: Context, body: dict[str, Any]) -> None:
+    """Terms whose due date, counted from today, is past year 9999 cannot be stored: every
+    later invoice without ``due_at`` would fail to compute its due date."""
+    days = body.get("payment_terms_days")
+    if isinstance(days, int) and not isinstance(days, bool):
+        try:
+            ctx.now + timedelta(days=days)
+        except OverflowError:
+            raise field_error(
+                "payment_terms_days", "Ensure the due date these terms give is before year 10000."
+            ) from None
 
 
 @handles("archive_customer")
@@ -277,7 +292,7 @@ def build_invoice_lines(ctx: Context, books: Books, items: Any) -> list[InvoiceL
                 discount=_int_amount(item.get("discount_amount"), f"{prefix}.discount_amount"),
                 taxes=taxes,
                 account_id=account.id,
-                gross=round_minor(quantity * unit_price),
+                gross=representable(round_minor(quantity * unit_price), f"{prefix}.quantity"),
                 external_id=text(item, "external_id"),
                 description=text(item, "description"),
                 product=text(item, "product"),
@@ -341,7 +356,12 @@ def create_invoice_record(
 ) -> Invoice:
     sent = sent_at or now
     if due_at is None and customer.data.get("payment_terms_days") is not None:
-        due_at = sent + timedelta(days=int(customer.data["payment_terms_days"]))
+        try:
+            due_at = sent + timedelta(days=int(customer.data["payment_terms_days"]))
+        except OverflowError:
+            raise field_error(
+                "sent_at", "The due date (sent_at plus the payment terms) is past year 9999."
+            ) from None
     invoice = Invoice(
         id=invoice_id,
         customer_id=customer.id,
@@ -354,7 +374,7 @@ def create_invoice_record(
         currency=books.currency,
         **fields,
     )
-    invoice.total = compute_invoice_total(invoice)
+    invoice.total = representable(compute_invoice_total(invoice), "line_items")
     books.invoices[invoice.id] = invoice
     books.remember_external("invoice", invoice.external_id, invoice.id)
     post_invoice(books, invoice)
@@ -578,6 +598,7 @@ def update_invoice(ctx: Context) -> Reply:
             tips=tips,
         )
     )
+    representable(total, "line_items")
     refuse_total_below_applied(invoice, total)
     if customer_id != invoice.customer_id:
         release_from_party(books, invoice)

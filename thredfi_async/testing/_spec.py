@@ -114,6 +114,7 @@ class Operation:
     paginated: bool
     idempotency_header: bool
     tags: tuple[str, ...] = field(default=())
+    body_required: bool = False
 
     @property
     def success_status(self) -> int:
@@ -266,4 +267,5 @@ def _build_operation(
         paginated=paginated,
         idempotency_header=("header", "Idempotency-Key") in merged,
         tags=tuple(op.get("tags") or ()),
+        body_required=bool(body.get("required")),
     )

@@ -645,7 +645,8 @@ class Books:
     bank_transactions: dict[str, BankTransaction] = field(default_factory=dict)
     menu: dict[str, Any] | None = None
     external_ids: dict[str, dict[str, str]] = field(default_factory=dict)
-    idempotent_replies: dict[tuple[str, str], tuple[int, Any]] = field(default_factory=dict)
+    # (operation, key) -> ((path params, body) sent, status, body answered) of the first answer
+    idempotent_replies: dict[tuple[str, str], tuple[Any, int, Any]] = field(default_factory=dict)
     invoice_counter: int = 0
 
     @property

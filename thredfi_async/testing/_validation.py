@@ -7,6 +7,12 @@ repeated keys as arrays). Undeclared query parameters are passed through untouch
 more filters than the spec names, and clients send them through ``extra_query``. A handler that
 compares one as a number reads it with ``Context.typed_filter``, which coerces it here.
 
+Values the fake cannot represent are refused like any other invalid value, with the field named:
+an integer outside the 64-bit range (the API's amounts are Django ``BigIntegerField``-sized), a
+number beyond ``MAX_NUMBER`` in magnitude (a quantity of 1e300 would make every later render of
+the invoice fail), and a timestamp whose UTC time falls outside years 1 to 9999. The bounds are
+added to each schema before it is compiled, so they never loosen a bound the spec declares.
+
 Where the docs contradict a declared format the prose wins: ``account_id`` takes a UUID, an
 account code or an ``external_id`` on every chart-of-accounts path, so it is not format-checked.
 """
@@ -15,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -30,9 +36,20 @@ from . import _json
 from ._errors import ApiError, validation_error
 from ._spec import Operation
 
-__all__ = ["MAX_PAGE_SIZE", "RequestValidator", "coerce_query_value", "parse_body"]
+__all__ = [
+    "MAX_INTEGER",
+    "MAX_NUMBER",
+    "MAX_PAGE_SIZE",
+    "RequestValidator",
+    "bounded",
+    "coerce_query_value",
+    "parse_body",
+]
 
 MAX_PAGE_SIZE = 100
+MAX_INTEGER = 2**63 - 1
+MIN_INTEGER = -(2**63)
+MAX_NUMBER = 10**15
 _UNCHECKED_PATH_FORMATS = frozenset({"account_id"})
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
@@ -53,10 +70,14 @@ def _format_checker() -> Any:
         return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)) and bool(date.fromisoformat(value))
 
     def _date_time(value: object) -> bool:
-        # Lenient like Django: a naive timestamp (read as UTC) or a bare date is accepted.
+        # Lenient like Django: a naive timestamp (read as UTC) or a bare date is accepted; one
+        # whose UTC time is past year 9999 cannot be stored (OverflowError).
         if not isinstance(value, str):
             return True
-        return bool(datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00")))
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+        if parsed.tzinfo is not None:
+            parsed.astimezone(UTC)
+        return True
 
     def _email(value: object) -> bool:
         if not isinstance(value, str):
@@ -65,7 +86,7 @@ def _format_checker() -> Any:
 
     checker.checks("uuid", raises=(ValueError, TypeError, AttributeError))(_uuid)
     checker.checks("date", raises=ValueError)(_date)
-    checker.checks("date-time", raises=ValueError)(_date_time)
+    checker.checks("date-time", raises=(ValueError, OverflowError))(_date_time)
     checker.checks("email")(_email)
     return checker
 
@@ -98,7 +119,7 @@ class RequestValidator:
         cache_key = (op.operation_id, key)
         validator = self._cache.get(cache_key)
         if validator is None:
-            validator = OAS30WriteValidator(schema, format_checker=_FORMATS)
+            validator = OAS30WriteValidator(bounded(schema), format_checker=_FORMATS)
             self._cache[cache_key] = validator
         return validator
 
@@ -171,6 +192,38 @@ class RequestValidator:
             raise validation_error(details)
 
 
+def bounded(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with the fake's representable range added to every integer and number.
+
+    A copy: the loaded spec stays as published. Shared subschemas stay shared (and cycles end),
+    as the copy is memoised by identity.
+    """
+    memo: dict[int, Any] = {}
+
+    def copy(node: Any) -> Any:
+        if isinstance(node, list):
+            return [copy(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if id(node) in memo:
+            return memo[id(node)]
+        result: dict[str, Any] = {}
+        memo[id(node)] = result
+        for key, value in node.items():
+            result[key] = copy(value)
+        kind = node.get("type")
+        if kind in ("integer", "number"):
+            high, low = (
+                (MAX_INTEGER, MIN_INTEGER) if kind == "integer" else (MAX_NUMBER, -MAX_NUMBER)
+            )
+            result["maximum"] = min(node.get("maximum", high), high)
+            result["minimum"] = max(node.get("minimum", low), low)
+        return result
+
+    copied: dict[str, Any] = copy(schema)
+    return copied
+
+
 def _message(error: Any) -> str:
     kind = error.validator
     if kind == "required":
@@ -179,6 +232,8 @@ def _message(error: Any) -> str:
         if error.instance is None:
             return "This field may not be null."
         return _MESSAGES.get(str(error.validator_value), str(error.message))
+    if kind == "format" and isinstance(error.cause, OverflowError):
+        return "Datetime is out of range: its UTC time must fall in years 1 to 9999."
     if kind == "format":
         return _MESSAGES.get(str(error.validator_value), f"Enter a valid {error.validator_value}.")
     if kind == "minimum":

@@ -46,6 +46,10 @@ class World:
         self.books: dict[str, Books] = {}
         self.business_by_external: dict[tuple[str, str], str] = {}
 
+    def shared_objects(self) -> tuple[object, ...]:
+        """What a business's books borrow from the world; a copy of the books must not copy it."""
+        return (self, self.clock, self.rng, self.new_id, self.tokens)
+
     def add_partner(self, name: str = "Fake Partner") -> PartnerCredentials:
         partner = Partner(
             uuid=self.new_id(),
