@@ -51,8 +51,7 @@ class TokenAuth(httpx.Auth):
         # 401 waiting for the same refresh, the token request could never get one.
         await response.aread()
         logger.info("401 with the %s token; fetching a new one and replaying once", self._scope)
-        await self._tokens.invalidate(self._business_id, token)
-        token = await self._tokens.get(self._business_id)
+        token = await self._tokens.replace(self._business_id, token)
         request.headers["Authorization"] = f"Bearer {token.access_token}"
         yield request
 

@@ -14,6 +14,9 @@ with partner UUID : API key, form body); a business token from `POST
 * Tokens live in a TokenStore (get / set / invalidate). The default keeps up to 10,000 in
   memory, least recently used evicted; a deployment with many worker processes can share
   tokens through its own store (Redis, memcached) by implementing the three methods.
+* A store is a cache, so its outage must not become the API's: a store call that raises is
+  logged (a warning when the outage starts, naming only the exception type, never a token)
+  and the client carries on with tokens it keeps in this process until the store answers.
 """
 
 from __future__ import annotations
@@ -120,6 +123,15 @@ def _positive_number(value: Any) -> float | None:
     return seconds if 0 < seconds < float("inf") else None
 
 
+def _newer(candidate: Token, rejected: Token, now: float) -> bool:
+    """Whether `candidate` was issued after `rejected` (a later expiry) and is still fresh."""
+    return (
+        candidate.access_token != rejected.access_token
+        and candidate.expires_at > rejected.expires_at
+        and candidate.is_fresh(now)
+    )
+
+
 def _jwt_exp(access_token: str) -> float | None:
     """The `exp` claim of a JWT, read without verifying it (we only need a hint)."""
     parts = access_token.split(".")
@@ -199,6 +211,9 @@ class TokenManager:
         self._clock = clock
         self._namespace = namespace
         self._flights: dict[str, _Flight] = {}
+        # Tokens the store failed to keep: empty unless the store fails to set them.
+        self._held = InMemoryTokenStore()
+        self._store_failing = False
 
     def __repr__(self) -> str:
         return f"TokenManager(store={self._store!r})"
@@ -208,16 +223,44 @@ class TokenManager:
         return f"thredfi:{self._namespace}:{scope}"
 
     async def get(self, business_id: str | None) -> Token:
+        """A fresh token: the stored one, else the one being fetched, else a new fetch."""
         key = self.key(business_id)
+        if key not in self._flights:
+            token = await self._stored(key)
+            if token is not None and token.is_fresh(self._clock.time()):
+                return token
+        return await self._fetched(key, business_id)
+
+    async def replace(self, business_id: str | None, rejected: Token) -> Token:
+        """The token to replay a 401 with: never the rejected one, nor one older than it.
+
+        The store cannot be trusted to have forgotten the rejected token (its invalidate may
+        have failed, or a stale replica may still serve it), so a stored token is taken only if
+        it is newer than the rejected one (another task or process refreshed meanwhile);
+        otherwise the rejected token is invalidated and a new one fetched, the store bypassed.
+        """
+        key = self.key(business_id)
+        if key not in self._flights:
+            current = await self._stored(key)
+            if current is not None and _newer(current, rejected, self._clock.time()):
+                return current
+            if current is not None and current.access_token == rejected.access_token:
+                await self._forget(key)
+        return await self._fetched(key, business_id)
+
+    async def invalidate(self, business_id: str | None, used: Token) -> None:
+        """Forget `used` after a 401, unless a newer token already replaced it."""
+        key = self.key(business_id)
+        current = await self._stored(key)
+        if current is not None and current.access_token == used.access_token:
+            await self._forget(key)
+
+    async def _fetched(self, key: str, business_id: str | None) -> Token:
+        """The token of the fetch in flight for `key`, or of a new one this task leads."""
         while True:
             flight = self._flights.get(key)
             if flight is None:
-                token = await self._store.get(key)
-                if token is not None and token.is_fresh(self._clock.time()):
-                    return token
-                flight = self._flights.get(key)  # the store may have suspended us
-                if flight is None:
-                    return await self._lead(key, business_id)
+                return await self._lead(key, business_id)
             await flight.done.wait()
             if flight.token is not None:
                 return flight.token
@@ -225,19 +268,12 @@ class TokenManager:
                 raise flight.error
             # The fetching task was cancelled: try again, possibly as the new leader.
 
-    async def invalidate(self, business_id: str | None, used: Token) -> None:
-        """Forget `used` after a 401, unless a newer token already replaced it."""
-        key = self.key(business_id)
-        current = await self._store.get(key)
-        if current is not None and current.access_token == used.access_token:
-            await self._store.invalidate(key)
-
     async def _lead(self, key: str, business_id: str | None) -> Token:
         flight = self._flights[key] = _Flight()
         scope = "partner" if business_id is None else f"business {business_id}"
         try:
             token = await self._fetch(business_id)
-            await self._store.set(key, token)
+            await self._keep(key, token)
             flight.token = token
             logger.debug(
                 "%s token fetched; refresh in %.0f s",
@@ -253,3 +289,55 @@ class TokenManager:
         finally:
             del self._flights[key]
             flight.done.set()
+
+    # -- the store, as a cache that may be down ---------------------------------------------
+
+    async def _stored(self, key: str) -> Token | None:
+        """The store's token, else one held here because the store could not keep it."""
+        try:
+            token = await self._store.get(key)
+        except Exception as exc:
+            self._store_failed("get", exc)
+            token = None
+        else:
+            if self._store_failing:
+                self._store_answered()
+        if token is None and len(self._held):
+            token = await self._held.get(key)
+        return token
+
+    async def _keep(self, key: str, token: Token) -> None:
+        """Store a fetched token; if the store fails, hold it here instead of losing it."""
+        try:
+            await self._store.set(key, token)
+        except Exception as exc:
+            self._store_failed("set", exc)
+            await self._held.set(key, token)
+        else:
+            if self._store_failing:
+                self._store_answered()
+            if len(self._held):
+                await self._held.invalidate(key)
+
+    async def _forget(self, key: str) -> None:
+        await self._held.invalidate(key)
+        try:
+            await self._store.invalidate(key)
+        except Exception as exc:
+            self._store_failed("invalidate", exc)
+
+    def _store_failed(self, operation: str, exc: Exception) -> None:
+        # Only the exception's type: its message may carry the store's own credentials.
+        if not self._store_failing:
+            self._store_failing = True
+            logger.warning(
+                "token store %s failed (%s); using tokens held in this process until it answers",
+                operation,
+                type(exc).__name__,
+            )
+        else:
+            logger.debug("token store %s failed again (%s)", operation, type(exc).__name__)
+
+    def _store_answered(self) -> None:
+        self._store_failing = False
+        logger.info("token store answering again")
