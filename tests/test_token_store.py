@@ -229,3 +229,60 @@ async def test_after_a_401_a_stored_token_is_taken_only_if_newer_than_the_reject
     store.tokens[key] = Token("newer", expires_at=T0 + 7200, refresh_at=T0 + 6900)
     assert (await manager.replace(BUSINESS, rejected)).access_token == "newer"
     assert fetched == ["fetched-1"]
+
+
+# -- a store that is slow ------------------------------------------------------------------
+
+
+class SlowForBusinesses(FlakyStore):
+    """Answers partner-token lookups at once; business-token lookups wait for `open`."""
+
+    def __init__(self) -> None:
+        super().__init__(failing=set())
+        self.open = anyio.Event()
+        self.waiting = 0
+
+    async def get(self, key: str) -> Token | None:
+        if ":business:" in key and not self.open.is_set():
+            self.waiting += 1
+            await self.open.wait()
+        return await super().get(key)
+
+
+async def test_calls_waiting_on_a_slow_store_hold_no_concurrency_slot(anyio_backend: str) -> None:
+    """With one slot, five business calls stuck in the store lookup for their token must not
+    keep a partner call, whose token is cached, from going ahead."""
+    store = SlowForBusinesses()
+    transport = CountingTransport()
+    finished: list[str] = []
+    async with make_thredfi(transport, token_store=store, max_concurrent_requests=1) as thredfi:
+        await thredfi.businesses.get(business_id=BUSINESS)  # the partner token, now cached
+
+        async def business_call(n: int) -> None:
+            await get_customer_of(thredfi, BUSINESS, n)
+            finished.append(f"cus-{n}")
+
+        async def partner_call() -> None:
+            await thredfi.businesses.get(business_id=OTHER_BUSINESS_ID)
+            finished.append("partner")
+
+        with anyio.fail_after(10):  # a hang guard only: nothing below waits on the clock
+            async with anyio.create_task_group() as tg:
+                for n in range(5):
+                    tg.start_soon(business_call, n)
+                for _ in range(1000):
+                    if store.waiting == 5:
+                        break
+                    await anyio.lowlevel.checkpoint()
+                assert store.waiting == 5, "a call waited for a slot before asking the store"
+                tg.start_soon(partner_call)
+                for _ in range(1000):  # ample for one call on the in-memory transport
+                    if finished:
+                        break
+                    await anyio.lowlevel.checkpoint()
+                assert finished == ["partner"], "the partner call waited for a slot"
+                store.open.set()
+
+    assert sorted(finished) == ["cus-0", "cus-1", "cus-2", "cus-3", "cus-4", "partner"]
+    assert transport.max_in_flight == 1
+    assert transport.tokens.calls[BUSINESS] == 1

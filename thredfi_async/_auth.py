@@ -1,70 +1,69 @@
-"""httpx.Auth flows that put the right token on each request and recover from one 401.
+"""Which credential each request carries: managed tokens, a caller-held token, or HTTP Basic.
 
-Using httpx's own extension point (rather than setting headers around `send`) means the 401
-replay happens inside httpx's request cycle: the first response is closed before the replay,
-and the retry loop above sees one logical attempt.
+A managed token is not an httpx.Auth flow. Obtaining one may wait on the token store or on a
+token exchange, and an auth flow runs inside httpx's send, that is while the call holds one of
+the client's concurrency slots: a slow store would then stall every other call. So HTTPCore
+asks the TokenAuth for the token first, outside any slot, sends the request with it as a plain
+bearer header (BearerAuth), and after a 401 asks for a replacement, again outside any slot, and
+replays once. The retry loop still sees one logical attempt.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import Generator
 
 import httpx
 
-from ._logging import logger
-from ._tokens import TokenManager
+from ._tokens import Token, TokenManager
 
-__all__ = ["StaticTokenAuth", "TokenAuth"]
+__all__ = ["BearerAuth", "CallAuth", "StaticTokenAuth", "TokenAuth"]
 
 
-class TokenAuth(httpx.Auth):
-    """Bearer auth from the TokenManager for one scope (partner, or one business).
+class TokenAuth:
+    """Managed bearer tokens from the TokenManager, for one scope (partner, or one business).
 
-    On a 401 the token that was used is invalidated (only that one: a token another task
-    refreshed meanwhile is kept), a fresh one is fetched and the request replayed once. A
-    second 401 is returned as is, and becomes AuthenticationError.
+    After a 401 the replacement is never the rejected token: another task's newer one if the
+    store has it, else a new fetch. A second 401 is returned as is, and becomes
+    AuthenticationError.
     """
+
+    __slots__ = ("_business_id", "_tokens")
 
     def __init__(self, tokens: TokenManager, business_id: str | None) -> None:
         self._tokens = tokens
         self._business_id = business_id
 
     @property
-    def _scope(self) -> str:
+    def scope(self) -> str:
         return "partner" if self._business_id is None else f"business {self._business_id}"
 
     def __repr__(self) -> str:
-        return f"<TokenAuth {self._scope}>"
+        return f"<TokenAuth {self.scope}>"
 
-    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
-        raise RuntimeError("thredfi_async is async-only; use httpx.AsyncClient")
+    async def token(self) -> Token:
+        return await self._tokens.get(self._business_id)
 
-    async def async_auth_flow(
-        self, request: httpx.Request
-    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        token = await self._tokens.get(self._business_id)
-        request.headers["Authorization"] = f"Bearer {token.access_token}"
-        response = yield request
-        if response.status_code != 401:
-            return
-        # Release the 401's connection before fetching: with every pooled connection held by a
-        # 401 waiting for the same refresh, the token request could never get one.
-        await response.aread()
-        logger.info("401 with the %s token; fetching a new one and replaying once", self._scope)
-        token = await self._tokens.replace(self._business_id, token)
-        request.headers["Authorization"] = f"Bearer {token.access_token}"
-        yield request
+    async def replacement(self, rejected: Token) -> Token:
+        return await self._tokens.replace(self._business_id, rejected)
 
 
-class StaticTokenAuth(httpx.Auth):
-    """A caller-held token (`AsyncThredfi(access_token=...)`), used as is and never refreshed."""
+class BearerAuth(httpx.Auth):
+    """One bearer token, used as is: a caller-held one (`AsyncThredfi(access_token=...)`),
+    never refreshed, or the managed token HTTPCore obtained for one attempt."""
 
     def __init__(self, access_token: str) -> None:
         self._header = f"Bearer {access_token}"
 
     def __repr__(self) -> str:
-        return "<StaticTokenAuth '****'>"
+        return f"<{type(self).__name__} '****'>"
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
         request.headers["Authorization"] = self._header
         yield request
+
+
+StaticTokenAuth = BearerAuth
+"""The name the client uses for a caller-held token."""
+
+CallAuth = httpx.Auth | TokenAuth
+"""What a call is sent with: an httpx.Auth (HTTP Basic, a held token) or managed tokens."""

@@ -12,7 +12,7 @@ from uuid import UUID
 import httpx
 
 from . import _json
-from ._auth import StaticTokenAuth, TokenAuth
+from ._auth import CallAuth, StaticTokenAuth, TokenAuth
 from ._clock import Clock, SystemClock
 from ._exceptions import (
     APIStatusError,
@@ -171,7 +171,7 @@ class AsyncThredfi(Resources):
             clock=self.clock,
             namespace=partner_uuid or "access-token",
         )
-        self._partner_auth: httpx.Auth = (
+        self._partner_auth: CallAuth = (
             StaticTokenAuth(access_token) if access_token else TokenAuth(self._tokens, None)
         )
 
@@ -230,7 +230,7 @@ class AsyncThredfi(Resources):
         record_response(response)
         return result
 
-    def _auth_for(self, operation: Operation, parts: RequestParts) -> httpx.Auth:
+    def _auth_for(self, operation: Operation, parts: RequestParts) -> CallAuth:
         if operation.scope == "basic":
             if self.partner_uuid is None or self._api_key is None:
                 raise MissingCredentialsError(

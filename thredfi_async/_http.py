@@ -23,6 +23,7 @@ import anyio
 import httpx
 
 from . import _json
+from ._auth import BearerAuth, CallAuth, TokenAuth
 from ._clock import Clock
 from ._exceptions import (
     APIConnectionError,
@@ -42,6 +43,7 @@ from ._types import NOT_GIVEN, NotGiven, RequestOptions, TimeoutTypes
 __all__ = ["HTTPCore"]
 
 IDEMPOTENT_BODY_METHODS = frozenset({"POST", "PATCH"})
+_now = anyio.current_time
 
 
 class HTTPCore:
@@ -79,7 +81,7 @@ class HTTPCore:
         operation: Operation,
         parts: RequestParts,
         options: RequestOptions,
-        auth: httpx.Auth | None,
+        auth: CallAuth | None,
         *,
         replay_safe: bool = False,
         limited: bool = True,
@@ -88,8 +90,8 @@ class HTTPCore:
 
         `replay_safe` marks a request that may be repeated whatever its method (the token
         exchanges: minting a token twice does no harm). `limited=False` skips the concurrency
-        slots: a token exchange runs while the calls that wait for it hold theirs, so making
-        it wait for a slot too could deadlock.
+        slots: the token exchanges, which every call waiting for that token (holding no slot
+        meanwhile) would otherwise wait for behind the queue.
         """
         timeout = (
             self.timeout if isinstance(options.timeout, NotGiven) else _as_timeout(options.timeout)
@@ -112,12 +114,8 @@ class HTTPCore:
         while True:
             started = self.clock.time()
             try:
-                if self._slots is None or not limited:
-                    response = await self._attempt(request, auth, attempt_limit)
-                else:
-                    response = await self._attempt_in_slot(
-                        self._slots, request, auth, attempt_limit
-                    )
+                slots = self._slots if limited else None
+                response = await self._attempt(request, auth, attempt_limit, slots)
             except APIConnectionError as error:
                 if error.request is not request:
                     raise  # a token exchange in the auth flow failed after its own retries
@@ -162,34 +160,40 @@ class HTTPCore:
             )
             await self.clock.sleep(delay)
 
-    async def _attempt_in_slot(
-        self,
-        slots: anyio.Semaphore,
-        request: httpx.Request,
-        auth: httpx.Auth | None,
-        limit: float | None,
-    ) -> httpx.Response:
-        """An attempt holding one of the slots; waiting for it is not part of the attempt."""
-        try:
-            slots.acquire_nowait()  # a free slot costs no trip through the event loop
-        except anyio.WouldBlock:
-            await slots.acquire()  # FIFO behind the calls already waiting
-        try:
-            return await self._attempt(request, auth, limit)
-        finally:
-            slots.release()
-
     async def _attempt(
-        self, request: httpx.Request, auth: httpx.Auth | None, limit: float | None
+        self,
+        request: httpx.Request,
+        auth: CallAuth | None,
+        limit: float | None,
+        slots: anyio.Semaphore | None,
     ) -> httpx.Response:
+        """One attempt, bounded by `limit` seconds of wall-clock time except its slot waits.
+
+        With managed tokens the token is obtained before a slot is taken, so a call waiting on
+        a slow token store or a token exchange leaves the slot to calls that can use it; a 401
+        gives the slot back, gets a replacement token and replays once in a slot again.
+        """
+        # A bare cancel scope rather than anyio.fail_after (the same scope inside two
+        # generator-based context managers, which costs as much again on every call). Past the
+        # deadline the scope swallows its own cancellation and the block ends.
+        scope = anyio.CancelScope(deadline=math.inf if limit is None else _now() + limit)
         try:
-            if limit is None:
-                return await self.http_client.send(request, auth=auth)
-            # A bare cancel scope rather than anyio.fail_after (the same scope inside two
-            # generator-based context managers, which costs as much again on every call).
-            # Past the deadline the scope swallows its own cancellation and the block ends.
-            with anyio.CancelScope(deadline=anyio.current_time() + limit):
-                return await self.http_client.send(request, auth=auth)
+            with scope:
+                if not isinstance(auth, TokenAuth):
+                    return await self._send_in_slot(request, auth, scope, slots)
+                token = await auth.token()
+                response = await self._send_in_slot(
+                    request, BearerAuth(token.access_token), scope, slots
+                )
+                if response.status_code != 401:
+                    return response
+                logger.info(
+                    "401 with the %s token; fetching a new one and replaying once", auth.scope
+                )
+                token = await auth.replacement(token)
+                return await self._send_in_slot(
+                    request, BearerAuth(token.access_token), scope, slots
+                )
             raise TimeoutError(f"no response within {limit} s")
         except (httpx.TimeoutException, TimeoutError) as exc:
             scrub_exception_chain(exc)
@@ -202,6 +206,27 @@ class HTTPCore:
             raise APIConnectionError(
                 f"The response could not be decoded: {exc}", request=request
             ) from exc
+
+    async def _send_in_slot(
+        self,
+        request: httpx.Request,
+        auth: httpx.Auth | None,
+        scope: anyio.CancelScope,
+        slots: anyio.Semaphore | None,
+    ) -> httpx.Response:
+        """One send holding one of the slots; waiting for it is not part of the attempt."""
+        if slots is None:
+            return await self.http_client.send(request, auth=auth)
+        try:
+            slots.acquire_nowait()  # a free slot costs no trip through the event loop
+        except anyio.WouldBlock:
+            waited_from = _now()
+            await slots.acquire()  # FIFO behind the calls already waiting
+            scope.deadline += _now() - waited_from
+        try:
+            return await self.http_client.send(request, auth=auth)
+        finally:
+            slots.release()
 
     def build_request(
         self,

@@ -7,7 +7,7 @@ wait does not come back in step (never sooner than asked, never past the 60 s ce
 longer wait is not taken (the error is raised at once, RateLimitError carrying
 `retry_after`); a negative one counts as absent (the usual backoff). Retried: connection
 errors, timeouts, 408, 429 and 5xx. Never retried: any other 4xx (409 duplicate_external_id
-included) and 401 (the auth flow already refreshed the token and replayed once).
+included) and 401 (the attempt already refreshed the token and replayed once).
 
 The safety rule: a request that may have reached the server is retried only when replaying
 it cannot do something twice: its method is idempotent (GET, PUT, DELETE), or the API
