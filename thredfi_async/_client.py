@@ -13,6 +13,7 @@ import httpx
 
 from . import _json
 from ._auth import CallAuth, StaticTokenAuth, TokenAuth
+from ._body import DEFAULT_MAX_RESPONSE_BYTES
 from ._clock import Clock, SystemClock
 from ._exceptions import (
     APIStatusError,
@@ -78,6 +79,9 @@ class AsyncThredfi(Resources):
         max_concurrent_requests: How many requests this client has on the wire at once (default
             20, httpx's default keep-alive pool; None: no limit). Further calls wait their turn
             in order, which keeps large fan-outs fast. Raise it with a larger http_client pool.
+        max_response_bytes: The largest response body read, counted decoded (default 32 MiB;
+            None: no limit). A larger one, or a compressed one inflating past it, raises
+            UnexpectedResponseError without being read further.
     """
 
     _resource_business_id: str | None = None
@@ -99,6 +103,7 @@ class AsyncThredfi(Resources):
         clock: Clock | None = None,
         default_headers: Mapping[str, str] | None = None,
         max_concurrent_requests: int | None = DEFAULT_MAX_CONCURRENT_REQUESTS,
+        max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         setup_logging()
         partner_uuid = check_credential(
@@ -156,6 +161,7 @@ class AsyncThredfi(Resources):
             max_retries=max_retries,
             retry_policy=self.retry_policy,
             max_concurrent_requests=_check_concurrency(max_concurrent_requests),
+            max_response_bytes=_check_max_response_bytes(max_response_bytes),
             clock=self.clock,
             default_headers={
                 "Accept": "application/json",
@@ -307,6 +313,12 @@ def _check_concurrency(value: int | None) -> int | None:
         raise InvalidRequestError(
             f"max_concurrent_requests must be an int >= 1 or None, got {value!r}"
         )
+    return value
+
+
+def _check_max_response_bytes(value: int | None) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise InvalidRequestError(f"max_response_bytes must be an int >= 1 or None, got {value!r}")
     return value
 
 

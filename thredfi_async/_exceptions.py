@@ -164,7 +164,8 @@ class APITimeoutError(APIConnectionError):
 
 
 class UnexpectedResponseError(ThredfiError):
-    """A success status whose body is not what the operation returns (not JSON, not an object)."""
+    """A body the client cannot use: a success status whose body is not what the operation
+    returns (not JSON, not an object), or any body past `max_response_bytes` or undecodable."""
 
     def __init__(self, message: str, *, response: httpx.Response) -> None:
         super().__init__(redact(message))

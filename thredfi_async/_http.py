@@ -24,6 +24,7 @@ import httpx
 
 from . import _json
 from ._auth import BearerAuth, CallAuth, TokenAuth
+from ._body import DEFAULT_MAX_RESPONSE_BYTES, read_capped
 from ._clock import Clock
 from ._exceptions import (
     APIConnectionError,
@@ -60,8 +61,10 @@ class HTTPCore:
         clock: Clock,
         default_headers: Mapping[str, str],
         max_concurrent_requests: int | None = None,
+        max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self.http_client = http_client
+        self.max_response_bytes = max_response_bytes
         # httpx's connection pool slows down sharply once many requests queue inside it (1,000
         # concurrent calls took 15 s where the same calls admitted 20 at a time took 1 s), so
         # calls wait here, in a plain FIFO, for one of max_concurrent_requests slots.
@@ -216,7 +219,7 @@ class HTTPCore:
     ) -> httpx.Response:
         """One send holding one of the slots; waiting for it is not part of the attempt."""
         if slots is None:
-            return await self.http_client.send(request, auth=auth)
+            return await self._send(request, auth)
         try:
             slots.acquire_nowait()  # a free slot costs no trip through the event loop
         except anyio.WouldBlock:
@@ -224,9 +227,20 @@ class HTTPCore:
             await slots.acquire()  # FIFO behind the calls already waiting
             scope.deadline += _now() - waited_from
         try:
-            return await self.http_client.send(request, auth=auth)
+            return await self._send(request, auth)
         finally:
             slots.release()
+
+    async def _send(self, request: httpx.Request, auth: httpx.Auth | None) -> httpx.Response:
+        """Send, then read the body within max_response_bytes (see _body.py)."""
+        response = await self.http_client.send(request, auth=auth, stream=True)
+        try:
+            await read_capped(response, self.max_response_bytes)
+        except BaseException:
+            with anyio.CancelScope(shield=True):  # give the connection back even if cancelled
+                await response.aclose()
+            raise
+        return response
 
     def build_request(
         self,
