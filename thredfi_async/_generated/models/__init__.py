@@ -91,6 +91,8 @@ if TYPE_CHECKING:
     from .customer_credit_tags_item import CustomerCreditTagsItem
     from .customer_documents_item import CustomerDocumentsItem
     from .customer_request import CustomerRequest
+    from .delete_error_response import DeleteErrorResponse
+    from .delete_error_response_detail import DeleteErrorResponseDetail
     from .delete_payout_response_200 import DeletePayoutResponse200
     from .document_link import DocumentLink
     from .document_upload_request import DocumentUploadRequest
@@ -366,6 +368,8 @@ _MODULES = {
     "CustomerCreditTagsItem": ".customer_credit_tags_item",
     "CustomerDocumentsItem": ".customer_documents_item",
     "CustomerRequest": ".customer_request",
+    "DeleteErrorResponse": ".delete_error_response",
+    "DeleteErrorResponseDetail": ".delete_error_response_detail",
     "DeletePayoutResponse200": ".delete_payout_response_200",
     "DocumentLink": ".document_link",
     "DocumentUploadRequest": ".document_upload_request",
@@ -622,6 +626,8 @@ __all__ = (
     "CustomerCreditTagsItem",
     "CustomerDocumentsItem",
     "CustomerRequest",
+    "DeleteErrorResponse",
+    "DeleteErrorResponseDetail",
     "DeletePayoutResponse200",
     "DocumentLink",
     "DocumentUploadRequest",

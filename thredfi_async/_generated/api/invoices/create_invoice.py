@@ -21,7 +21,10 @@ OPERATION = Operation(
     scope="business",
     resource="invoices",
     method_name="create",
-    success_statuses=(201,),
+    success_statuses=(
+        200,
+        201,
+    ),
     body_encoding="json",
     idempotency_header=False,
     deduplicates_on="external_id",
