@@ -165,9 +165,9 @@ def _post_credit(
     postings = []
     for line in credit.lines:
         postings.append(Posting(line.account_id, sign * line.amount))
-        postings.append(Posting(ledger.by_code[CODES.VAT], sign * line.tax))
-    postings.append(Posting(ledger.by_code[receivable], -sign * credit.applied))
-    postings.append(Posting(ledger.by_code[balance], -sign * (credit.total - credit.applied)))
+        postings.append(Posting(ledger.system[CODES.VAT], sign * line.tax))
+    postings.append(Posting(ledger.system[receivable], -sign * credit.applied))
+    postings.append(Posting(ledger.system[balance], -sign * (credit.total - credit.applied)))
     ledger.post_source(
         source_type,
         credit.id,

@@ -259,6 +259,9 @@ class Ledger:
         self._now = now
         self.accounts: dict[str, LedgerAccount] = {}
         self.by_code: dict[str, str] = {}
+        # The provisioned accounts the fake posts activity to, by their original code: a
+        # client may change an account's code (update_account), which must not break posting.
+        self.system: dict[str, str] = {}
         self.by_external: dict[str, str] = {}
         self.entries: dict[str, JournalEntry] = {}
         self.lines_by_account: dict[str, list[JournalLine]] = {}
@@ -269,8 +272,8 @@ class Ledger:
 
     def provision_default_chart(self) -> None:
         for code, name, kind, subtype, parent, cash, non_cash in DEFAULT_CHART:
-            parent_id = self.by_code[parent] if parent else None
-            self.add_account(
+            parent_id = self.system[parent] if parent else None
+            self.system[code] = self.add_account(
                 code=code,
                 name=name,
                 account_type=kind,
@@ -278,7 +281,7 @@ class Ledger:
                 parent_id=parent_id,
                 is_cash_account=cash,
                 is_non_cash_expense=non_cash,
-            )
+            ).id
 
     def add_account(
         self,
@@ -312,7 +315,8 @@ class Ledger:
         return account
 
     def account(self, code: str) -> LedgerAccount:
-        return self.accounts[self.by_code[code]]
+        """A provisioned account by its original code (``CODES``), else the one with that code."""
+        return self.accounts[self.system.get(code) or self.by_code[code]]
 
     def lookup(self, reference: str) -> LedgerAccount | None:
         """An account by UUID, code or external_id, the three forms the API accepts."""

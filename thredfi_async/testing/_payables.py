@@ -255,7 +255,7 @@ def build_bill_lines(ctx: Context, books: Books, items: Any) -> list[BillLine]:
 def post_bill(books: Books, bill: Bill) -> None:
     """DR expense and input tax / CR Accounts Payable."""
     ledger = books.ledger
-    postings = [Posting(ledger.by_code[CODES.PAYABLES], -bill.total)]
+    postings = [Posting(ledger.system[CODES.PAYABLES], -bill.total)]
     for line in bill.lines:
         postings.append(Posting(line.account_id, line.subtotal))
         postings.extend(Posting(t.account_id, t.amount - t.discount) for t in line.taxes)

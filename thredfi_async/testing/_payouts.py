@@ -191,8 +191,8 @@ def _post(books: Books, payout: Payout) -> None:
         payout.id,
         (payout.completed_at or payout.created_at).date(),
         [
-            Posting(ledger.by_code[CODES.PROCESSING_FEES], payout.fee),
-            Posting(ledger.by_code[CODES.BANK], -payout.fee),
+            Posting(ledger.system[CODES.PROCESSING_FEES], payout.fee),
+            Posting(ledger.system[CODES.BANK], -payout.fee),
         ],
         description=f"Payout {payout.external_id} fees",
         reference=payout.external_id,

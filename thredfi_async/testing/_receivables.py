@@ -323,15 +323,15 @@ def compute_invoice_total(invoice: Invoice) -> int:
 def post_invoice(books: Books, invoice: Invoice) -> None:
     """DR Accounts Receivable / CR revenue, tax and tips accounts."""
     ledger = books.ledger
-    postings = [Posting(ledger.by_code[CODES.RECEIVABLES], invoice.total)]
+    postings = [Posting(ledger.system[CODES.RECEIVABLES], invoice.total)]
     for line in invoice.lines:
         postings.append(Posting(line.account_id, -line.net))
         postings.extend(Posting(t.account_id, -(t.amount - t.discount)) for t in line.taxes)
-    postings.append(Posting(ledger.by_code[CODES.SALES], invoice.additional_discount))
+    postings.append(Posting(ledger.system[CODES.SALES], invoice.additional_discount))
     listed = sum(t.amount for t in invoice.additional_taxes)
     postings.extend(Posting(t.account_id, -t.amount) for t in invoice.additional_taxes)
-    postings.append(Posting(ledger.by_code[CODES.VAT], -(invoice.additional_taxes_total - listed)))
-    tips_account = invoice.tips_account_id or ledger.by_code[CODES.TIPS]
+    postings.append(Posting(ledger.system[CODES.VAT], -(invoice.additional_taxes_total - listed)))
+    tips_account = invoice.tips_account_id or ledger.system[CODES.TIPS]
     postings.append(Posting(tips_account, -invoice.tips))
     ledger.post_source(
         "invoice",

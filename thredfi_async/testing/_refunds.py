@@ -107,8 +107,8 @@ def _post_refund(books: Books, refund: Refund) -> None:
         refund.id,
         (refund.completed_at or refund.created_at).date(),
         [
-            Posting(ledger.by_code[CODES.SALES_RETURNS], refund.amount),
-            Posting(ledger.by_code[CODES.REFUNDS_PAYABLE], -refund.amount),
+            Posting(ledger.system[CODES.SALES_RETURNS], refund.amount),
+            Posting(ledger.system[CODES.REFUNDS_PAYABLE], -refund.amount),
         ],
         description=f"Refund on invoice {books.invoices[refund.invoice_id].invoice_number}",
         reference=refund.reference_number,
@@ -123,9 +123,9 @@ def _post_refund_payment(books: Books, payment: RefundPayment) -> None:
         payment.id,
         (payment.completed_at or payment.created_at).date(),
         [
-            Posting(ledger.by_code[CODES.REFUNDS_PAYABLE], payment.amount),
-            Posting(ledger.by_code[CODES.PROCESSING_FEES], payment.fee),
-            Posting(ledger.by_code[CODES.BANK], -(payment.amount + payment.fee)),
+            Posting(ledger.system[CODES.REFUNDS_PAYABLE], payment.amount),
+            Posting(ledger.system[CODES.PROCESSING_FEES], payment.fee),
+            Posting(ledger.system[CODES.BANK], -(payment.amount + payment.fee)),
         ],
         description="Refund payment",
         reference=payment.external_id,

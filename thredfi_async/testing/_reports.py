@@ -225,12 +225,15 @@ def _periods(start: date, end: date, granularity: str) -> list[tuple[date, date]
     periods = []
     month_index = start.year * 12 + start.month - 1
     month_index -= month_index % months  # calendar-aligned (quarters are Q1-Q4)
-    while True:
+    while month_index // 12 <= date.max.year:
         first = date(month_index // 12, month_index % 12 + 1, 1)
         if first > end:
             break
         following = month_index + months
-        last = date(following // 12, following % 12 + 1, 1) - timedelta(days=1)
+        if following // 12 > date.max.year:  # the period that ends the calendar
+            last = date.max
+        else:
+            last = date(following // 12, following % 12 + 1, 1) - timedelta(days=1)
         periods.append((max(first, start), min(last, end)))
         month_index = following
     return periods
@@ -278,7 +281,11 @@ def cash_flow(books: Books, start: date, end: date, detail_level: str) -> dict[s
     ledger = books.ledger
     detailed = detail_level == "detailed"
     cash_accounts = [a for a in ledger.accounts.values() if a.is_cash_account]
-    opening = sum(ledger.movement(a, until=start - timedelta(days=1)) for a in cash_accounts)
+    opening = (
+        0
+        if start == date.min  # nothing can come before year 1 (and start - 1 day overflows)
+        else sum(ledger.movement(a, until=start - timedelta(days=1)) for a in cash_accounts)
+    )
     closing = sum(ledger.movement(a, until=end) for a in cash_accounts)
     net_profit = _profit(ledger, ledger.movements(since=start, until=end))
     buckets: dict[str, dict[str, int]] = {

@@ -164,7 +164,7 @@ def seed(
                         unit_price=unit_price_cents,
                         discount=0,
                         taxes=[],
-                        account_id=books.ledger.by_code[CODES.SALES],
+                        account_id=books.ledger.system[CODES.SALES],
                         gross=unit_price_cents,
                         description=f"Item {n + 1}",
                     )
@@ -210,7 +210,7 @@ def seed(
                     quantity=Decimal(1),
                     unit_price=Decimal(unit_price_cents),
                     taxes=[],
-                    account_id=books.ledger.by_code[CODES.OPERATING_EXPENSES],
+                    account_id=books.ledger.system[CODES.OPERATING_EXPENSES],
                     subtotal=unit_price_cents,
                     description="Services",
                 )
@@ -271,7 +271,7 @@ def _bank_account(world: World, books: Books, index: int, now: datetime) -> Bank
         bank_link_id=f"link_{rng.getrandbits(48):012x}",
         created_at=now,
         updated_at=now,
-        mapped_account_id=books.ledger.by_code[CODES.BANK],
+        mapped_account_id=books.ledger.system[CODES.BANK],
         first_synced_at=now,
     )
     books.bank_accounts[account.id] = account

@@ -224,8 +224,8 @@ def _post_refund(books: Books, refund: VendorRefund) -> None:
         refund.id,
         refund.refund_date,
         [
-            Posting(ledger.by_code[CODES.VENDOR_REFUNDS_RECEIVABLE], refund.total),
-            Posting(ledger.by_code[CODES.OPERATING_EXPENSES], -refund.total),
+            Posting(ledger.system[CODES.VENDOR_REFUNDS_RECEIVABLE], refund.total),
+            Posting(ledger.system[CODES.OPERATING_EXPENSES], -refund.total),
         ],
         description=f"Vendor refund {refund.reference_number or refund.id[:8]}",
         reference=refund.reference_number,
@@ -243,9 +243,9 @@ def _post_payment(books: Books, payment: VendorRefundPayment) -> None:
         payment.id,
         payment.payment_date,
         [
-            Posting(ledger.by_code[CODES.BANK], payment.amount - payment.fee),
-            Posting(ledger.by_code[CODES.PROCESSING_FEES], payment.fee),
-            Posting(ledger.by_code[CODES.VENDOR_REFUNDS_RECEIVABLE], -payment.amount),
+            Posting(ledger.system[CODES.BANK], payment.amount - payment.fee),
+            Posting(ledger.system[CODES.PROCESSING_FEES], payment.fee),
+            Posting(ledger.system[CODES.VENDOR_REFUNDS_RECEIVABLE], -payment.amount),
         ],
         description="Vendor refund payment",
         reference=payment.payment_reference,
