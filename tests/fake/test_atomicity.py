@@ -20,9 +20,9 @@ import pytest
 from thredfi_async.testing import FakeThredfi
 from thredfi_async.testing._context import HANDLERS, Context, Reply
 
+from . import test_conformance as scenario
 from ._support import Api, ok
 from .conftest import NOW
-from .test_conformance import test_every_operation_answers_2xx_and_matches_its_schema
 
 pytestmark = pytest.mark.anyio
 
@@ -399,7 +399,7 @@ async def test_an_exception_in_any_handler_rolls_its_request_back(twin: FaultyTw
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=twin), base_url=twin.fake.base_url
     ) as http:
-        await test_every_operation_answers_2xx_and_matches_its_schema(
+        await scenario.test_every_operation_answers_2xx_and_matches_its_schema(
             twin.fake, Api(twin.fake, http)
         )
     assert twin.problems == []
