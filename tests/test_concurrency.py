@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import anyio
@@ -101,3 +102,42 @@ def test_the_limit_is_checked() -> None:
     for bad in (0, -1, 2.5, True):
         with pytest.raises(t.InvalidRequestError, match="max_concurrent_requests"):
             t.AsyncThredfi(PARTNER_UUID, API_KEY, max_concurrent_requests=bad)  # type: ignore[arg-type]
+
+
+async def test_waiting_for_a_slot_does_not_count_against_the_attempt_timeout(
+    anyio_backend: str,
+) -> None:
+    """The token is obtained inside the attempt's time limit, the slot wait that follows is
+    not: a call queued behind a slow one longer than its timeout still gets its answer."""
+    release = anyio.Event()
+    first_on_the_wire = anyio.Event()
+
+    class HoldFirst(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            answered = tokens.handle(request)
+            if answered is not None:
+                return answered
+            if request.url.path.endswith("/slow/"):
+                first_on_the_wire.set()
+                await release.wait()
+            return httpx.Response(200, json={"id": "cus-1"})
+
+    tokens = TokenEndpoints()
+    async with client(HoldFirst(), max_concurrent_requests=1) as thredfi:
+        books = thredfi.business("biz-1")
+        await books.customers.get("warm-up")  # both tokens cached
+        outcome: list[str] = []
+
+        async def queued() -> None:
+            outcome.append(
+                str((await books.customers.get("cus-1", timeout=0.05, max_retries=0)).id)
+            )
+
+        with anyio.fail_after(10):
+            async with anyio.create_task_group() as group:
+                group.start_soon(functools.partial(books.customers.get, "slow", timeout=None))
+                await first_on_the_wire.wait()
+                group.start_soon(queued)
+                await anyio.sleep(0.2)  # real time: four times the queued call's timeout
+                release.set()
+    assert outcome == ["cus-1"]

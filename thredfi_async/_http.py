@@ -223,9 +223,11 @@ class HTTPCore:
         try:
             slots.acquire_nowait()  # a free slot costs no trip through the event loop
         except anyio.WouldBlock:
+            # The attempt's clock stops while it queues: the deadline moves by the wait.
+            deadline, scope.deadline = scope.deadline, math.inf
             waited_from = _now()
             await slots.acquire()  # FIFO behind the calls already waiting
-            scope.deadline += _now() - waited_from
+            scope.deadline = deadline + (_now() - waited_from)
         try:
             return await self._send(request, auth)
         finally:
