@@ -181,3 +181,17 @@ async def test_a_body_its_content_encoding_cannot_decode_is_an_unexpected_respon
 def test_a_bad_max_response_bytes_is_refused(bad: Any) -> None:
     with pytest.raises(t.InvalidRequestError, match="max_response_bytes"):
         AsyncThredfi(PARTNER_UUID, API_KEY, max_response_bytes=bad)
+
+
+@pytest.mark.asyncio
+async def test_a_response_its_transport_built_whole_is_capped_too(
+    make_client: Callable[..., AsyncThredfi],
+) -> None:
+    thredfi, _ = answering(
+        make_client,
+        lambda: httpx.Response(200, content=b'{"id": "' + b"x" * 2000 + b'"}'),
+        max_response_bytes=1000,
+    )
+    async with thredfi:
+        with pytest.raises(t.UnexpectedResponseError, match="max_response_bytes"):
+            await thredfi.business(BUSINESS).customers.get("cus-1")

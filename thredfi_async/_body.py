@@ -31,6 +31,10 @@ async def read_capped(response: httpx.Response, max_bytes: int | None) -> None:
         if max_bytes is None:
             await response.aread()
             return
+        if response.is_stream_consumed:  # built whole by its transport (MockTransport, ASGI)
+            if len(response.content) > max_bytes:
+                raise _too_large(response, max_bytes, "the body")
+            return
         declared = response.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > max_bytes:
             raise _too_large(response, max_bytes, f"Content-Length {declared}")
