@@ -286,3 +286,24 @@ async def test_calls_waiting_on_a_slow_store_hold_no_concurrency_slot(anyio_back
     assert sorted(finished) == ["cus-0", "cus-1", "cus-2", "cus-3", "cus-4", "partner"]
     assert transport.max_in_flight == 1
     assert transport.tokens.calls[BUSINESS] == 1
+
+
+async def test_a_replacement_expiring_with_the_rejected_token_counts_as_newer(
+    anyio_backend: str,
+) -> None:
+    """A late 401 after another task already replaced the token, on a clock that stood still
+    (both tokens expire at the same instant): the replacement is used, not fetched again."""
+    store = StaleReplica()
+    fetched: list[str] = []
+
+    async def fetch(business_id: str | None) -> Token:
+        fetched.append("fetched")
+        return Token("fetched", expires_at=T0 + 3600, refresh_at=T0 + 3300)
+
+    manager = TokenManager(fetch=fetch, store=store, clock=FakeClock(), namespace="p")
+    rejected = Token("rejected", expires_at=T0 + 3600, refresh_at=T0 + 3300)
+    store.tokens[manager.key(BUSINESS)] = Token(
+        "sibling", expires_at=T0 + 3600, refresh_at=T0 + 3300
+    )
+    assert (await manager.replace(BUSINESS, rejected)).access_token == "sibling"
+    assert fetched == []

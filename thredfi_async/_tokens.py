@@ -124,10 +124,10 @@ def _positive_number(value: Any) -> float | None:
 
 
 def _newer(candidate: Token, rejected: Token, now: float) -> bool:
-    """Whether `candidate` was issued after `rejected` (a later expiry) and is still fresh."""
+    """Whether `candidate` replaced `rejected` (expiring no earlier) and is still fresh."""
     return (
         candidate.access_token != rejected.access_token
-        and candidate.expires_at > rejected.expires_at
+        and candidate.expires_at >= rejected.expires_at
         and candidate.is_fresh(now)
     )
 
