@@ -110,7 +110,7 @@ def result_type_name(op: SpecOperation) -> str:
 
 def test_the_spec_has_93_operations_and_every_one_has_a_facade_method() -> None:
     assert len(OPERATIONS) == 93
-    client = AsyncThredfi(PARTNER_UUID, API_KEY, base_url=BASE_URL)
+    client = AsyncThredfi(PARTNER_UUID, API_KEY, base_url=BASE_URL, http_client=httpx.AsyncClient())
     for op in OPERATIONS:
         method = facade_method(client, op)
         first_line = (method.__doc__ or "").strip().splitlines()[0]
@@ -136,7 +136,9 @@ async def test_every_operation_sends_the_request_the_spec_describes(
         return success_response(op)
 
     httpx_mock.add_callback(route, is_reusable=True)
-    async with AsyncThredfi(PARTNER_UUID, API_KEY, base_url=BASE_URL) as client:
+    async with AsyncThredfi(
+        PARTNER_UUID, API_KEY, base_url=BASE_URL, http_client=httpx.AsyncClient()
+    ) as client:
         method = facade_method(client, op)
         args, kwargs, path_values, expected_query = call_arguments(method, op)
         result = await method(*args, **kwargs)
@@ -192,7 +194,9 @@ async def test_create_invoice_with_a_file_is_sent_as_multipart(
             payload=BytesIO(b"%PDF-1.4 test"), file_name="inv.pdf", mime_type="application/pdf"
         ),
     )
-    async with AsyncThredfi(PARTNER_UUID, API_KEY, base_url=BASE_URL) as client:
+    async with AsyncThredfi(
+        PARTNER_UUID, API_KEY, base_url=BASE_URL, http_client=httpx.AsyncClient()
+    ) as client:
         invoice = await client.business(BUSINESS_ID).invoices.create(body=upload)
 
     assert isinstance(invoice, models.Invoice)
@@ -222,7 +226,9 @@ async def test_a_model_body_is_sent_like_the_equivalent_dict(
         "payment_method": "bank_transfer",
         "allocations": [{"invoice_id": sample_id("invoice"), "amount_cents": 4000}],
     }
-    async with AsyncThredfi(PARTNER_UUID, API_KEY, base_url=BASE_URL) as client:
+    async with AsyncThredfi(
+        PARTNER_UUID, API_KEY, base_url=BASE_URL, http_client=httpx.AsyncClient()
+    ) as client:
         payments = client.business(BUSINESS_ID).payments
         await payments.create(body=as_dict)
         await payments.create(body=models.InvoiceRecordPaymentRequestRequest.from_dict(as_dict))

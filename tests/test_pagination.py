@@ -168,6 +168,7 @@ def client() -> AsyncThredfi:
         PARTNER_UUID,
         API_KEY,
         base_url=BASE_URL,
+        http_client=httpx.AsyncClient(),  # pytest-httpx mocks httpx's transport
         retry_policy=RetryPolicy(initial_delay=0, max_delay=0),
     )
 
@@ -229,7 +230,7 @@ def test_every_list_operation_in_the_spec_returns_an_async_paginator() -> None:
     listings = list_operations()
     assert len(listings) == 19
 
-    client = AsyncThredfi(PARTNER_UUID, API_KEY, base_url=BASE_URL)
+    client = AsyncThredfi(PARTNER_UUID, API_KEY, base_url=BASE_URL, http_client=httpx.AsyncClient())
     for op in listings:
         method = facade_method(client, op)
         args, kwargs, _, _ = call_arguments(method, op)

@@ -61,13 +61,15 @@ def clock() -> FakeClock:
 def connect(
     httpx_mock: HTTPXMock, tokens: TokenEndpoints, clock: FakeClock
 ) -> Callable[..., AsyncThredfi]:
-    """Build a client on the real httpx transport (patched by pytest-httpx), the fake clock and
+    """Build a client on httpx's transport (patched by pytest-httpx), the fake clock and
     the default retry policy; the token exchanges are answered by `tokens`."""
 
     def build(**kwargs: Any) -> AsyncThredfi:
         httpx_mock.add_callback(tokens.handle, url=TOKEN_URL, is_reusable=True, is_optional=True)
         kwargs.setdefault("clock", clock)
-        return AsyncThredfi(PARTNER_UUID, API_KEY, base_url=BASE_URL, **kwargs)
+        return AsyncThredfi(
+            PARTNER_UUID, API_KEY, base_url=BASE_URL, http_client=httpx.AsyncClient(), **kwargs
+        )
 
     return build
 

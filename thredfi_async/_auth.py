@@ -4,19 +4,17 @@ A managed token is not an httpx.Auth flow. Obtaining one may wait on the token s
 token exchange, and an auth flow runs inside httpx's send, that is while the call holds one of
 the client's concurrency slots: a slow store would then stall every other call. So HTTPCore
 asks the TokenAuth for the token first, outside any slot, sends the request with it as a plain
-bearer header (BearerAuth), and after a 401 asks for a replacement, again outside any slot, and
+bearer header (HeaderAuth), and after a 401 asks for a replacement, again outside any slot, and
 replays once. The retry loop still sees one logical attempt.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
-
-import httpx
+import base64
 
 from ._tokens import Token, TokenManager
 
-__all__ = ["BearerAuth", "CallAuth", "StaticTokenAuth", "TokenAuth"]
+__all__ = ["CallAuth", "HeaderAuth", "TokenAuth"]
 
 
 class TokenAuth:
@@ -47,23 +45,31 @@ class TokenAuth:
         return await self._tokens.replace(self._business_id, rejected)
 
 
-class BearerAuth(httpx.Auth):
-    """One bearer token, used as is: a caller-held one (`AsyncThredfi(access_token=...)`),
-    never refreshed, or the managed token HTTPCore obtained for one attempt."""
+class HeaderAuth:
+    """A ready `Authorization` value: HTTP Basic, a caller-held token (never refreshed), or
+    the managed token HTTPCore obtained for one attempt.
 
-    def __init__(self, access_token: str) -> None:
-        self._header = f"Bearer {access_token}"
+    A plain header rather than an httpx.Auth flow: the SDK sets it on the request itself, so
+    a request needs no trip through httpx's auth machinery, on any transport.
+    """
+
+    __slots__ = ("header",)
+
+    def __init__(self, header: str) -> None:
+        self.header = header
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} '****'>"
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
-        request.headers["Authorization"] = self._header
-        yield request
+    @classmethod
+    def bearer(cls, access_token: str) -> HeaderAuth:
+        return cls(f"Bearer {access_token}")
+
+    @classmethod
+    def basic(cls, username: str, password: str) -> HeaderAuth:
+        credential = base64.b64encode(f"{username}:{password}".encode()).decode()
+        return cls(f"Basic {credential}")
 
 
-StaticTokenAuth = BearerAuth
-"""The name the client uses for a caller-held token."""
-
-CallAuth = httpx.Auth | TokenAuth
-"""What a call is sent with: an httpx.Auth (HTTP Basic, a held token) or managed tokens."""
+CallAuth = HeaderAuth | TokenAuth
+"""What a call is sent with: a fixed header (HTTP Basic, a held token) or managed tokens."""

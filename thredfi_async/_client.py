@@ -12,7 +12,7 @@ from uuid import UUID
 import httpx
 
 from . import _json
-from ._auth import CallAuth, StaticTokenAuth, TokenAuth
+from ._auth import CallAuth, HeaderAuth, TokenAuth
 from ._body import DEFAULT_MAX_RESPONSE_BYTES
 from ._clock import Clock, SystemClock
 from ._exceptions import (
@@ -32,6 +32,7 @@ from ._redact import mask, register_secret, registry
 from ._response import record_response
 from ._retry import RetryPolicy
 from ._tokens import DEFAULT_LEEWAY, InMemoryTokenStore, Token, TokenManager, TokenStore
+from ._transport import AutoTransport
 from ._types import RequestOptions, TimeoutTypes
 from ._version import __version__
 
@@ -68,8 +69,10 @@ class AsyncThredfi(Resources):
         base_url: Overrides `environment` (a proxy, the fake API, another host).
         timeout: Per attempt; a number of seconds, an httpx.Timeout, or None for no limit.
         max_retries: Retries after the first attempt for retryable failures (default 2).
-        http_client: An httpx.AsyncClient you built (transport, proxies, limits); the client
-            takes ownership and closes it.
+        http_client: An httpx.AsyncClient you built (transport, proxies, limits, mocks such
+            as pytest-httpx or respx); requests then go through it and its transport instead of
+            the default one (aiohttp under asyncio, httpx's own under trio). The client takes
+            ownership and closes it.
         token_store: Where tokens are cached (default: in memory, 10,000 businesses, LRU).
         token_refresh_leeway: Refresh a token this many seconds before it expires (default
             300; capped at half the token's lifetime, so short-lived tokens are still reused).
@@ -77,8 +80,9 @@ class AsyncThredfi(Resources):
         clock: Time source for token expiry and retry sleeps (tests inject a fake).
         default_headers: Headers sent with every request.
         max_concurrent_requests: How many requests this client has on the wire at once (default
-            20, httpx's default keep-alive pool; None: no limit). Further calls wait their turn
-            in order, which keeps large fan-outs fast. Raise it with a larger http_client pool.
+            20; None: no limit), and the size of the default transport's connection pool.
+            Further calls wait their turn in order, which keeps large fan-outs fast. With your
+            own http_client, size its pool to match.
         max_response_bytes: The largest response body read, counted decoded (default 32 MiB;
             None: no limit). A larger one, or a compressed one inflating past it, raises
             UnexpectedResponseError without being read further.
@@ -154,13 +158,19 @@ class AsyncThredfi(Resources):
         self.clock: Clock = clock or SystemClock()
         self.retry_policy = retry_policy or RetryPolicy()
         self.token_refresh_leeway = token_refresh_leeway
+        max_concurrent_requests = _check_concurrency(max_concurrent_requests)
+        transport = None
+        if http_client is None:
+            transport = AutoTransport(max_connections=max_concurrent_requests)
+            http_client = httpx.AsyncClient(transport=transport, trust_env=False)
         self._http = HTTPCore(
-            http_client=http_client or httpx.AsyncClient(),
+            http_client=http_client,
+            transport=transport,
             base_url=self.base_url,
             timeout=timeout,
             max_retries=max_retries,
             retry_policy=self.retry_policy,
-            max_concurrent_requests=_check_concurrency(max_concurrent_requests),
+            max_concurrent_requests=max_concurrent_requests,
             max_response_bytes=_check_max_response_bytes(max_response_bytes),
             clock=self.clock,
             default_headers={
@@ -178,7 +188,7 @@ class AsyncThredfi(Resources):
             namespace=partner_uuid or "access-token",
         )
         self._partner_auth: CallAuth = (
-            StaticTokenAuth(access_token) if access_token else TokenAuth(self._tokens, None)
+            HeaderAuth.bearer(access_token) if access_token else TokenAuth(self._tokens, None)
         )
 
     # -- the Resources mixin reads these two -------------------------------------------------
@@ -242,7 +252,7 @@ class AsyncThredfi(Resources):
                 raise MissingCredentialsError(
                     f"{operation.client_method} needs partner_uuid and api_key (HTTP Basic)"
                 )
-            return httpx.BasicAuth(self.partner_uuid, self._api_key)
+            return HeaderAuth.basic(self.partner_uuid, self._api_key)
         if self._access_token is not None or operation.scope == "partner":
             return self._partner_auth
         return TokenAuth(self._tokens, str(parts.path_params["business_id"]))
@@ -289,7 +299,7 @@ class AsyncThredfi(Resources):
             client_id=self.partner_uuid, grant_type="client_credentials"
         )
         parts = get_partner_token.build_request(body=body)
-        auth = httpx.BasicAuth(self.partner_uuid, self._api_key)
+        auth = HeaderAuth.basic(self.partner_uuid, self._api_key)
         try:
             return await self._http.send(
                 operation, parts, options, auth, replay_safe=True, limited=False

@@ -1,5 +1,9 @@
 """Scenario fixtures: a fresh fake API per test and the public SDK client wired to it.
 
+Every scenario runs three ways: in process (no sockets), and over loopback on the default
+transport (aiohttp under asyncio) and on httpx's (`http_client=httpx.AsyncClient()`), so both
+transports are held to the same behaviour.
+
 The client's clock is injected: retry backoff and Retry-After waits are recorded instead of
 slept, so scenarios that go through retries stay fast and their waits can be asserted.
 """
@@ -7,15 +11,20 @@ slept, so scenarios that go through retries stay fast and their waits can be ass
 from __future__ import annotations
 
 import datetime
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 import pytest_asyncio
 
+from tests._served import Switchboard, serve
 from thredfi_async import AsyncThredfi, BusinessView, models
+from thredfi_async._transport import AiohttpTransport, AutoTransport
 from thredfi_async.testing import FakeThredfi
+
+TRANSPORTS = ("in_process", "aiohttp", "httpx")
 
 NOW = datetime.datetime(2025, 6, 15, 12, 0, tzinfo=datetime.UTC)
 TODAY = NOW.date()
@@ -36,10 +45,31 @@ class RecordingClock:
         self.now += seconds
 
 
+@pytest.fixture(scope="session")
+def switchboard() -> Iterator[tuple[Switchboard, str]]:
+    """One uvicorn server for the session, serving whichever fake the current test made."""
+    board = Switchboard()
+    with serve(board) as base_url:
+        yield board, base_url
+
+
+@pytest.fixture(params=TRANSPORTS)
+def transport(request: pytest.FixtureRequest) -> str:
+    """Every scenario runs in process and over loopback sockets on both transports."""
+    return str(request.param)
+
+
 @pytest.fixture
-def fake() -> FakeThredfi:
+def fake(transport: str, request: pytest.FixtureRequest) -> FakeThredfi:
     # A frozen fake clock keeps dates stable; a handler crash fails the test instead of a 500.
-    return FakeThredfi(now=NOW, seed=20250615, raise_server_errors=True)
+    if transport == "in_process":
+        return FakeThredfi(now=NOW, seed=20250615, raise_server_errors=True)
+    board, base_url = request.getfixturevalue("switchboard")
+    served = FakeThredfi(
+        now=NOW, seed=20250615, raise_server_errors=True, base_url=base_url, drop_style="truncate"
+    )
+    board.app = served.app
+    return served
 
 
 @pytest.fixture
@@ -48,10 +78,27 @@ def clock() -> RecordingClock:
 
 
 @pytest_asyncio.fixture
-async def thredfi(fake: FakeThredfi, clock: RecordingClock) -> AsyncIterator[AsyncThredfi]:
-    client: AsyncThredfi = fake.client(clock=clock)
+async def thredfi(
+    fake: FakeThredfi, clock: RecordingClock, transport: str
+) -> AsyncIterator[AsyncThredfi]:
+    client: AsyncThredfi
+    if transport == "in_process":
+        client = fake.client(clock=clock)
+    else:
+        # The default transport (aiohttp under asyncio), or httpx's, as a user selects it.
+        http_client = httpx.AsyncClient() if transport == "httpx" else None
+        client = AsyncThredfi(
+            fake.partner_uuid,
+            fake.api_key,
+            base_url=fake.base_url,
+            clock=clock,
+            http_client=http_client,
+        )
     async with client:
         yield client
+    if transport == "aiohttp":
+        assert isinstance(client.http_client._transport, AutoTransport)
+        assert isinstance(client.http_client._transport.selected, AiohttpTransport)
 
 
 @dataclass

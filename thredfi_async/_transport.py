@@ -1,0 +1,221 @@
+"""The default transport: aiohttp under asyncio, httpx's own under trio, behind httpx's interface.
+
+httpx's connection pool (httpcore) costs two to three times what aiohttp's does per call, and
+more than ten times under concurrency, where it gets slower than sending one call at a time.
+So under asyncio the SDK sends through aiohttp. It does so behind `httpx.AsyncBaseTransport`,
+so httpx `Request` and `Response` stay the SDK's types, and `http_client=` still takes any
+`httpx.AsyncClient` (MockTransport, proxies, pytest-httpx, respx). aiohttp runs on asyncio
+only, so under trio the same transport delegates to `httpx.AsyncHTTPTransport`; which event
+loop is running is detected at each request, never configured.
+
+Why not the `httpx-aiohttp` package, which does the same: it maps every
+`aiohttp.ClientConnectionError` to `httpx.ConnectTimeout`, a server dropping the connection
+after the request went out included. The retry rule reads a connect error as "the request never
+reached the server" and replays even a create the API does not deduplicate: a double charge.
+Here only errors raised while connecting become connect errors (see `_map_errors`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import ssl
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import aiohttp
+import httpx
+
+__all__ = ["AiohttpTransport", "AutoTransport"]
+
+_HTTP11 = {"http_version": b"HTTP/1.1"}
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """httpx's TLS settings (certifi, SSL_CERT_FILE / SSL_CERT_DIR), built once per process:
+    loading the CA bundle costs tens of milliseconds, which every client built would pay."""
+    return httpx.create_ssl_context()
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """httpx requests sent by one `aiohttp.ClientSession`, opened at the first request.
+
+    The session is bound to the event loop it was opened on; a request from another loop (a new
+    `asyncio.run`, a test framework's per-test loop) opens a new one rather than fail.
+
+    Args:
+        max_connections: The pool's size (None: unbounded). The client sizes it from
+            `max_concurrent_requests`, so every call it lets through finds a connection.
+        keepalive_expiry: Seconds an idle connection is kept for reuse.
+    """
+
+    def __init__(self, *, max_connections: int | None = 20, keepalive_expiry: float = 5.0) -> None:
+        self.max_connections = max_connections
+        self.keepalive_expiry = keepalive_expiry
+        self.session: aiohttp.ClientSession | None = None
+        self._timeouts: dict[tuple[Any, ...], aiohttp.ClientTimeout] = {}
+
+    def _session(self) -> aiohttp.ClientSession:
+        session = self.session
+        loop = asyncio.get_running_loop()
+        if (
+            session is None
+            or session.closed
+            or session.connector is None
+            or (session._loop is not loop)
+        ):
+            connector = aiohttp.TCPConnector(
+                limit=self.max_connections or 0,  # 0: no limit
+                limit_per_host=0,
+                keepalive_timeout=self.keepalive_expiry,
+                ssl=_ssl_context(),
+            )
+            session = self.session = aiohttp.ClientSession(
+                connector=connector,
+                # httpx decodes, so max_response_bytes counts decoded bytes on every transport.
+                auto_decompress=False,
+                # Send exactly the request's headers, as httpx's own transport does.
+                skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent"),
+                trust_env=True,  # proxies from HTTP(S)_PROXY / NO_PROXY, as httpx
+                cookie_jar=aiohttp.DummyCookieJar(),  # an API client keeps no cookies
+            )
+        return session
+
+    def _timeout(self, request: httpx.Request) -> aiohttp.ClientTimeout:
+        """httpx's per-phase timeouts as aiohttp's (no write timeout in aiohttp: the client's
+        wall-clock limit per attempt bounds a stalled upload)."""
+        given = request.extensions.get("timeout") or {}
+        key = (given.get("connect"), given.get("read"), given.get("pool"))
+        timeout = self._timeouts.get(key)
+        if timeout is None:
+            connect, read, pool = key
+            # aiohttp's `connect` spans the wait for a pooled connection and the connect itself.
+            acquire = None if connect is None or pool is None else connect + pool
+            timeout = aiohttp.ClientTimeout(
+                total=None, connect=acquire, sock_connect=connect, sock_read=read
+            )
+            if len(self._timeouts) < 64:
+                self._timeouts[key] = timeout
+        return timeout
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        session = self._session()
+        try:
+            content: bytes | None = request.content
+        except httpx.RequestNotRead:  # multipart: httpx builds it as a stream
+            content = await request.aread()
+        with _map_errors():
+            response = await session.request(
+                request.method,
+                str(request.url),
+                headers=request.headers.multi_items(),
+                data=content or None,
+                allow_redirects=False,
+                timeout=self._timeout(request),
+            )
+        return httpx.Response(
+            response.status,
+            headers=response.raw_headers,
+            stream=_ResponseStream(response),
+            request=request,
+            extensions=_HTTP11,
+        )
+
+    async def aclose(self) -> None:
+        session, self.session = self.session, None
+        if session is not None and not session.closed:
+            await session.close()
+
+
+class _ResponseStream(httpx.AsyncByteStream):
+    """The body as aiohttp receives it; closing before the end closes the connection."""
+
+    __slots__ = ("_response",)
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        with _map_errors():
+            async for chunk in self._response.content.iter_any():
+                yield chunk
+
+    async def aclose(self) -> None:
+        # Synchronous on purpose: no await, so no cancellation can interrupt it halfway.
+        response = self._response
+        if response.content.is_eof():
+            response.release()  # whole body read: the connection goes back to the pool
+        else:
+            response.close()  # abandoned mid-body: the connection cannot be reused
+
+
+@contextlib.contextmanager
+def _map_errors() -> Iterator[None]:
+    """aiohttp's errors as httpx's, keeping "never reached the server" exact.
+
+    Only a failure to connect (or to get a pooled connection in time) becomes ConnectError or
+    ConnectTimeout, which the retry rule may replay whatever the method. A connection that
+    fails once the request may have been written (the server disconnected, a read timed out,
+    a malformed response) becomes a read or protocol error, retried only where replaying is
+    safe.
+    """
+    try:
+        yield
+    except aiohttp.ConnectionTimeoutError as exc:
+        raise httpx.ConnectTimeout(str(exc) or "connect timed out") from exc
+    except aiohttp.ClientConnectorError as exc:  # DNS, refused, TLS handshake, proxy connect
+        raise httpx.ConnectError(str(exc)) from exc
+    except (aiohttp.ServerTimeoutError, TimeoutError) as exc:
+        raise httpx.ReadTimeout(str(exc) or "read timed out") from exc
+    except aiohttp.ServerDisconnectedError as exc:
+        raise httpx.RemoteProtocolError(str(exc) or "server disconnected") from exc
+    except (aiohttp.ClientPayloadError, aiohttp.ClientResponseError) as exc:
+        raise httpx.RemoteProtocolError(str(exc)) from exc
+    except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError) as exc:
+        raise httpx.UnsupportedProtocol(str(exc)) from exc
+    except (aiohttp.ClientError, OSError) as exc:  # ClientOSError mid-request, anything else
+        raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
+
+
+class AutoTransport(httpx.AsyncBaseTransport):
+    """aiohttp under asyncio, httpx's AsyncHTTPTransport under anything else (trio)."""
+
+    def __init__(self, *, max_connections: int | None = 20) -> None:
+        self.max_connections = max_connections
+        self.aiohttp: AiohttpTransport | None = None
+        self.httpx: httpx.AsyncHTTPTransport | None = None
+
+    @property
+    def selected(self) -> httpx.AsyncBaseTransport | None:
+        """The transport the last request went through (None before the first)."""
+        return self._selected
+
+    _selected: httpx.AsyncBaseTransport | None = None
+
+    def _for_running_loop(self) -> httpx.AsyncBaseTransport:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # not asyncio: trio (or another anyio backend)
+            if self.httpx is None:
+                size = self.max_connections
+                self.httpx = httpx.AsyncHTTPTransport(
+                    verify=_ssl_context(),
+                    limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
+                )
+            self._selected = self.httpx
+            return self.httpx
+        if self.aiohttp is None:
+            self.aiohttp = AiohttpTransport(max_connections=self.max_connections)
+        self._selected = self.aiohttp
+        return self.aiohttp
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._for_running_loop().handle_async_request(request)
+
+    async def aclose(self) -> None:
+        for transport in (self.aiohttp, self.httpx):
+            if transport is not None:
+                with contextlib.suppress(RuntimeError):  # closed from another kind of loop
+                    await transport.aclose()
