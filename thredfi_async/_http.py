@@ -9,6 +9,7 @@ ends in bounded time.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import logging
 import math
@@ -39,12 +40,24 @@ from ._logging import logger
 from ._operation import Operation, RequestParts
 from ._redact import scrub_exception_chain
 from ._retry import IDEMPOTENT_METHODS, RetryPolicy
+from ._transport import READ_WHOLE_UP_TO
 from ._types import NOT_GIVEN, NotGiven, RequestOptions, TimeoutTypes
+from ._url import URLBuilder
 
 __all__ = ["HTTPCore"]
 
 IDEMPOTENT_BODY_METHODS = frozenset({"POST", "PATCH"})
-_now = anyio.current_time
+
+
+def _now() -> float:
+    """The event loop's clock, which cancel-scope deadlines are measured on.
+
+    anyio.current_time() looks the backend up on every call; under asyncio the loop is at hand.
+    """
+    try:
+        return asyncio.get_running_loop().time()
+    except RuntimeError:  # trio
+        return anyio.current_time()
 
 
 class HTTPCore:
@@ -76,14 +89,16 @@ class HTTPCore:
         # the default transport's pool has as many connections.
         self._slots = anyio.Semaphore(max_concurrent_requests) if max_concurrent_requests else None
         self.base_url = base_url.rstrip("/")
+        self._urls = URLBuilder(self.base_url)
         self.timeout = _as_timeout(timeout)
         self.max_retries = _check_retries(max_retries)
         self.retry_policy = retry_policy
         self.clock = clock
-        self.default_headers = {
-            name: check_header(name, value, what="default_headers")
-            for name, value in default_headers.items()
-        }
+        self.default_headers: dict[str, str] = {}
+        for name, value in default_headers.items():
+            _set_header(
+                self.default_headers, name, check_header(name, value, what="default_headers")
+            )
 
     async def send(
         self,
@@ -263,8 +278,9 @@ class HTTPCore:
         options: RequestOptions,
         timeout: httpx.Timeout,
     ) -> httpx.Request:
-        # Case-insensitive, so an extra_headers "idempotency-key" replaces ours: one value sent.
-        headers = httpx.Headers(self.default_headers)
+        # A plain dict made into httpx.Headers once, by httpx.Request; _set_header replaces
+        # case-insensitively, so an extra_headers "idempotency-key" replaces ours: one value.
+        headers = dict(self.default_headers)
         key = options.idempotency_key
         if isinstance(key, NotGiven):
             if operation.method in IDEMPOTENT_BODY_METHODS or operation.idempotency_header:
@@ -277,7 +293,7 @@ class HTTPCore:
             )
         if options.extra_headers:
             for name, value in options.extra_headers.items():
-                headers[name] = check_header(name, value, what="extra_headers")
+                _set_header(headers, name, check_header(name, value, what="extra_headers"))
 
         content: bytes | None = None
         data: Any = None
@@ -294,7 +310,7 @@ class HTTPCore:
                         operation_id=operation.operation_id,
                         location="body",
                     ) from None
-                headers["Content-Type"] = "application/json"
+                _set_header(headers, "Content-Type", "application/json")
             elif body.encoding == "form":
                 data = {
                     k: _query_value(v, k, operation, "body")
@@ -306,13 +322,18 @@ class HTTPCore:
 
         request = httpx.Request(
             operation.method,
-            self.base_url + _expand_path(operation, parts.path_params),
-            params=_query(operation, parts.query, options.extra_query),
+            self._urls.build(
+                _expand_path(operation, parts.path_params),
+                _query(operation, parts.query, options.extra_query),
+            ),
             headers=headers,
             content=content,
             data=data,
             files=files,
-            extensions={"timeout": timeout.as_dict()},
+            extensions={
+                "timeout": timeout.as_dict(),
+                READ_WHOLE_UP_TO: self.max_response_bytes or math.inf,
+            },
         )
         return request
 
@@ -339,6 +360,13 @@ class HTTPCore:
             max_retries + 1,
             f" request_id={request_id}" if request_id else "",
         )
+
+
+def _set_header(headers: dict[str, str], name: str, value: str) -> None:
+    lowered = name.lower()
+    for existing in [k for k in headers if k.lower() == lowered]:
+        del headers[existing]
+    headers[name] = value
 
 
 def _deduplicated(operation: Operation, parts: RequestParts, request: httpx.Request) -> bool:
