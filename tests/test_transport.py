@@ -10,13 +10,17 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import anyio
 import httpx
 import pytest
+import respx
+from pytest_httpx import HTTPXMock
 
 from thredfi_async import (
     APIConnectionError,
@@ -300,3 +304,37 @@ async def test_a_server_that_never_answers_times_out_and_a_create_is_not_replaye
             with pytest.raises(APITimeoutError):
                 await thredfi.business(BUSINESS).customers.create(body={"company_name": "G"})
     assert len(server.requests) == 1
+
+
+# -- mocking libraries see the SDK's requests through an httpx client ---------------------
+
+
+def readme_block(containing: str) -> str:
+    """The README's python block that contains `containing`, as written there."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.DOTALL)
+    (block,) = [b for b in blocks if containing in b]
+    return block
+
+
+@pytest.mark.asyncio
+async def test_the_readme_pytest_httpx_example_runs_as_written(httpx_mock: HTTPXMock) -> None:
+    namespace: dict[str, Any] = {}
+    exec(readme_block("httpx_mock: HTTPXMock"), namespace)
+    await namespace["test_lists_no_businesses"](httpx_mock)
+    assert [str(r.url) for r in httpx_mock.get_requests()] == [
+        "https://sandbox.thredfi.com/v1/platform/oauth2/token/",
+        "https://sandbox.thredfi.com/v1/platform/businesses/",
+    ]
+
+
+@pytest.mark.asyncio
+async def test_respx_sees_the_sdk_requests_through_an_httpx_client() -> None:
+    api = "https://sandbox.thredfi.com/v1/platform"
+    with respx.mock(assert_all_called=True) as mock:
+        mock.post(f"{api}/oauth2/token/").respond(json={"access_token": "t", "expires_in": 60})
+        listed = mock.get(f"{api}/businesses/").respond(json={"count": 0, "results": []})
+        async with AsyncThredfi("partner", "key", http_client=httpx.AsyncClient()) as thredfi:
+            page = await thredfi.businesses.list()
+    assert page.count == 0
+    assert listed.calls.last.request.headers["authorization"] == "Bearer t"
