@@ -187,6 +187,7 @@ async def test_the_request_carries_exactly_the_sdk_headers() -> None:
         {
             "host",
             "accept",
+            "accept-encoding",
             "user-agent",
             "idempotency-key",
             "content-type",

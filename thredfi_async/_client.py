@@ -175,6 +175,8 @@ class AsyncThredfi(Resources):
             clock=self.clock,
             default_headers={
                 "Accept": "application/json",
+                # What httpx decodes whatever extras are installed, on either transport.
+                "Accept-Encoding": "gzip, deflate",
                 "User-Agent": f"thredfi-async/{__version__}",
                 **(default_headers or {}),
             },

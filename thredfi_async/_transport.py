@@ -86,8 +86,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             connector=connector,
             # httpx decodes, so max_response_bytes counts decoded bytes on every transport.
             auto_decompress=False,
-            # Send exactly the request's headers, as httpx's own transport does.
-            skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent"),
+            # No skip_auto_headers: it costs a multidict build per request. aiohttp adds Accept,
+            # Accept-Encoding and User-Agent only where a request lacks them, and the SDK's
+            # requests carry all three.
             # Not trust_env: with it aiohttp reads the environment and ~/.netrc in a worker
             # thread on every request, which tripled the time of a call. Proxies come from
             # the environment once per origin instead (_proxy).
