@@ -13,6 +13,7 @@ import asyncio
 import datetime
 import logging
 import math
+import re
 import uuid
 from collections.abc import Mapping
 from decimal import Decimal
@@ -424,11 +425,15 @@ def _wall_clock_limit(timeout: httpx.Timeout) -> float | None:
     return max(values)
 
 
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]+")
+"""Characters quote() leaves as they are: ids (UUIDs above all) match, and skip quote()."""
+
+
 def _expand_path(operation: Operation, params: Mapping[str, Any]) -> str:
-    values = {
-        name: quote(path_segment(value, name=name, where=operation.client_method), safe="")
-        for name, value in params.items()
-    }
+    values = {}
+    for name, value in params.items():
+        segment = path_segment(value, name=name, where=operation.client_method)
+        values[name] = segment if _UNRESERVED.fullmatch(segment) else quote(segment, safe="")
     return operation.path.format(**values)
 
 

@@ -8,7 +8,7 @@ resource is bound to at most one business: `thredfi.invoices` takes `business_id
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
@@ -57,14 +57,16 @@ class Resource:
             )
         return given_text
 
-    async def _call(
+    def _call(
         self,
         operation: Operation,
         parts: RequestParts,
         parse: Callable[[Any], T],
         options: RequestOptions,
-    ) -> T:
-        return await self._client._call(operation, parts, parse, options)
+    ) -> Coroutine[Any, Any, T]:
+        # The client's coroutine itself, not one awaiting it: every resumption of a call
+        # passes through each frame of its await chain.
+        return self._client._call(operation, parts, parse, options)
 
     def _paginate(
         self,

@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import functools
 import ssl
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from typing import Any
 
 import aiohttp
@@ -263,8 +263,9 @@ class AutoTransport(httpx.AsyncBaseTransport):
         self._selected = self.aiohttp
         return self.aiohttp
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self._for_running_loop().handle_async_request(request)
+    def handle_async_request(self, request: httpx.Request) -> Coroutine[Any, Any, httpx.Response]:
+        # The selected transport's coroutine itself: one frame less on every resumption.
+        return self._for_running_loop().handle_async_request(request)
 
     async def aclose(self) -> None:
         for transport in (self.aiohttp, self.httpx):
