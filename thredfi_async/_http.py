@@ -27,6 +27,7 @@ import httpx
 from . import _json
 from ._auth import CallAuth, HeaderAuth, TokenAuth
 from ._body import DEFAULT_MAX_RESPONSE_BYTES, read_capped
+from ._cancellation import cancel_safe, httpcore_pools, reclaim_orphaned_connections
 from ._clock import Clock
 from ._exceptions import (
     APIConnectionError,
@@ -259,11 +260,31 @@ class HTTPCore:
         """Send, then read the body within max_response_bytes (see _body.py)."""
         request.headers["Authorization"] = auth.header
         transport = self._transport
-        if transport is None:  # a caller's http_client: its hooks, mounts and proxies apply
-            response = await self.http_client.send(request, auth=None, stream=True)
-        else:
+        try:
+            if transport is None:  # a caller's http_client: its hooks, mounts and proxies apply
+                return await cancel_safe(lambda: self._send_and_read(request))
             response = await transport.handle_async_request(request)
-            response.request = request
+        except BaseException:
+            await self._repair_pools()
+            raise
+        response.request = request
+        return await self._read(response)
+
+    async def _send_and_read(self, request: httpx.Request) -> httpx.Response:
+        response = await self.http_client.send(request, auth=None, stream=True)
+        return await self._read(response)
+
+    async def _repair_pools(self) -> None:
+        """After a send that did not return, free what httpcore's pool lost (_cancellation.py)."""
+        if self._transport is None:
+            client = self.http_client
+            transports: list[object] = [client._transport, *client._mounts.values()]
+        else:
+            transports = [getattr(self._transport, "httpx", None), self._transport]
+        for pool in httpcore_pools(transports):
+            await reclaim_orphaned_connections(pool)
+
+    async def _read(self, response: httpx.Response) -> httpx.Response:
         try:
             await read_capped(response, self.max_response_bytes)
         except BaseException:
