@@ -10,10 +10,8 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -31,6 +29,7 @@ from thredfi_async import (
 from thredfi_async._transport import AiohttpTransport, AutoTransport
 from thredfi_async.testing import FakeThredfi
 
+from ._readme import readme_block
 from ._served import Switchboard, free_port, serve
 
 PARTNER, KEY = "0b5f6c1e-9a43-4a8e-8a2d-4f7b2c1d9e01", "sk_test_transport"
@@ -308,14 +307,6 @@ async def test_a_server_that_never_answers_times_out_and_a_create_is_not_replaye
 
 
 # -- mocking libraries see the SDK's requests through an httpx client ---------------------
-
-
-def readme_block(containing: str) -> str:
-    """The README's python block that contains `containing`, as written there."""
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
-    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.DOTALL)
-    (block,) = [b for b in blocks if containing in b]
-    return block
 
 
 @pytest.mark.asyncio

@@ -33,6 +33,7 @@ from ._exceptions import (
 )
 from ._generated import models
 from ._generated.types import UNSET, File, Unset
+from ._hooks import PROTECTED_HEADERS, AttemptHeaders, AttemptInfo, CallInfo, Hook, HookError
 from ._pagination import AsyncPaginator, Page
 from ._response import APIResponse
 from ._retry import RetryPolicy
@@ -45,19 +46,25 @@ __all__ = [
     "ENVIRONMENTS",
     "NOT_GIVEN",
     "UNSET",
+    "PROTECTED_HEADERS",
     "APIConnectionError",
     "APIResponse",
     "APIStatusError",
     "APITimeoutError",
     "AsyncPaginator",
     "AsyncThredfi",
+    "AttemptHeaders",
+    "AttemptInfo",
     "AuthenticationError",
     "BadRequestError",
     "ClientClosedError",
     "BusinessView",
+    "CallInfo",
     "Clock",
     "ConflictError",
     "File",
+    "Hook",
+    "HookError",
     "InMemoryTokenStore",
     "InternalServerError",
     "InvalidRequestError",

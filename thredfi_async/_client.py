@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Self, TypeVar
 from uuid import UUID
 
@@ -25,6 +25,7 @@ from ._generated.api.oauth import get_business_token, get_partner_token
 from ._generated.models import OAuth2TokenRequestRequest
 from ._generated.resources import Resources
 from ._guards import check_credential, path_segment
+from ._hooks import Hook, check_hooks
 from ._http import HTTPCore
 from ._logging import setup_logging
 from ._operation import Operation, RequestBody, RequestParts
@@ -86,6 +87,8 @@ class AsyncThredfi(Resources):
         max_response_bytes: The largest response body read, counted decoded (default 32 MiB;
             None: no limit). A larger one, or a compressed one inflating past it, raises
             UnexpectedResponseError without being read further.
+        hooks: Hook instances told of every call and attempt, in order (tracing, metrics,
+            request tagging); `thredfi_async.otel.OpenTelemetryHook` traces with OpenTelemetry.
     """
 
     _resource_business_id: str | None = None
@@ -108,6 +111,7 @@ class AsyncThredfi(Resources):
         default_headers: Mapping[str, str] | None = None,
         max_concurrent_requests: int | None = DEFAULT_MAX_CONCURRENT_REQUESTS,
         max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
+        hooks: Sequence[Hook] | None = None,
     ) -> None:
         setup_logging()
         partner_uuid = check_credential(
@@ -172,6 +176,7 @@ class AsyncThredfi(Resources):
             retry_policy=self.retry_policy,
             max_concurrent_requests=max_concurrent_requests,
             max_response_bytes=_check_max_response_bytes(max_response_bytes),
+            hooks=check_hooks(hooks),
             clock=self.clock,
             default_headers={
                 "Accept": "application/json",

@@ -38,6 +38,7 @@ from ._exceptions import (
     ThredfiError,
 )
 from ._guards import check_header, float_error, path_segment
+from ._hooks import AttemptHeaders, AttemptInfo, CallInfo, HookError, Hooks
 from ._logging import logger
 from ._operation import Operation, RequestParts
 from ._redact import scrub_exception_chain
@@ -78,8 +79,10 @@ class HTTPCore:
         default_headers: Mapping[str, str],
         max_concurrent_requests: int | None = None,
         max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
+        hooks: Hooks | None = None,
     ) -> None:
         self.http_client = http_client
+        self._hooks = hooks
         # The transport of a client the SDK built itself is called directly: httpx's client
         # machinery (auth flows, redirects, cookies, event hooks) does nothing here the SDK
         # does not already do, and cost more per call than the rest of the SDK put together.
@@ -111,14 +114,17 @@ class HTTPCore:
         *,
         replay_safe: bool = False,
         limited: bool = True,
+        call: CallInfo | None = None,
     ) -> httpx.Response:
         """The response of the first successful attempt; otherwise the last error, raised.
 
         `replay_safe` marks a request that may be repeated whatever its method (the token
         exchanges: minting a token twice does no harm). `limited=False` skips the concurrency
         slots: the token exchanges, which every call waiting for that token (holding no slot
-        meanwhile) would otherwise wait for behind the queue.
+        meanwhile) would otherwise wait for behind the queue. `call` is set by _hooked_send.
         """
+        if call is None and self._hooks is not None:
+            return await self._hooked_send(operation, parts, options, auth, replay_safe, limited)
         timeout = (
             self.timeout if isinstance(options.timeout, NotGiven) else _as_timeout(options.timeout)
         )
@@ -136,18 +142,41 @@ class HTTPCore:
         replay_safe = replay_safe or _deduplicated(operation, parts, request)
         attempt_limit = _wall_clock_limit(timeout)
 
+        hooks = self._hooks if call is not None else None  # None: no hook runs below
         retry_number = 0
+        waited = 0.0
         while True:
             started = self.clock.time()
+            attempt = None
+            if hooks is not None and call is not None:
+                call.attempts += 1
+                attempt = AttemptInfo(
+                    call,
+                    retry_number + 1,
+                    waited,
+                    request.method,
+                    request.url,
+                    AttemptHeaders(request.headers),
+                    started,
+                )
             try:
+                if hooks is not None and attempt is not None:
+                    hooks.run("before_attempt", attempt)
                 slots = self._slots if limited else None
                 response = await self._attempt(request, auth, attempt_limit, slots)
             except APIConnectionError as error:
                 if error.request is not request:
+                    if attempt is not None:  # the token exchange had its own attempts
+                        self._attempt_ended(attempt, None, error, None)
                     raise  # a token exchange in the auth flow failed after its own retries
                 failure: ThredfiError = error
                 outcome = type(error.__cause__ or error).__name__
                 request_id = None
+                answered = None
+            except BaseException as exc:
+                if attempt is not None:
+                    self._attempt_ended(attempt, None, exc, None)
+                raise
             else:
                 if response.is_success:
                     if logger.isEnabledFor(logging.DEBUG):  # spares the header lookup otherwise
@@ -159,8 +188,11 @@ class HTTPCore:
                             max_retries,
                             response.headers.get("x-request-id"),
                         )
+                    if attempt is not None:
+                        self._attempt_ended(attempt, response, None, None)
                     return response
                 failure = APIStatusError.from_response(response, now=self.clock.time())
+                answered = response
                 outcome = str(response.status_code)
                 request_id = failure.request_id
             self._log_attempt(request, outcome, started, retry_number, max_retries, request_id)
@@ -172,6 +204,8 @@ class HTTPCore:
                 if retry_number < max_retries
                 else None
             )
+            if attempt is not None:
+                self._attempt_ended(attempt, answered, failure, delay)
             if delay is None:
                 raise failure
             retry_number += 1
@@ -185,6 +219,60 @@ class HTTPCore:
                 delay,
             )
             await self.clock.sleep(delay)
+            waited = delay
+
+    async def _hooked_send(
+        self,
+        operation: Operation,
+        parts: RequestParts,
+        options: RequestOptions,
+        auth: CallAuth,
+        replay_safe: bool,
+        limited: bool,
+    ) -> httpx.Response:
+        """`send` between the hooks' before_call and after_call (a separate frame, so a client
+        without hooks does not pay for it)."""
+        hooks = self._hooks
+        assert hooks is not None
+        call = CallInfo.of(operation, parts.path_params, token=not limited)
+        try:
+            hooks.run("before_call", call)
+            response = await self.send(
+                operation, parts, options, auth, replay_safe=replay_safe, limited=limited, call=call
+            )
+        except BaseException as exc:
+            call.error = exc
+            hooks.run_unwinding("after_call", call, exc)
+            raise
+        call.response = response
+        try:
+            hooks.run("after_call", call)
+        except HookError as exc:
+            exc.response = response
+            raise
+        return response
+
+    def _attempt_ended(
+        self,
+        attempt: AttemptInfo,
+        response: httpx.Response | None,
+        error: BaseException | None,
+        retry_in: float | None,
+    ) -> None:
+        hooks = self._hooks
+        assert hooks is not None
+        attempt.elapsed = self.clock.time() - attempt.started
+        attempt.response = response
+        attempt.error = error
+        attempt.retry_in = retry_in
+        if error is None:
+            try:
+                hooks.run("after_attempt", attempt)
+            except HookError as exc:
+                exc.response = response
+                raise
+        else:
+            hooks.run_unwinding("after_attempt", attempt, error)
 
     async def _attempt(
         self,
