@@ -59,6 +59,9 @@ def base_type(prop: Any, role: str = "model") -> str:
     """
     k = kind(prop)
     if k == "String":
+        # An id filter takes what the SDK returns for ids (`customer.id`) as well as text.
+        if role == "param" and _names_an_id(prop):
+            return "UUID | str"
         return "str"
     if k == "Int":
         return "int"
@@ -73,6 +76,10 @@ def base_type(prop: Any, role: str = "model") -> str:
     if k == "DateTime":
         return "datetime.datetime | str"
     if k == "Enum":
+        # A response's enum is the enum alone: an unknown value parses to a member made for it.
+        # A caller may give the plain value instead.
+        if role == "model":
+            return str(prop.class_info.name)
         raw_type = "str" if prop.value_type is str else "int"
         return f"{prop.class_info.name} | {raw_type}"
     if k == "LiteralEnum":
@@ -92,6 +99,11 @@ def base_type(prop: Any, role: str = "model") -> str:
     if k == "File":
         return "File"
     return "Any"  # Any, None
+
+
+def _names_an_id(prop: Any) -> bool:
+    name = raw(prop.name)
+    return name == "id" or name.endswith("_id")
 
 
 def annotation(prop: Any, role: str = "model") -> str:

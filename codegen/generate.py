@@ -233,7 +233,8 @@ def render(out_root: Path) -> None:
                 if plan.resource == name
             ]
             if ops:
-                class_name = "".join(word.capitalize() for word in name.split("_"))
+                # The suffix keeps resource classes apart from models (`MenuConfig` is both).
+                class_name = "".join(word.capitalize() for word in name.split("_")) + "Resource"
                 resources.append(
                     {
                         "name": name,
@@ -242,6 +243,18 @@ def render(out_root: Path) -> None:
                         "operations": ops,
                     }
                 )
+
+        model_names = {str(m.class_info.name) for m in data.models} | {
+            str(e.class_info.name) for e in data.enums
+        }
+        clashes = sorted(
+            name
+            for resource in resources
+            for name in (resource["class_name"], resource["class_name"] + "WithRawResponse")
+            if name in model_names
+        )
+        if clashes:
+            raise GenerationError(f"resource classes would shadow models: {clashes}")
 
         project = Project(openapi=data, config=config, custom_template_path=CODEGEN / "templates")
         project.env.filters.update(emit.FILTERS)

@@ -9,6 +9,7 @@ what was received, which proves raw values, nulls, absences and extra fields wer
 from __future__ import annotations
 
 import datetime
+import json
 import sys
 from decimal import Decimal
 from enum import Enum
@@ -127,14 +128,31 @@ def test_raw_values_are_kept_where_typing_fails() -> None:
     assert invoice["new_field"] == {"nested": True}
 
 
-def test_unknown_enum_values_stay_strings_and_known_ones_become_members() -> None:
+def test_unknown_enum_values_become_members_made_for_them() -> None:
     op = next(op for op in OPERATIONS if op.operation_id == "get_ap_aging")
     known = parse(op, {"group_by": "vendor"})
     unknown = parse(op, {"group_by": "by_region"})
-    assert isinstance(known.group_by, Enum)
-    assert known.group_by == "vendor"
+    enum = type(known.group_by)
+    assert known.group_by is enum("vendor")
+    assert known.group_by.is_known
+    # Typed as the enum, as its annotation says, but not one of the listed values.
+    assert type(unknown.group_by) is enum
     assert unknown.group_by == "by_region"
-    assert not isinstance(unknown.group_by, Enum)
+    assert str(unknown.group_by) == "by_region"
+    assert not unknown.group_by.is_known
+    assert unknown.group_by not in list(enum)
+    assert enum("by_region") is unknown.group_by, "one member per unknown value"
+    assert unknown.to_dict() == {"group_by": "by_region"}
+    assert json.loads(json.dumps(unknown.to_dict())) == {"group_by": "by_region"}
+
+
+def test_an_enum_value_of_the_wrong_json_type_stays_raw() -> None:
+    op = next(op for op in OPERATIONS if op.operation_id == "get_ap_aging")
+    odd = parse(op, {"group_by": 7})
+    assert odd.group_by == 7
+    assert not isinstance(odd.group_by, Enum)
+    with pytest.raises(ValueError, match="is not a valid"):
+        type(parse(op, {"group_by": "vendor"}).group_by)(7)
 
 
 def test_a_report_wrapped_in_a_one_element_array_is_unwrapped() -> None:
@@ -188,3 +206,30 @@ def test_the_status_checks_cover_every_create_and_delete() -> None:
     creates = [op for op in OPERATIONS if op.operation_id.startswith("create_")]
     assert len(CREATES_DECLARED_201) + 13 == len(creates)  # 13 declare the 200 of a replay too
     assert {op.operation_id for op in DELETES} >= {"delete_customer_credit", "delete_payout"}
+
+
+def test_a_required_field_the_response_lacked_raises_on_read_not_on_parse() -> None:
+    from thredfi_async import MissingFieldError, ThredfiError, models
+
+    vendor = models.APAgingVendor.from_dict({"vendor_name": "Initech", "extra": 1})
+    assert vendor.vendor_name == "Initech"
+    with pytest.raises(MissingFieldError, match=r"APAgingVendor\.vendor_id is missing") as caught:
+        _ = vendor.vendor_id
+    assert isinstance(caught.value, ThredfiError)
+    assert isinstance(caught.value, AttributeError)
+    assert (caught.value.model, caught.value.field) == ("APAgingVendor", "vendor_id")
+    assert getattr(vendor, "vendor_id", None) is None
+    assert not hasattr(vendor, "total_outstanding_cents")
+    # What came is all there, under the API's names.
+    assert vendor.to_dict() == {"vendor_name": "Initech", "extra": 1}
+    assert repr(vendor) == (
+        "APAgingVendor(vendor_name='Initech', additional_properties={'extra': 1})"
+    )
+    # Built by hand, a required field is a keyword under its own name, and can be set.
+    built = models.APAgingVendor(vendor_id="v-1", vendor_name="Initech")
+    built.total_outstanding_cents = 1250
+    assert built.to_dict() == {
+        "vendor_id": "v-1",
+        "vendor_name": "Initech",
+        "total_outstanding_cents": 1250,
+    }

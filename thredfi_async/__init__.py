@@ -11,6 +11,7 @@ async with AsyncThredfi() as thredfi:          # THREDFI_PARTNER_UUID / THREDFI_
 Everything public is importable from here; modules starting with `_` are private.
 """
 
+from . import models
 from ._client import DEFAULT_TIMEOUT, ENVIRONMENTS, AsyncThredfi, BusinessView
 from ._clock import Clock, SystemClock
 from ._exceptions import (
@@ -24,6 +25,7 @@ from ._exceptions import (
     InternalServerError,
     InvalidRequestError,
     MissingCredentialsError,
+    MissingFieldError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
@@ -31,7 +33,6 @@ from ._exceptions import (
     UnexpectedResponseError,
     UnprocessableEntityError,
 )
-from ._generated import models
 from ._generated.types import UNSET, File, Unset
 from ._hooks import PROTECTED_HEADERS, AttemptHeaders, AttemptInfo, CallInfo, Hook, HookError
 from ._pagination import AsyncPaginator, Page
@@ -69,6 +70,7 @@ __all__ = [
     "InternalServerError",
     "InvalidRequestError",
     "MissingCredentialsError",
+    "MissingFieldError",
     "NotFoundError",
     "NotGiven",
     "Page",

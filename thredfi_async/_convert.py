@@ -16,9 +16,10 @@ import json
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, Literal, Protocol, Self, TypeVar, overload
 from uuid import UUID, SafeUUID
 
+from ._exceptions import MissingFieldError
 from ._generated.types import UNSET, File, Unset
 
 __all__ = [
@@ -26,14 +27,17 @@ __all__ = [
     "datetime",
     "decimal",
     "enum",
+    "is_known_member",
     "list_of",
     "model",
+    "missing_field",
     "model_list",
     "model_to_dict",
     "model_repr",
     "model_to_multipart",
     "response_model",
     "to_jsonable",
+    "unknown_member",
     "uuid",
 ]
 
@@ -114,9 +118,45 @@ def decimal(value: Any) -> Any:
 
 def enum(cls: type[E], value: Any) -> Any:
     try:
-        return cls._value2member_map_.get(value, value)
+        member = cls._value2member_map_.get(value)
     except TypeError:  # unhashable raw value
         return value
+    if member is None:
+        member = unknown_member(cls, value)
+    return value if member is None else member
+
+
+# Members made for values the spec does not list, one per (enum, value): the same unknown
+# status on a thousand invoices is one object, not a thousand. Bounded, so a server sending
+# endless distinct values cannot grow it without limit; past the bound members are not kept.
+_unknown_members: dict[tuple[type[Enum], object], Enum] = {}
+_UNKNOWN_MEMBERS_KEPT = 1024
+
+
+def unknown_member(cls: type[E], value: object) -> E | None:
+    """A member of `cls` for a value its spec did not list (an open enum's `_missing_`).
+
+    Only a value of the enum's own JSON type qualifies (a str for a string enum, an int but
+    not a bool for an integer one); anything else is not a value of this field, and stays raw.
+    """
+    base: Any = getattr(cls, "_member_type_", object)  # str or int; not in typeshed
+    if type(value) is not base or base is object:
+        return None
+    key = (cls, value)
+    found = _unknown_members.get(key)
+    if found is not None:
+        return found  # type: ignore[return-value]
+    construct: Any = base.__new__  # str.__new__ or int.__new__, making a member of cls
+    member: E = construct(cls, value)
+    member._name_ = str(value)
+    member._value_ = value
+    if len(_unknown_members) < _UNKNOWN_MEMBERS_KEPT:
+        _unknown_members[key] = member
+    return member
+
+
+def is_known_member(member: Enum) -> bool:
+    return type(member)._value2member_map_.get(member._value_) is member
 
 
 def model(cls: type[T], value: Any) -> Any:
@@ -138,7 +178,19 @@ def list_of(value: Any, convert: Callable[[Any], Any]) -> Any:
     return value
 
 
-def response_model(cls: type[T], data: Any, *, optional: bool = False) -> Any:
+class _Parses(Protocol):
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self: ...
+
+
+M = TypeVar("M", bound=_Parses)
+
+
+@overload
+def response_model(cls: type[M], data: Any) -> M: ...
+@overload
+def response_model(cls: type[M], data: Any, *, optional: Literal[True]) -> M | None: ...
+def response_model(cls: type[M], data: Any, *, optional: bool = False) -> M | None:
     """The operation's result from a decoded 2xx body.
 
     FACTS.md open question 8: reports are documented as a one-element array around the object;
@@ -150,7 +202,7 @@ def response_model(cls: type[T], data: Any, *, optional: bool = False) -> Any:
     if type(data) is list and len(data) == 1 and type(data[0]) is dict:
         data = data[0]
     if type(data) is dict:
-        return cls.from_dict(data)  # type: ignore[attr-defined]
+        return cls.from_dict(data)
     raise TypeError(f"expected a JSON object for {cls.__name__}, got {type(data).__name__}")
 
 
@@ -189,15 +241,21 @@ def model_to_dict(obj: Any, fields: tuple[tuple[str, str], ...]) -> dict[str, An
     return out
 
 
+def missing_field(obj: Any, field: str) -> MissingFieldError:
+    """The error for reading a required field that the response lacked."""
+    return MissingFieldError(type(obj).__name__, field)
+
+
 def model_repr(obj: Any, fields: tuple[tuple[str, str], ...]) -> str:
     """Only the fields that are set, so a 40-field model with three values reads as three.
+    A required field is kept as `_name` behind its property; it is shown as `name`.
 
     A token response's `access_token` is shown masked: reprs end up in logs and tracebacks.
     """
     shown = [
-        f"{attribute}={'****' if attribute == 'access_token' else value!r}"
+        f"{name}={'****' if name == 'access_token' else value!r}"
         for attribute, _ in fields
-        if (value := getattr(obj, attribute)) is not UNSET
+        if (value := getattr(obj, attribute)) is not UNSET and (name := attribute.removeprefix("_"))
     ]
     if obj.additional_properties:
         shown.append(f"additional_properties={obj.additional_properties!r}")

@@ -32,6 +32,7 @@ __all__ = [
     "ConflictError",
     "InternalServerError",
     "InvalidRequestError",
+    "MissingFieldError",
     "MissingCredentialsError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -161,6 +162,24 @@ class APITimeoutError(APIConnectionError):
 
     def __init__(self, request: httpx.Request, message: str = "Request timed out.") -> None:
         super().__init__(message, request=request)
+
+
+class MissingFieldError(ThredfiError, AttributeError):
+    """Code read a field the API reference says every response has, and this one lacked it.
+
+    The model parsed anyway (one absent field should not cost the whole response), and the
+    field is typed without `None` or `Unset` because the reference promises it; reading it
+    raises this rather than hand back a value its type does not allow. It is an
+    AttributeError too, so `getattr(model, name, default)` and `hasattr` work as usual.
+    """
+
+    def __init__(self, model: str, field: str) -> None:
+        super().__init__(
+            f"{model}.{field} is missing from the response, although the API reference says "
+            "it is always there; the other fields are usable (to_dict() shows what came)"
+        )
+        self.model = model
+        self.field = field
 
 
 class UnexpectedResponseError(ThredfiError):

@@ -375,13 +375,13 @@ else:  # endpoint modules and models are imported on first use (import time)
     _reset_menu_config = LazyEndpoint(".api.menu_config.reset_menu_config", __package__)
 
 
-class Oauth(Resource):
+class OauthResource(Resource):
     """The two token exchanges. The client calls them itself; they are here for completeness."""
 
     @cached_property
-    def with_raw_response(self) -> OauthWithRawResponse:
+    def with_raw_response(self) -> OauthResourceWithRawResponse:
         """The same methods, returning an APIResponse (status, headers, request, parsed model)."""
-        return OauthWithRawResponse(self)
+        return OauthResourceWithRawResponse(self)
 
     async def get_partner_token(
         self,
@@ -459,21 +459,21 @@ class Oauth(Resource):
         )
 
 
-class OauthWithRawResponse:
-    """Oauth methods that return an APIResponse instead of the model."""
+class OauthResourceWithRawResponse:
+    """OauthResource methods that return an APIResponse instead of the model."""
 
-    def __init__(self, resource: Oauth) -> None:
+    def __init__(self, resource: OauthResource) -> None:
         self.get_partner_token = raw_response_wrapper(resource.get_partner_token)
         self.get_business_token = raw_response_wrapper(resource.get_business_token)
 
 
-class Businesses(Resource):
+class BusinessesResource(Resource):
     """Businesses (the partner's merchants) owned by the calling partner."""
 
     @cached_property
-    def with_raw_response(self) -> BusinessesWithRawResponse:
+    def with_raw_response(self) -> BusinessesResourceWithRawResponse:
         """The same methods, returning an APIResponse (status, headers, request, parsed model)."""
-        return BusinessesWithRawResponse(self)
+        return BusinessesResourceWithRawResponse(self)
 
     def list(
         self,
@@ -570,8 +570,8 @@ class Businesses(Resource):
 
     async def get(
         self,
-        *,
         business_id: str | UUID | None = None,
+        *,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -607,8 +607,8 @@ class Businesses(Resource):
 
     async def update(
         self,
-        *,
         business_id: str | UUID | None = None,
+        *,
         body: PatchedUpdateBusinessRequest | Mapping[str, Any] | None = None,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
@@ -646,23 +646,23 @@ class Businesses(Resource):
         )
 
 
-class BusinessesWithRawResponse:
-    """Businesses methods that return an APIResponse instead of the model."""
+class BusinessesResourceWithRawResponse:
+    """BusinessesResource methods that return an APIResponse instead of the model."""
 
-    def __init__(self, resource: Businesses) -> None:
+    def __init__(self, resource: BusinessesResource) -> None:
         self.list = raw_page_wrapper(resource.list)
         self.create = raw_response_wrapper(resource.create)
         self.get = raw_response_wrapper(resource.get)
         self.update = raw_response_wrapper(resource.update)
 
 
-class Customers(Resource):
+class CustomersResource(Resource):
     """Customers of a business (accounts receivable)."""
 
     @cached_property
-    def with_raw_response(self) -> CustomersWithRawResponse:
+    def with_raw_response(self) -> CustomersResourceWithRawResponse:
         """The same methods, returning an APIResponse (status, headers, request, parsed model)."""
-        return CustomersWithRawResponse(self)
+        return CustomersResourceWithRawResponse(self)
 
     def list(
         self,
@@ -926,10 +926,10 @@ class Customers(Resource):
         )
 
 
-class CustomersWithRawResponse:
-    """Customers methods that return an APIResponse instead of the model."""
+class CustomersResourceWithRawResponse:
+    """CustomersResource methods that return an APIResponse instead of the model."""
 
-    def __init__(self, resource: Customers) -> None:
+    def __init__(self, resource: CustomersResource) -> None:
         self.list = raw_page_wrapper(resource.list)
         self.create = raw_response_wrapper(resource.create)
         self.get = raw_response_wrapper(resource.get)
@@ -938,20 +938,20 @@ class CustomersWithRawResponse:
         self.unarchive = raw_response_wrapper(resource.unarchive)
 
 
-class Invoices(Resource):
+class InvoicesResource(Resource):
     """Sales invoices."""
 
     @cached_property
-    def with_raw_response(self) -> InvoicesWithRawResponse:
+    def with_raw_response(self) -> InvoicesResourceWithRawResponse:
         """The same methods, returning an APIResponse (status, headers, request, parsed model)."""
-        return InvoicesWithRawResponse(self)
+        return InvoicesResourceWithRawResponse(self)
 
     def list(
         self,
         *,
         business_id: str | UUID | None = None,
-        customer_external_id: str | None = None,
-        customer_id: str | None = None,
+        customer_external_id: UUID | str | None = None,
+        customer_id: UUID | str | None = None,
         due_at_end: datetime.datetime | str | None = None,
         due_at_start: datetime.datetime | str | None = None,
         max_amount: int | None = None,
@@ -1177,10 +1177,10 @@ class Invoices(Resource):
         )
 
 
-class InvoicesWithRawResponse:
-    """Invoices methods that return an APIResponse instead of the model."""
+class InvoicesResourceWithRawResponse:
+    """InvoicesResource methods that return an APIResponse instead of the model."""
 
-    def __init__(self, resource: Invoices) -> None:
+    def __init__(self, resource: InvoicesResource) -> None:
         self.list = raw_page_wrapper(resource.list)
         self.create = raw_response_wrapper(resource.create)
         self.get = raw_response_wrapper(resource.get)
@@ -1188,19 +1188,19 @@ class InvoicesWithRawResponse:
         self.void = raw_response_wrapper(resource.void)
 
 
-class Payments(Resource):
+class PaymentsResource(Resource):
     """Payments received against invoices."""
 
     @cached_property
-    def with_raw_response(self) -> PaymentsWithRawResponse:
+    def with_raw_response(self) -> PaymentsResourceWithRawResponse:
         """The same methods, returning an APIResponse (status, headers, request, parsed model)."""
-        return PaymentsWithRawResponse(self)
+        return PaymentsResourceWithRawResponse(self)
 
     def list(
         self,
         *,
         business_id: str | UUID | None = None,
-        customer_id: str | None = None,
+        customer_id: UUID | str | None = None,
         date_from: datetime.datetime | str | None = None,
         date_to: datetime.datetime | str | None = None,
         fully_allocated: bool | None = None,
@@ -1494,10 +1494,10 @@ class Payments(Resource):
         )
 
 
-class PaymentsWithRawResponse:
-    """Payments methods that return an APIResponse instead of the model."""
+class PaymentsResourceWithRawResponse:
+    """PaymentsResource methods that return an APIResponse instead of the model."""
 
-    def __init__(self, resource: Payments) -> None:
+    def __init__(self, resource: PaymentsResource) -> None:
         self.list = raw_page_wrapper(resource.list)
         self.create = raw_response_wrapper(resource.create)
         self.get = raw_response_wrapper(resource.get)
@@ -1506,13 +1506,13 @@ class PaymentsWithRawResponse:
         self.delete = raw_response_wrapper(resource.delete)
 
 
-class Refunds(Resource):
+class RefundsResource(Resource):
     """Refunds of invoices."""
 
     @cached_property
-    def with_raw_response(self) -> RefundsWithRawResponse:
+    def with_raw_response(self) -> RefundsResourceWithRawResponse:
         """The same methods, returning an APIResponse (status, headers, request, parsed model)."""
-        return RefundsWithRawResponse(self)
+        return RefundsResourceWithRawResponse(self)
 
     def list(
         self,
@@ -1520,7 +1520,7 @@ class Refunds(Resource):
         business_id: str | UUID | None = None,
         completed_at_end: datetime.datetime | str | None = None,
         completed_at_start: datetime.datetime | str | None = None,
-        customer_id: str | None = None,
+        customer_id: UUID | str | None = None,
         page: int | None = None,
         page_size: int | None = None,
         prefetch: int = 0,
@@ -1693,27 +1693,27 @@ class Refunds(Resource):
         )
 
 
-class RefundsWithRawResponse:
-    """Refunds methods that return an APIResponse instead of the model."""
+class RefundsResourceWithRawResponse:
+    """RefundsResource methods that return an APIResponse instead of the model."""
 
-    def __init__(self, resource: Refunds) -> None:
+    def __init__(self, resource: RefundsResource) -> None:
         self.list = raw_page_wrapper(resource.list)
         self.create = raw_response_wrapper(resource.create)
         self.get = raw_response_wrapper(resource.get)
         self.delete = raw_response_wrapper(resource.delete)
 
 
-class RefundPayments(Resource):
+class RefundPaymentsResource(Resource):
     """Money paid out against a refund."""
 
     @cached_property
-    def with_raw_response(self) -> RefundPaymentsWithRawResponse:
+    def with_raw_response(self) -> RefundPaymentsResourceWithRawResponse:
         """The same methods, returning an APIResponse (status, headers, request, parsed model)."""
-        return RefundPaymentsWithRawResponse(self)
+        return RefundPaymentsResourceWithRawResponse(self)
 
     def list(
         self,
-        refund_id: str,
+        refund_id: UUID | str,
         *,
         business_id: str | UUID | None = None,
         page: int | None = None,
@@ -1764,7 +1764,7 @@ class RefundPayments(Resource):
 
     async def create(
         self,
-        refund_id: str,
+        refund_id: UUID | str,
         *,
         business_id: str | UUID | None = None,
         body: CreateRefundPaymentRequestRequest | Mapping[str, Any],
@@ -1807,7 +1807,7 @@ class RefundPayments(Resource):
 
     async def get(
         self,
-        refund_id: str,
+        refund_id: UUID | str,
         payment_id: UUID | str,
         *,
         business_id: str | UUID | None = None,
@@ -1850,7 +1850,7 @@ class RefundPayments(Resource):
 
     async def delete(
         self,
-        refund_id: str,
+        refund_id: UUID | str,
         payment_id: UUID | str,
         *,
         business_id: str | UUID | None = None,
@@ -1892,23 +1892,23 @@ class RefundPayments(Resource):
         )
 
 
-class RefundPaymentsWithRawResponse:
-    """RefundPayments methods that return an APIResponse instead of the model."""
+class RefundPaymentsResourceWithRawResponse:
+    """RefundPaymentsResource methods that return an APIResponse instead of the model."""
 
-    def __init__(self, resource: RefundPayments) -> None:
+    def __init__(self, resource: RefundPaymentsResource) -> None:
         self.list = raw_page_wrapper(resource.list)
         self.create = raw_response_wrapper(resource.create)
         self.get = raw_response_wrapper(resource.get)
         self.delete = raw_response_wrapper(resource.delete)
 
 
-class Payouts(Resource):
+class PayoutsResource(Resource):
     """Processor settlements (Stripe, Adyen, ...) paid out to the bank."""
 
     @cached_property
-    def with_raw_response(self) -> PayoutsWithRawResponse:
+    def with_raw_response(self) -> PayoutsResourceWithRawResponse:
         """The same methods, returning an APIResponse (status, headers, request, parsed model)."""
-        return PayoutsWithRawResponse(self)
+        return PayoutsResourceWithRawResponse(self)
 
     def list(
         self,
@@ -1916,7 +1916,7 @@ class Payouts(Resource):
         business_id: str | UUID | None = None,
         completed_at_end: datetime.datetime | str | None = None,
         completed_at_start: datetime.datetime | str | None = None,
-        external_id: str | None = None,
+        external_id: UUID | str | None = None,
         max_amount: int | None = None,
         min_amount: int | None = None,
         page: int | None = None,
@@ -2104,30 +2104,30 @@ class Payouts(Resource):
         )
 
 
-class PayoutsWithRawResponse:
-    """Payouts methods that return an APIResponse instead of the model."""
+class PayoutsResourceWithRawResponse:
+    """PayoutsResource methods that return an APIResponse instead of the model."""
 
-    def __init__(self, resource: Payouts) -> None:
+    def __init__(self, resource: PayoutsResource) -> None:
         self.list = raw_page_wrapper(resource.list)
         self.create = raw_response_wrapper(resource.create)
         self.get = raw_response_wrapper(resource.get)
         self.delete = raw_response_wrapper(resource.delete)
 
 
-class CustomerCredits(Resource):
+class CustomerCreditsResource(Resource):
     """Credit notes issued to customers."""
 
     @cached_property
-    def with_raw_response(self) -> CustomerCreditsWithRawResponse:
+    def with_raw_response(self) -> CustomerCreditsResourceWithRawResponse:
         """The same methods, returning an APIResponse (status, headers, request, parsed model)."""
-        return CustomerCreditsWithRawResponse(self)
+        return CustomerCreditsResourceWithRawResponse(self)
 
     def list(
         self,
         *,
         business_id: str | UUID | None = None,
-        customer_external_id: str | None = None,
-        customer_id: str | None = None,
+        customer_external_id: UUID | str | None = None,
+        customer_id: UUID | str | None = None,
         page: int | None = None,
         page_size: int | None = None,
         search: str | None = None,
@@ -2349,10 +2349,10 @@ class CustomerCredits(Resource):
         )
 
 
-class CustomerCreditsWithRawResponse:
-    """CustomerCredits methods that return an APIResponse instead of the model."""
+class CustomerCreditsResourceWithRawResponse:
+    """CustomerCreditsResource methods that return an APIResponse instead of the model."""
 
-    def __init__(self, resource: CustomerCredits) -> None:
+    def __init__(self, resource: CustomerCreditsResource) -> None:
         self.list = raw_page_wrapper(resource.list)
         self.create = raw_response_wrapper(resource.create)
         self.get = raw_response_wrapper(resource.get)
@@ -2360,19 +2360,19 @@ class CustomerCreditsWithRawResponse:
         self.delete = raw_response_wrapper(resource.delete)
 
 
-class Vendors(Resource):
+class VendorsResource(Resource):
     """Vendors of a business (accounts payable)."""
 
     @cached_property
-    def with_raw_response(self) -> VendorsWithRawResponse:
+    def with_raw_response(self) -> VendorsResourceWithRawResponse:
         """The same methods, returning an APIResponse (status, headers, request, parsed model)."""
-        return VendorsWithRawResponse(self)
+        return VendorsResourceWithRawResponse(self)
 
     def list(
         self,
         *,
         business_id: str | UUID | None = None,
-        external_id: str | None = None,
+        external_id: UUID | str | None = None,
         external_id_contains: str | None = None,
         include_archived: bool | None = None,
         name: str | None = None,
@@ -2644,10 +2644,10 @@ class Vendors(Resource):
         )
 
 
-class VendorsWithRawResponse:
-    """Vendors methods that return an APIResponse instead of the model."""
+class VendorsResourceWithRawResponse:
+    """VendorsResource methods that return an APIResponse instead of the model."""
 
-    def __init__(self, resource: Vendors) -> None:
+    def __init__(self, resource: VendorsResource) -> None:
         self.list = raw_page_wrapper(resource.list)
         self.create = raw_response_wrapper(resource.create)
         self.get = raw_response_wrapper(resource.get)
@@ -2656,13 +2656,13 @@ class VendorsWithRawResponse:
         self.unarchive = raw_response_wrapper(resource.unarchive)
 
 
-class Bills(Resource):
+class BillsResource(Resource):
     """Purchase invoices (bills) from vendors."""
 
     @cached_property
-    def with_raw_response(self) -> BillsWithRawResponse:
+    def with_raw_response(self) -> BillsResourceWithRawResponse:
         """The same methods, returning an APIResponse (status, headers, request, parsed model)."""
-        return BillsWithRawResponse(self)
+        return BillsResourceWithRawResponse(self)
 
     def list(
         self,
@@ -2880,10 +2880,10 @@ class Bills(Resource):
         )
 
 
-class BillsWithRawResponse:
-    """Bills methods that return an APIResponse instead of the model."""
+class BillsResourceWithRawResponse:
+    """BillsResource methods that return an APIResponse instead of the model."""
 
-    def __init__(self, resource: Bills) -> None:
+    def __init__(self, resource: BillsResource) -> None:
         self.list = raw_page_wrapper(resource.list)
         self.create = raw_response_wrapper(resource.create)
         self.get = raw_response_wrapper(resource.get)
@@ -2891,13 +2891,13 @@ class BillsWithRawResponse:
         self.void = raw_response_wrapper(resource.void)
 
 
-class BillPayments(Resource):
+class BillPaymentsResource(Resource):
     """Payments made against bills."""
 
     @cached_property
-    def with_raw_response(self) -> BillPaymentsWithRawResponse:
+    def with_raw_response(self) -> BillPaymentsResourceWithRawResponse:
         """The same methods, returning an APIResponse (status, headers, request, parsed model)."""
-        return BillPaymentsWithRawResponse(self)
+        return BillPaymentsResourceWithRawResponse(self)
 
     def list(
         self,
@@ -3137,10 +3137,10 @@ class BillPayments(Resource):
         )
 
 
-class BillPaymentsWithRawResponse:
-    """BillPayments methods that return an APIResponse instead of the model."""
+class BillPaymentsResourceWithRawResponse:
+    """BillPaymentsResource methods that return an APIResponse instead of the model."""
 
-    def __init__(self, resource: BillPayments) -> None:
+    def __init__(self, resource: BillPaymentsResource) -> None:
         self.list = raw_page_wrapper(resource.list)
         self.create = raw_response_wrapper(resource.create)
         self.get = raw_response_wrapper(resource.get)
@@ -3148,13 +3148,13 @@ class BillPaymentsWithRawResponse:
         self.delete = raw_response_wrapper(resource.delete)
 
 
-class VendorCredits(Resource):
+class VendorCreditsResource(Resource):
     """Credit notes received from vendors."""
 
     @cached_property
-    def with_raw_response(self) -> VendorCreditsWithRawResponse:
+    def with_raw_response(self) -> VendorCreditsResourceWithRawResponse:
         """The same methods, returning an APIResponse (status, headers, request, parsed model)."""
-        return VendorCreditsWithRawResponse(self)
+        return VendorCreditsResourceWithRawResponse(self)
 
     def list(
         self,
@@ -3165,7 +3165,7 @@ class VendorCredits(Resource):
         received_at_end: str | None = None,
         received_at_start: str | None = None,
         status: str | None = None,
-        vendor_id: str | None = None,
+        vendor_id: UUID | str | None = None,
         prefetch: int = 0,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
@@ -3382,10 +3382,10 @@ class VendorCredits(Resource):
         )
 
 
-class VendorCreditsWithRawResponse:
-    """VendorCredits methods that return an APIResponse instead of the model."""
+class VendorCreditsResourceWithRawResponse:
+    """VendorCreditsResource methods that return an APIResponse instead of the model."""
 
-    def __init__(self, resource: VendorCredits) -> None:
+    def __init__(self, resource: VendorCreditsResource) -> None:
         self.list = raw_page_wrapper(resource.list)
         self.create = raw_response_wrapper(resource.create)
         self.get = raw_response_wrapper(resource.get)
@@ -3393,20 +3393,20 @@ class VendorCreditsWithRawResponse:
         self.delete = raw_response_wrapper(resource.delete)
 
 
-class VendorRefunds(Resource):
+class VendorRefundsResource(Resource):
     """Refunds received from vendors."""
 
     @cached_property
-    def with_raw_response(self) -> VendorRefundsWithRawResponse:
+    def with_raw_response(self) -> VendorRefundsResourceWithRawResponse:
         """The same methods, returning an APIResponse (status, headers, request, parsed model)."""
-        return VendorRefundsWithRawResponse(self)
+        return VendorRefundsResourceWithRawResponse(self)
 
     def list(
         self,
         *,
         business_id: str | UUID | None = None,
         currency: str | None = None,
-        external_id: str | None = None,
+        external_id: UUID | str | None = None,
         is_fully_allocated: bool | None = None,
         max_amount: int | None = None,
         min_amount: int | None = None,
@@ -3655,10 +3655,10 @@ class VendorRefunds(Resource):
         )
 
 
-class VendorRefundsWithRawResponse:
-    """VendorRefunds methods that return an APIResponse instead of the model."""
+class VendorRefundsResourceWithRawResponse:
+    """VendorRefundsResource methods that return an APIResponse instead of the model."""
 
-    def __init__(self, resource: VendorRefunds) -> None:
+    def __init__(self, resource: VendorRefundsResource) -> None:
         self.list = raw_page_wrapper(resource.list)
         self.create = raw_response_wrapper(resource.create)
         self.get = raw_response_wrapper(resource.get)
@@ -3666,13 +3666,13 @@ class VendorRefundsWithRawResponse:
         self.delete = raw_response_wrapper(resource.delete)
 
 
-class VendorRefundPayments(Resource):
+class VendorRefundPaymentsResource(Resource):
     """Money received against vendor refunds."""
 
     @cached_property
-    def with_raw_response(self) -> VendorRefundPaymentsWithRawResponse:
+    def with_raw_response(self) -> VendorRefundPaymentsResourceWithRawResponse:
         """The same methods, returning an APIResponse (status, headers, request, parsed model)."""
-        return VendorRefundPaymentsWithRawResponse(self)
+        return VendorRefundPaymentsResourceWithRawResponse(self)
 
     def list(
         self,
@@ -3909,10 +3909,10 @@ class VendorRefundPayments(Resource):
         )
 
 
-class VendorRefundPaymentsWithRawResponse:
-    """VendorRefundPayments methods that return an APIResponse instead of the model."""
+class VendorRefundPaymentsResourceWithRawResponse:
+    """VendorRefundPaymentsResource methods that return an APIResponse instead of the model."""
 
-    def __init__(self, resource: VendorRefundPayments) -> None:
+    def __init__(self, resource: VendorRefundPaymentsResource) -> None:
         self.list = raw_page_wrapper(resource.list)
         self.create = raw_response_wrapper(resource.create)
         self.get = raw_response_wrapper(resource.get)
@@ -3920,13 +3920,13 @@ class VendorRefundPaymentsWithRawResponse:
         self.delete = raw_response_wrapper(resource.delete)
 
 
-class Accounts(Resource):
+class AccountsResource(Resource):
     """The chart of accounts (ledger accounts)."""
 
     @cached_property
-    def with_raw_response(self) -> AccountsWithRawResponse:
+    def with_raw_response(self) -> AccountsResourceWithRawResponse:
         """The same methods, returning an APIResponse (status, headers, request, parsed model)."""
-        return AccountsWithRawResponse(self)
+        return AccountsResourceWithRawResponse(self)
 
     def list(
         self,
@@ -4079,7 +4079,7 @@ class Accounts(Resource):
 
     async def get(
         self,
-        account_id: str,
+        account_id: UUID | str,
         *,
         business_id: str | UUID | None = None,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
@@ -4119,7 +4119,7 @@ class Accounts(Resource):
 
     async def update(
         self,
-        account_id: str,
+        account_id: UUID | str,
         *,
         business_id: str | UUID | None = None,
         body: PatchedLedgerAccountRequest | Mapping[str, Any] | None = None,
@@ -4247,7 +4247,7 @@ class Accounts(Resource):
 
     def list_entries(
         self,
-        account_id: str,
+        account_id: UUID | str,
         *,
         business_id: str | UUID | None = None,
         start_date: datetime.date | str | None = None,
@@ -4304,10 +4304,10 @@ class Accounts(Resource):
         )
 
 
-class AccountsWithRawResponse:
-    """Accounts methods that return an APIResponse instead of the model."""
+class AccountsResourceWithRawResponse:
+    """AccountsResource methods that return an APIResponse instead of the model."""
 
-    def __init__(self, resource: Accounts) -> None:
+    def __init__(self, resource: AccountsResource) -> None:
         self.list = raw_page_wrapper(resource.list)
         self.create = raw_response_wrapper(resource.create)
         self.get_hierarchy = raw_response_wrapper(resource.get_hierarchy)
@@ -4318,19 +4318,19 @@ class AccountsWithRawResponse:
         self.list_entries = raw_page_wrapper(resource.list_entries)
 
 
-class JournalEntries(Resource):
+class JournalEntriesResource(Resource):
     """Journal entries of the general ledger."""
 
     @cached_property
-    def with_raw_response(self) -> JournalEntriesWithRawResponse:
+    def with_raw_response(self) -> JournalEntriesResourceWithRawResponse:
         """The same methods, returning an APIResponse (status, headers, request, parsed model)."""
-        return JournalEntriesWithRawResponse(self)
+        return JournalEntriesResourceWithRawResponse(self)
 
     def list(
         self,
         *,
         business_id: str | UUID | None = None,
-        account_id: str | None = None,
+        account_id: UUID | str | None = None,
         created_by: ListJournalEntriesCreatedBy | str | None = None,
         date_from: datetime.date | str | None = None,
         date_to: datetime.date | str | None = None,
@@ -4438,21 +4438,21 @@ class JournalEntries(Resource):
         )
 
 
-class JournalEntriesWithRawResponse:
-    """JournalEntries methods that return an APIResponse instead of the model."""
+class JournalEntriesResourceWithRawResponse:
+    """JournalEntriesResource methods that return an APIResponse instead of the model."""
 
-    def __init__(self, resource: JournalEntries) -> None:
+    def __init__(self, resource: JournalEntriesResource) -> None:
         self.list = raw_page_wrapper(resource.list)
         self.get = raw_response_wrapper(resource.get)
 
 
-class BankAccounts(Resource):
+class BankAccountsResource(Resource):
     """Bank accounts connected through the widget (read-only)."""
 
     @cached_property
-    def with_raw_response(self) -> BankAccountsWithRawResponse:
+    def with_raw_response(self) -> BankAccountsResourceWithRawResponse:
         """The same methods, returning an APIResponse (status, headers, request, parsed model)."""
-        return BankAccountsWithRawResponse(self)
+        return BankAccountsResourceWithRawResponse(self)
 
     def list(
         self,
@@ -4470,7 +4470,7 @@ class BankAccounts(Resource):
         has_been_synced: bool | None = None,
         has_mapped_account: bool | None = None,
         is_active: bool | None = None,
-        mapped_account_id: str | None = None,
+        mapped_account_id: UUID | str | None = None,
         ordering: str | None = None,
         page: int | None = None,
         page_size: int | None = None,
@@ -4598,30 +4598,30 @@ class BankAccounts(Resource):
         )
 
 
-class BankAccountsWithRawResponse:
-    """BankAccounts methods that return an APIResponse instead of the model."""
+class BankAccountsResourceWithRawResponse:
+    """BankAccountsResource methods that return an APIResponse instead of the model."""
 
-    def __init__(self, resource: BankAccounts) -> None:
+    def __init__(self, resource: BankAccountsResource) -> None:
         self.list = raw_page_wrapper(resource.list)
         self.get = raw_response_wrapper(resource.get)
 
 
-class BankTransactions(Resource):
+class BankTransactionsResource(Resource):
     """Transactions synced from connected bank accounts (read-only)."""
 
     @cached_property
-    def with_raw_response(self) -> BankTransactionsWithRawResponse:
+    def with_raw_response(self) -> BankTransactionsResourceWithRawResponse:
         """The same methods, returning an APIResponse (status, headers, request, parsed model)."""
-        return BankTransactionsWithRawResponse(self)
+        return BankTransactionsResourceWithRawResponse(self)
 
     def list(
         self,
         *,
         business_id: str | UUID | None = None,
-        account_id: str | None = None,
+        account_id: UUID | str | None = None,
         amount_max: int | None = None,
         amount_min: int | None = None,
-        bank_account_connection_id: str | None = None,
+        bank_account_connection_id: UUID | str | None = None,
         categorization_status: list[str] | None = None,
         currency: str | None = None,
         date_from: datetime.date | str | None = None,
@@ -4718,20 +4718,20 @@ class BankTransactions(Resource):
         )
 
 
-class BankTransactionsWithRawResponse:
-    """BankTransactions methods that return an APIResponse instead of the model."""
+class BankTransactionsResourceWithRawResponse:
+    """BankTransactionsResource methods that return an APIResponse instead of the model."""
 
-    def __init__(self, resource: BankTransactions) -> None:
+    def __init__(self, resource: BankTransactionsResource) -> None:
         self.list = raw_page_wrapper(resource.list)
 
 
-class Reports(Resource):
+class ReportsResource(Resource):
     """Financial reports and insights (not paginated)."""
 
     @cached_property
-    def with_raw_response(self) -> ReportsWithRawResponse:
+    def with_raw_response(self) -> ReportsResourceWithRawResponse:
         """The same methods, returning an APIResponse (status, headers, request, parsed model)."""
-        return ReportsWithRawResponse(self)
+        return ReportsResourceWithRawResponse(self)
 
     async def get_ap_aging(
         self,
@@ -5012,10 +5012,10 @@ class Reports(Resource):
         )
 
 
-class ReportsWithRawResponse:
-    """Reports methods that return an APIResponse instead of the model."""
+class ReportsResourceWithRawResponse:
+    """ReportsResource methods that return an APIResponse instead of the model."""
 
-    def __init__(self, resource: Reports) -> None:
+    def __init__(self, resource: ReportsResource) -> None:
         self.get_ap_aging = raw_response_wrapper(resource.get_ap_aging)
         self.get_ar_aging = raw_response_wrapper(resource.get_ar_aging)
         self.get_financial_summary = raw_response_wrapper(resource.get_financial_summary)
@@ -5024,13 +5024,13 @@ class ReportsWithRawResponse:
         self.get_profit_and_loss = raw_response_wrapper(resource.get_profit_and_loss)
 
 
-class MenuConfig(Resource):
+class MenuConfigResource(Resource):
     """Which sections the embedded widget shows for a business."""
 
     @cached_property
-    def with_raw_response(self) -> MenuConfigWithRawResponse:
+    def with_raw_response(self) -> MenuConfigResourceWithRawResponse:
         """The same methods, returning an APIResponse (status, headers, request, parsed model)."""
-        return MenuConfigWithRawResponse(self)
+        return MenuConfigResourceWithRawResponse(self)
 
     async def get(
         self,
@@ -5147,10 +5147,10 @@ class MenuConfig(Resource):
         )
 
 
-class MenuConfigWithRawResponse:
-    """MenuConfig methods that return an APIResponse instead of the model."""
+class MenuConfigResourceWithRawResponse:
+    """MenuConfigResource methods that return an APIResponse instead of the model."""
 
-    def __init__(self, resource: MenuConfig) -> None:
+    def __init__(self, resource: MenuConfigResource) -> None:
         self.get = raw_response_wrapper(resource.get)
         self.update = raw_response_wrapper(resource.update)
         self.reset = raw_response_wrapper(resource.reset)
@@ -5163,109 +5163,109 @@ class Resources:
     _resource_business_id: str | None
 
     @cached_property
-    def oauth(self) -> Oauth:
+    def oauth(self) -> OauthResource:
         """The two token exchanges. The client calls them itself; they are here for completeness."""
-        return Oauth(self._resource_client, self._resource_business_id)
+        return OauthResource(self._resource_client, self._resource_business_id)
 
     @cached_property
-    def businesses(self) -> Businesses:
+    def businesses(self) -> BusinessesResource:
         """Businesses (the partner's merchants) owned by the calling partner."""
-        return Businesses(self._resource_client, self._resource_business_id)
+        return BusinessesResource(self._resource_client, self._resource_business_id)
 
     @cached_property
-    def customers(self) -> Customers:
+    def customers(self) -> CustomersResource:
         """Customers of a business (accounts receivable)."""
-        return Customers(self._resource_client, self._resource_business_id)
+        return CustomersResource(self._resource_client, self._resource_business_id)
 
     @cached_property
-    def invoices(self) -> Invoices:
+    def invoices(self) -> InvoicesResource:
         """Sales invoices."""
-        return Invoices(self._resource_client, self._resource_business_id)
+        return InvoicesResource(self._resource_client, self._resource_business_id)
 
     @cached_property
-    def payments(self) -> Payments:
+    def payments(self) -> PaymentsResource:
         """Payments received against invoices."""
-        return Payments(self._resource_client, self._resource_business_id)
+        return PaymentsResource(self._resource_client, self._resource_business_id)
 
     @cached_property
-    def refunds(self) -> Refunds:
+    def refunds(self) -> RefundsResource:
         """Refunds of invoices."""
-        return Refunds(self._resource_client, self._resource_business_id)
+        return RefundsResource(self._resource_client, self._resource_business_id)
 
     @cached_property
-    def refund_payments(self) -> RefundPayments:
+    def refund_payments(self) -> RefundPaymentsResource:
         """Money paid out against a refund."""
-        return RefundPayments(self._resource_client, self._resource_business_id)
+        return RefundPaymentsResource(self._resource_client, self._resource_business_id)
 
     @cached_property
-    def payouts(self) -> Payouts:
+    def payouts(self) -> PayoutsResource:
         """Processor settlements (Stripe, Adyen, ...) paid out to the bank."""
-        return Payouts(self._resource_client, self._resource_business_id)
+        return PayoutsResource(self._resource_client, self._resource_business_id)
 
     @cached_property
-    def customer_credits(self) -> CustomerCredits:
+    def customer_credits(self) -> CustomerCreditsResource:
         """Credit notes issued to customers."""
-        return CustomerCredits(self._resource_client, self._resource_business_id)
+        return CustomerCreditsResource(self._resource_client, self._resource_business_id)
 
     @cached_property
-    def vendors(self) -> Vendors:
+    def vendors(self) -> VendorsResource:
         """Vendors of a business (accounts payable)."""
-        return Vendors(self._resource_client, self._resource_business_id)
+        return VendorsResource(self._resource_client, self._resource_business_id)
 
     @cached_property
-    def bills(self) -> Bills:
+    def bills(self) -> BillsResource:
         """Purchase invoices (bills) from vendors."""
-        return Bills(self._resource_client, self._resource_business_id)
+        return BillsResource(self._resource_client, self._resource_business_id)
 
     @cached_property
-    def bill_payments(self) -> BillPayments:
+    def bill_payments(self) -> BillPaymentsResource:
         """Payments made against bills."""
-        return BillPayments(self._resource_client, self._resource_business_id)
+        return BillPaymentsResource(self._resource_client, self._resource_business_id)
 
     @cached_property
-    def vendor_credits(self) -> VendorCredits:
+    def vendor_credits(self) -> VendorCreditsResource:
         """Credit notes received from vendors."""
-        return VendorCredits(self._resource_client, self._resource_business_id)
+        return VendorCreditsResource(self._resource_client, self._resource_business_id)
 
     @cached_property
-    def vendor_refunds(self) -> VendorRefunds:
+    def vendor_refunds(self) -> VendorRefundsResource:
         """Refunds received from vendors."""
-        return VendorRefunds(self._resource_client, self._resource_business_id)
+        return VendorRefundsResource(self._resource_client, self._resource_business_id)
 
     @cached_property
-    def vendor_refund_payments(self) -> VendorRefundPayments:
+    def vendor_refund_payments(self) -> VendorRefundPaymentsResource:
         """Money received against vendor refunds."""
-        return VendorRefundPayments(self._resource_client, self._resource_business_id)
+        return VendorRefundPaymentsResource(self._resource_client, self._resource_business_id)
 
     @cached_property
-    def accounts(self) -> Accounts:
+    def accounts(self) -> AccountsResource:
         """The chart of accounts (ledger accounts)."""
-        return Accounts(self._resource_client, self._resource_business_id)
+        return AccountsResource(self._resource_client, self._resource_business_id)
 
     @cached_property
-    def journal_entries(self) -> JournalEntries:
+    def journal_entries(self) -> JournalEntriesResource:
         """Journal entries of the general ledger."""
-        return JournalEntries(self._resource_client, self._resource_business_id)
+        return JournalEntriesResource(self._resource_client, self._resource_business_id)
 
     @cached_property
-    def bank_accounts(self) -> BankAccounts:
+    def bank_accounts(self) -> BankAccountsResource:
         """Bank accounts connected through the widget (read-only)."""
-        return BankAccounts(self._resource_client, self._resource_business_id)
+        return BankAccountsResource(self._resource_client, self._resource_business_id)
 
     @cached_property
-    def bank_transactions(self) -> BankTransactions:
+    def bank_transactions(self) -> BankTransactionsResource:
         """Transactions synced from connected bank accounts (read-only)."""
-        return BankTransactions(self._resource_client, self._resource_business_id)
+        return BankTransactionsResource(self._resource_client, self._resource_business_id)
 
     @cached_property
-    def reports(self) -> Reports:
+    def reports(self) -> ReportsResource:
         """Financial reports and insights (not paginated)."""
-        return Reports(self._resource_client, self._resource_business_id)
+        return ReportsResource(self._resource_client, self._resource_business_id)
 
     @cached_property
-    def menu_config(self) -> MenuConfig:
+    def menu_config(self) -> MenuConfigResource:
         """Which sections the embedded widget shows for a business."""
-        return MenuConfig(self._resource_client, self._resource_business_id)
+        return MenuConfigResource(self._resource_client, self._resource_business_id)
 
 
 RESOURCE_NAMES: tuple[str, ...] = (

@@ -21,6 +21,8 @@ from ._world import Envelope, PartnerCredentials, World
 if TYPE_CHECKING:
     import httpx
 
+    from thredfi_async import AsyncThredfi
+
 __all__ = ["DEFAULT_BASE_URL", "FakeThredfi"]
 
 DEFAULT_BASE_URL = "http://thredfi.fake"
@@ -110,11 +112,12 @@ class FakeThredfi:
 
     # -- clients -----------------------------------------------------------------------------
 
-    def client(self, **kwargs: Any) -> Any:
-        """An ``AsyncThredfi`` wired to this fake in process (no sockets)."""
+    def client(self, **kwargs: Any) -> AsyncThredfi:
+        """An ``AsyncThredfi`` wired to this fake in process (no sockets); keyword arguments
+        go to AsyncThredfi (`hooks=`, `clock=`, `max_retries=`, ...)."""
         import httpx
 
-        from thredfi_async import AsyncThredfi  # type: ignore[attr-defined,unused-ignore]
+        from thredfi_async import AsyncThredfi
 
         kwargs.setdefault(
             "http_client", httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app))

@@ -8,14 +8,14 @@ from typing import Any, Self
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
-from ..types import UNSET
+from ..types import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("current", "current"),
-    ("days_1_30", "days_1_30"),
-    ("days_31_60", "days_31_60"),
-    ("days_61_90", "days_61_90"),
-    ("over_90_days", "over_90_days"),
+    ("_current", "current"),
+    ("_days_1_30", "days_1_30"),
+    ("_days_31_60", "days_31_60"),
+    ("_days_61_90", "days_61_90"),
+    ("_over_90_days", "over_90_days"),
 )
 
 
@@ -23,18 +23,83 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class AgingBuckets:
     """Outstanding amounts in cents split by how many days past due they are."""
 
-    current: int = UNSET
-    """Not yet due."""
-    days_1_30: int = UNSET
-    """1 to 30 days overdue."""
-    days_31_60: int = UNSET
-    """31 to 60 days overdue."""
-    days_61_90: int = UNSET
-    """61 to 90 days overdue."""
-    over_90_days: int = UNSET
-    """More than 90 days overdue."""
+    _current: int | Unset = _attrs_field(default=UNSET, alias="current")
+    _days_1_30: int | Unset = _attrs_field(default=UNSET, alias="days_1_30")
+    _days_31_60: int | Unset = _attrs_field(default=UNSET, alias="days_31_60")
+    _days_61_90: int | Unset = _attrs_field(default=UNSET, alias="days_61_90")
+    _over_90_days: int | Unset = _attrs_field(default=UNSET, alias="over_90_days")
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def current(self) -> int:
+        """Not yet due.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._current
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "current")
+        return value
+
+    @current.setter
+    def current(self, value: int) -> None:
+        self._current = value
+
+    @property
+    def days_1_30(self) -> int:
+        """1 to 30 days overdue.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._days_1_30
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "days_1_30")
+        return value
+
+    @days_1_30.setter
+    def days_1_30(self, value: int) -> None:
+        self._days_1_30 = value
+
+    @property
+    def days_31_60(self) -> int:
+        """31 to 60 days overdue.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._days_31_60
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "days_31_60")
+        return value
+
+    @days_31_60.setter
+    def days_31_60(self, value: int) -> None:
+        self._days_31_60 = value
+
+    @property
+    def days_61_90(self) -> int:
+        """61 to 90 days overdue.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._days_61_90
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "days_61_90")
+        return value
+
+    @days_61_90.setter
+    def days_61_90(self, value: int) -> None:
+        self._days_61_90 = value
+
+    @property
+    def over_90_days(self) -> int:
+        """More than 90 days overdue.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._over_90_days
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "over_90_days")
+        return value
+
+    @over_90_days.setter
+    def over_90_days(self, value: int) -> None:
+        self._over_90_days = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

@@ -10,16 +10,16 @@ from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
 from .. import models as _models  # resolved at call time: models refer to each other in cycles
-from ..types import UNSET
+from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.aging_buckets import AgingBuckets
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("customer_id", "customer_id"),
-    ("customer_name", "customer_name"),
-    ("total_outstanding_cents", "total_outstanding_cents"),
-    ("aging_buckets", "aging_buckets"),
+    ("_customer_id", "customer_id"),
+    ("_customer_name", "customer_name"),
+    ("_total_outstanding_cents", "total_outstanding_cents"),
+    ("_aging_buckets", "aging_buckets"),
 )
 
 
@@ -27,16 +27,70 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class ARAgingCustomer:
     """Receivables aging for a single customer."""
 
-    customer_id: UUID | str = UNSET
-    """Customer identifier."""
-    customer_name: str = UNSET
-    """Customer display name."""
-    total_outstanding_cents: int = UNSET
-    """Everything this customer still owes, in cents."""
-    aging_buckets: AgingBuckets = UNSET
-    """Outstanding amounts in cents split by how many days past due they are."""
+    _customer_id: UUID | str | Unset = _attrs_field(default=UNSET, alias="customer_id")
+    _customer_name: str | Unset = _attrs_field(default=UNSET, alias="customer_name")
+    _total_outstanding_cents: int | Unset = _attrs_field(
+        default=UNSET, alias="total_outstanding_cents"
+    )
+    _aging_buckets: AgingBuckets | Unset = _attrs_field(default=UNSET, alias="aging_buckets")
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def customer_id(self) -> UUID | str:
+        """Customer identifier.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._customer_id
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "customer_id")
+        return value
+
+    @customer_id.setter
+    def customer_id(self, value: UUID | str) -> None:
+        self._customer_id = value
+
+    @property
+    def customer_name(self) -> str:
+        """Customer display name.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._customer_name
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "customer_name")
+        return value
+
+    @customer_name.setter
+    def customer_name(self, value: str) -> None:
+        self._customer_name = value
+
+    @property
+    def total_outstanding_cents(self) -> int:
+        """Everything this customer still owes, in cents.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._total_outstanding_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "total_outstanding_cents")
+        return value
+
+    @total_outstanding_cents.setter
+    def total_outstanding_cents(self, value: int) -> None:
+        self._total_outstanding_cents = value
+
+    @property
+    def aging_buckets(self) -> AgingBuckets:
+        """Outstanding amounts in cents split by how many days past due they are.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._aging_buckets
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "aging_buckets")
+        return value
+
+    @aging_buckets.setter
+    def aging_buckets(self, value: AgingBuckets) -> None:
+        self._aging_buckets = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

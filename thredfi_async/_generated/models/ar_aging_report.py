@@ -19,11 +19,11 @@ if TYPE_CHECKING:
     from ..models.ar_aging_customer import ARAgingCustomer
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("business_id", "business_id"),
-    ("as_of_date", "as_of_date"),
-    ("group_by", "group_by"),
-    ("currency", "currency"),
-    ("total_outstanding_cents", "total_outstanding_cents"),
+    ("_business_id", "business_id"),
+    ("_as_of_date", "as_of_date"),
+    ("_group_by", "group_by"),
+    ("_currency", "currency"),
+    ("_total_outstanding_cents", "total_outstanding_cents"),
     ("total_aging_buckets", "total_aging_buckets"),
     ("customers", "customers"),
 )
@@ -33,22 +33,89 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class ARAgingReport:
     """Accounts receivable aging report."""
 
-    business_id: UUID | str = UNSET
-    """Business the report belongs to."""
-    as_of_date: datetime.date | str = UNSET
-    """Date the aging was computed at."""
-    group_by: ARAgingReportGroupBy | str = UNSET
-    """Grouping that was applied."""
-    currency: str = UNSET
-    """Base currency of the business (ISO code such as GBP, EUR, USD)."""
-    total_outstanding_cents: int = UNSET
-    """Sum owed by all customers, in cents."""
+    _business_id: UUID | str | Unset = _attrs_field(default=UNSET, alias="business_id")
+    _as_of_date: datetime.date | str | Unset = _attrs_field(default=UNSET, alias="as_of_date")
+    _group_by: ARAgingReportGroupBy | Unset = _attrs_field(default=UNSET, alias="group_by")
+    _currency: str | Unset = _attrs_field(default=UNSET, alias="currency")
+    _total_outstanding_cents: int | Unset = _attrs_field(
+        default=UNSET, alias="total_outstanding_cents"
+    )
     total_aging_buckets: AgingBuckets | None | Unset = UNSET
     """Outstanding amounts in cents split by how many days past due they are."""
     customers: list[ARAgingCustomer] | None | Unset = UNSET
     """Per-customer rows, largest outstanding first."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def business_id(self) -> UUID | str:
+        """Business the report belongs to.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._business_id
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "business_id")
+        return value
+
+    @business_id.setter
+    def business_id(self, value: UUID | str) -> None:
+        self._business_id = value
+
+    @property
+    def as_of_date(self) -> datetime.date | str:
+        """Date the aging was computed at.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._as_of_date
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "as_of_date")
+        return value
+
+    @as_of_date.setter
+    def as_of_date(self, value: datetime.date | str) -> None:
+        self._as_of_date = value
+
+    @property
+    def group_by(self) -> ARAgingReportGroupBy:
+        """Grouping that was applied.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._group_by
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "group_by")
+        return value
+
+    @group_by.setter
+    def group_by(self, value: ARAgingReportGroupBy) -> None:
+        self._group_by = value
+
+    @property
+    def currency(self) -> str:
+        """Base currency of the business (ISO code such as GBP, EUR, USD).
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._currency
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "currency")
+        return value
+
+    @currency.setter
+    def currency(self, value: str) -> None:
+        self._currency = value
+
+    @property
+    def total_outstanding_cents(self) -> int:
+        """Sum owed by all customers, in cents.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._total_outstanding_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "total_outstanding_cents")
+        return value
+
+    @total_outstanding_cents.setter
+    def total_outstanding_cents(self, value: int) -> None:
+        self._total_outstanding_cents = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

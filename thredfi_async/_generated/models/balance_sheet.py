@@ -19,11 +19,11 @@ if TYPE_CHECKING:
     from ..models.report_section import ReportSection
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("business_id", "business_id"),
-    ("as_of_date", "as_of_date"),
-    ("currency", "currency"),
-    ("detail_level", "detail_level"),
-    ("summary", "summary"),
+    ("_business_id", "business_id"),
+    ("_as_of_date", "as_of_date"),
+    ("_currency", "currency"),
+    ("_detail_level", "detail_level"),
+    ("_summary", "summary"),
     ("non_current_assets", "non_current_assets"),
     ("current_assets", "current_assets"),
     ("current_liabilities", "current_liabilities"),
@@ -39,16 +39,13 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class BalanceSheet:
     """Balance sheet report; subtype sections are filled when detail_level is detailed."""
 
-    business_id: UUID | str = UNSET
-    """Business the report belongs to."""
-    as_of_date: datetime.date | str = UNSET
-    """Point in time of the balances."""
-    currency: str = UNSET
-    """Base currency of the business."""
-    detail_level: BalanceSheetDetailLevel | str = UNSET
-    """Level of detail that was produced."""
-    summary: BalanceSheetSummary = UNSET
-    """Computed balance sheet totals in cents."""
+    _business_id: UUID | str | Unset = _attrs_field(default=UNSET, alias="business_id")
+    _as_of_date: datetime.date | str | Unset = _attrs_field(default=UNSET, alias="as_of_date")
+    _currency: str | Unset = _attrs_field(default=UNSET, alias="currency")
+    _detail_level: BalanceSheetDetailLevel | Unset = _attrs_field(
+        default=UNSET, alias="detail_level"
+    )
+    _summary: BalanceSheetSummary | Unset = _attrs_field(default=UNSET, alias="summary")
     non_current_assets: ReportSection | None | Unset = UNSET
     """A group of accounts sharing one account subtype, with its total."""
     current_assets: ReportSection | None | Unset = UNSET
@@ -67,6 +64,76 @@ class BalanceSheet:
     """A group of accounts sharing one account subtype, with its total."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def business_id(self) -> UUID | str:
+        """Business the report belongs to.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._business_id
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "business_id")
+        return value
+
+    @business_id.setter
+    def business_id(self, value: UUID | str) -> None:
+        self._business_id = value
+
+    @property
+    def as_of_date(self) -> datetime.date | str:
+        """Point in time of the balances.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._as_of_date
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "as_of_date")
+        return value
+
+    @as_of_date.setter
+    def as_of_date(self, value: datetime.date | str) -> None:
+        self._as_of_date = value
+
+    @property
+    def currency(self) -> str:
+        """Base currency of the business.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._currency
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "currency")
+        return value
+
+    @currency.setter
+    def currency(self, value: str) -> None:
+        self._currency = value
+
+    @property
+    def detail_level(self) -> BalanceSheetDetailLevel:
+        """Level of detail that was produced.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._detail_level
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "detail_level")
+        return value
+
+    @detail_level.setter
+    def detail_level(self, value: BalanceSheetDetailLevel) -> None:
+        self._detail_level = value
+
+    @property
+    def summary(self) -> BalanceSheetSummary:
+        """Computed balance sheet totals in cents.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._summary
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "summary")
+        return value
+
+    @summary.setter
+    def summary(self, value: BalanceSheetSummary) -> None:
+        self._summary = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

@@ -8,17 +8,17 @@ from typing import Any, Self
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
-from ..types import UNSET
+from ..types import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("total_assets_cents", "total_assets_cents"),
-    ("total_non_current_assets_cents", "total_non_current_assets_cents"),
-    ("total_current_assets_cents", "total_current_assets_cents"),
-    ("total_liabilities_cents", "total_liabilities_cents"),
-    ("total_current_liabilities_cents", "total_current_liabilities_cents"),
-    ("total_non_current_liabilities_cents", "total_non_current_liabilities_cents"),
-    ("total_equity_cents", "total_equity_cents"),
-    ("net_assets_cents", "net_assets_cents"),
+    ("_total_assets_cents", "total_assets_cents"),
+    ("_total_non_current_assets_cents", "total_non_current_assets_cents"),
+    ("_total_current_assets_cents", "total_current_assets_cents"),
+    ("_total_liabilities_cents", "total_liabilities_cents"),
+    ("_total_current_liabilities_cents", "total_current_liabilities_cents"),
+    ("_total_non_current_liabilities_cents", "total_non_current_liabilities_cents"),
+    ("_total_equity_cents", "total_equity_cents"),
+    ("_net_assets_cents", "net_assets_cents"),
 )
 
 
@@ -26,24 +26,138 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class BalanceSheetSummary:
     """Computed balance sheet totals in cents."""
 
-    total_assets_cents: int = UNSET
-    """Non-current plus current assets."""
-    total_non_current_assets_cents: int = UNSET
-    """Total of the non-current assets subtype."""
-    total_current_assets_cents: int = UNSET
-    """Total of the current assets subtype."""
-    total_liabilities_cents: int = UNSET
-    """Current plus non-current liabilities."""
-    total_current_liabilities_cents: int = UNSET
-    """Total of the current liabilities subtype."""
-    total_non_current_liabilities_cents: int = UNSET
-    """Total of the non-current liabilities subtype."""
-    total_equity_cents: int = UNSET
-    """All equity subtypes, retained earnings including the current period result."""
-    net_assets_cents: int = UNSET
-    """Total assets minus total liabilities (equal to total equity)."""
+    _total_assets_cents: int | Unset = _attrs_field(default=UNSET, alias="total_assets_cents")
+    _total_non_current_assets_cents: int | Unset = _attrs_field(
+        default=UNSET, alias="total_non_current_assets_cents"
+    )
+    _total_current_assets_cents: int | Unset = _attrs_field(
+        default=UNSET, alias="total_current_assets_cents"
+    )
+    _total_liabilities_cents: int | Unset = _attrs_field(
+        default=UNSET, alias="total_liabilities_cents"
+    )
+    _total_current_liabilities_cents: int | Unset = _attrs_field(
+        default=UNSET, alias="total_current_liabilities_cents"
+    )
+    _total_non_current_liabilities_cents: int | Unset = _attrs_field(
+        default=UNSET, alias="total_non_current_liabilities_cents"
+    )
+    _total_equity_cents: int | Unset = _attrs_field(default=UNSET, alias="total_equity_cents")
+    _net_assets_cents: int | Unset = _attrs_field(default=UNSET, alias="net_assets_cents")
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def total_assets_cents(self) -> int:
+        """Non-current plus current assets.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._total_assets_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "total_assets_cents")
+        return value
+
+    @total_assets_cents.setter
+    def total_assets_cents(self, value: int) -> None:
+        self._total_assets_cents = value
+
+    @property
+    def total_non_current_assets_cents(self) -> int:
+        """Total of the non-current assets subtype.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._total_non_current_assets_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "total_non_current_assets_cents")
+        return value
+
+    @total_non_current_assets_cents.setter
+    def total_non_current_assets_cents(self, value: int) -> None:
+        self._total_non_current_assets_cents = value
+
+    @property
+    def total_current_assets_cents(self) -> int:
+        """Total of the current assets subtype.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._total_current_assets_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "total_current_assets_cents")
+        return value
+
+    @total_current_assets_cents.setter
+    def total_current_assets_cents(self, value: int) -> None:
+        self._total_current_assets_cents = value
+
+    @property
+    def total_liabilities_cents(self) -> int:
+        """Current plus non-current liabilities.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._total_liabilities_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "total_liabilities_cents")
+        return value
+
+    @total_liabilities_cents.setter
+    def total_liabilities_cents(self, value: int) -> None:
+        self._total_liabilities_cents = value
+
+    @property
+    def total_current_liabilities_cents(self) -> int:
+        """Total of the current liabilities subtype.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._total_current_liabilities_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "total_current_liabilities_cents")
+        return value
+
+    @total_current_liabilities_cents.setter
+    def total_current_liabilities_cents(self, value: int) -> None:
+        self._total_current_liabilities_cents = value
+
+    @property
+    def total_non_current_liabilities_cents(self) -> int:
+        """Total of the non-current liabilities subtype.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._total_non_current_liabilities_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "total_non_current_liabilities_cents")
+        return value
+
+    @total_non_current_liabilities_cents.setter
+    def total_non_current_liabilities_cents(self, value: int) -> None:
+        self._total_non_current_liabilities_cents = value
+
+    @property
+    def total_equity_cents(self) -> int:
+        """All equity subtypes, retained earnings including the current period result.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._total_equity_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "total_equity_cents")
+        return value
+
+    @total_equity_cents.setter
+    def total_equity_cents(self, value: int) -> None:
+        self._total_equity_cents = value
+
+    @property
+    def net_assets_cents(self) -> int:
+        """Total assets minus total liabilities (equal to total equity).
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._net_assets_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "net_assets_cents")
+        return value
+
+    @net_assets_cents.setter
+    def net_assets_cents(self, value: int) -> None:
+        self._net_assets_cents = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

@@ -15,10 +15,10 @@ from ..models.bank_account_connection_bank_link_status import BankAccountConnect
 from ..types import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
-    ("account_key", "account_key"),
-    ("balance", "balance"),
-    ("balance_cents", "balance_cents"),
+    ("_id", "id"),
+    ("_account_key", "account_key"),
+    ("_balance", "balance"),
+    ("_balance_cents", "balance_cents"),
     ("display_name", "display_name"),
     ("official_name", "official_name"),
     ("mask", "mask"),
@@ -41,14 +41,10 @@ class BankAccountConnection:
     mapping.
     """
 
-    id: UUID | str = UNSET
-    """Connection identifier."""
-    account_key: str = UNSET
-    """Provider-side key of the account."""
-    balance: Decimal | None = UNSET
-    """Current balance in major units (legacy decimal form)."""
-    balance_cents: int = UNSET
-    """Current balance in minor units."""
+    _id: UUID | str | Unset = _attrs_field(default=UNSET, alias="id")
+    _account_key: str | Unset = _attrs_field(default=UNSET, alias="account_key")
+    _balance: Decimal | None | Unset = _attrs_field(default=UNSET, alias="balance")
+    _balance_cents: int | Unset = _attrs_field(default=UNSET, alias="balance_cents")
     display_name: str | None | Unset = UNSET
     """Friendly account name."""
     official_name: str | None | Unset = UNSET
@@ -59,7 +55,7 @@ class BankAccountConnection:
     """ISO 4217 currency."""
     is_active: bool | None | Unset = UNSET
     """Whether the connection is active."""
-    bank_link_status: BankAccountConnectionBankLinkStatus | str | None | Unset = UNSET
+    bank_link_status: BankAccountConnectionBankLinkStatus | None | Unset = UNSET
     """Health of the underlying bank link."""
     bank_link_id: str | None | Unset = UNSET
     """Identifier of the bank link (UUID)."""
@@ -77,6 +73,62 @@ class BankAccountConnection:
     """Last modification time."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def id(self) -> UUID | str:
+        """Connection identifier.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._id
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "id")
+        return value
+
+    @id.setter
+    def id(self, value: UUID | str) -> None:
+        self._id = value
+
+    @property
+    def account_key(self) -> str:
+        """Provider-side key of the account.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._account_key
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "account_key")
+        return value
+
+    @account_key.setter
+    def account_key(self, value: str) -> None:
+        self._account_key = value
+
+    @property
+    def balance(self) -> Decimal | None:
+        """Current balance in major units (legacy decimal form).
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._balance
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "balance")
+        return value
+
+    @balance.setter
+    def balance(self, value: Decimal | None) -> None:
+        self._balance = value
+
+    @property
+    def balance_cents(self) -> int:
+        """Current balance in minor units.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._balance_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "balance_cents")
+        return value
+
+    @balance_cents.setter
+    def balance_cents(self, value: int) -> None:
+        self._balance_cents = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

@@ -52,7 +52,7 @@ class BankAccountConnectionSummary:
     """ISO 4217 currency."""
     is_active: bool | None | Unset = UNSET
     """Whether the connection is active."""
-    bank_link_status: BankAccountConnectionSummaryBankLinkStatus | str | None | Unset = UNSET
+    bank_link_status: BankAccountConnectionSummaryBankLinkStatus | None | Unset = UNSET
     """Health of the underlying bank link."""
     business_name: str | None | Unset = UNSET
     """Owning business name."""

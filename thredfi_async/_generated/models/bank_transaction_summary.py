@@ -63,7 +63,7 @@ class BankTransactionSummary:
     """Amount formatted with currency symbol."""
     signed_amount: int | None | Unset = UNSET
     """Amount in minor units with sign for direction."""
-    direction: BankTransactionSummaryDirection | str | None | Unset = UNSET
+    direction: BankTransactionSummaryDirection | None | Unset = UNSET
     """Money in (credit) or out (debit)."""
     currency: str | None | Unset = UNSET
     """ISO 4217 currency."""
@@ -75,7 +75,7 @@ class BankTransactionSummary:
     """Bank narrative."""
     categorization_status: str | None | Unset = UNSET
     """Categorization state (e.g. pending, manual_review, categorized)."""
-    transaction_type: BankTransactionSummaryTransactionType | str | None | Unset = UNSET
+    transaction_type: BankTransactionSummaryTransactionType | None | Unset = UNSET
     """Payment rail / kind."""
     subcategory: BankTransactionSubcategory | None | Unset = UNSET
     """Assigned subcategory, if any."""

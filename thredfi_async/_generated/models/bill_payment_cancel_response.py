@@ -10,13 +10,13 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
-from ..types import UNSET
+from ..types import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("message", "message"),
-    ("payment_id", "payment_id"),
-    ("status", "status"),
-    ("updated_at", "updated_at"),
+    ("_message", "message"),
+    ("_payment_id", "payment_id"),
+    ("_status", "status"),
+    ("_updated_at", "updated_at"),
 )
 
 
@@ -24,16 +24,68 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class BillPaymentCancelResponse:
     """Result of cancelling a bill payment."""
 
-    message: str = UNSET
-    """Human-readable outcome."""
-    payment_id: UUID | str = UNSET
-    """UUID of the cancelled payment."""
-    status: str = UNSET
-    """Payment state after the call."""
-    updated_at: datetime.datetime | str = UNSET
-    """When the payment was changed."""
+    _message: str | Unset = _attrs_field(default=UNSET, alias="message")
+    _payment_id: UUID | str | Unset = _attrs_field(default=UNSET, alias="payment_id")
+    _status: str | Unset = _attrs_field(default=UNSET, alias="status")
+    _updated_at: datetime.datetime | str | Unset = _attrs_field(default=UNSET, alias="updated_at")
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def message(self) -> str:
+        """Human-readable outcome.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._message
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "message")
+        return value
+
+    @message.setter
+    def message(self, value: str) -> None:
+        self._message = value
+
+    @property
+    def payment_id(self) -> UUID | str:
+        """UUID of the cancelled payment.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._payment_id
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "payment_id")
+        return value
+
+    @payment_id.setter
+    def payment_id(self, value: UUID | str) -> None:
+        self._payment_id = value
+
+    @property
+    def status(self) -> str:
+        """Payment state after the call.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._status
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "status")
+        return value
+
+    @status.setter
+    def status(self, value: str) -> None:
+        self._status = value
+
+    @property
+    def updated_at(self) -> datetime.datetime | str:
+        """When the payment was changed.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._updated_at
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "updated_at")
+        return value
+
+    @updated_at.setter
+    def updated_at(self, value: datetime.datetime | str) -> None:
+        self._updated_at = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

@@ -13,12 +13,12 @@ from ... import _convert as _c
 from ..types import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
-    ("legal_name", "legal_name"),
-    ("country", "country"),
-    ("email", "email"),
-    ("base_currency", "base_currency"),
-    ("accounting_method", "accounting_method"),
+    ("_id", "id"),
+    ("_legal_name", "legal_name"),
+    ("_country", "country"),
+    ("_email", "email"),
+    ("_base_currency", "base_currency"),
+    ("_accounting_method", "accounting_method"),
     ("external_id", "external_id"),
     ("name", "name"),
     ("entity_type", "entity_type"),
@@ -41,18 +41,12 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class Business:
     """A business (tenant) owned by the partner."""
 
-    id: UUID | str = UNSET
-    """Business identifier."""
-    legal_name: str = UNSET
-    """Registered legal name."""
-    country: str = UNSET
-    """ISO 3166-1 alpha-2 country."""
-    email: str = UNSET
-    """Main contact e-mail."""
-    base_currency: str = UNSET
-    """ISO 4217 bookkeeping currency."""
-    accounting_method: str = UNSET
-    """cash or accrual."""
+    _id: UUID | str | Unset = _attrs_field(default=UNSET, alias="id")
+    _legal_name: str | Unset = _attrs_field(default=UNSET, alias="legal_name")
+    _country: str | Unset = _attrs_field(default=UNSET, alias="country")
+    _email: str | Unset = _attrs_field(default=UNSET, alias="email")
+    _base_currency: str | Unset = _attrs_field(default=UNSET, alias="base_currency")
+    _accounting_method: str | Unset = _attrs_field(default=UNSET, alias="accounting_method")
     external_id: str | None | Unset = UNSET
     """Partner's own id for the business."""
     name: str | None | Unset = UNSET
@@ -85,6 +79,90 @@ class Business:
     """Free-form partner data (untyped)."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def id(self) -> UUID | str:
+        """Business identifier.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._id
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "id")
+        return value
+
+    @id.setter
+    def id(self, value: UUID | str) -> None:
+        self._id = value
+
+    @property
+    def legal_name(self) -> str:
+        """Registered legal name.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._legal_name
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "legal_name")
+        return value
+
+    @legal_name.setter
+    def legal_name(self, value: str) -> None:
+        self._legal_name = value
+
+    @property
+    def country(self) -> str:
+        """ISO 3166-1 alpha-2 country.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._country
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "country")
+        return value
+
+    @country.setter
+    def country(self, value: str) -> None:
+        self._country = value
+
+    @property
+    def email(self) -> str:
+        """Main contact e-mail.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._email
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "email")
+        return value
+
+    @email.setter
+    def email(self, value: str) -> None:
+        self._email = value
+
+    @property
+    def base_currency(self) -> str:
+        """ISO 4217 bookkeeping currency.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._base_currency
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "base_currency")
+        return value
+
+    @base_currency.setter
+    def base_currency(self, value: str) -> None:
+        self._base_currency = value
+
+    @property
+    def accounting_method(self) -> str:
+        """cash or accrual.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._accounting_method
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "accounting_method")
+        return value
+
+    @accounting_method.setter
+    def accounting_method(self, value: str) -> None:
+        self._accounting_method = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

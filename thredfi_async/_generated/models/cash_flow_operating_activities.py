@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ..models.report_section import ReportSection
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("net_profit_cents", "net_profit_cents"),
+    ("_net_profit_cents", "net_profit_cents"),
     ("non_cash_adjustments", "non_cash_adjustments"),
     ("working_capital_changes", "working_capital_changes"),
 )
@@ -27,14 +27,27 @@ class CashFlowOperatingActivities:
     movements.
     """
 
-    net_profit_cents: int = UNSET
-    """Net profit for the period that the indirect method starts from."""
+    _net_profit_cents: int | Unset = _attrs_field(default=UNSET, alias="net_profit_cents")
     non_cash_adjustments: ReportSection | None | Unset = UNSET
     """A group of accounts sharing one account subtype, with its total."""
     working_capital_changes: ReportSection | None | Unset = UNSET
     """A group of accounts sharing one account subtype, with its total."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def net_profit_cents(self) -> int:
+        """Net profit for the period that the indirect method starts from.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._net_profit_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "net_profit_cents")
+        return value
+
+    @net_profit_cents.setter
+    def net_profit_cents(self, value: int) -> None:
+        self._net_profit_cents = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

@@ -21,13 +21,13 @@ if TYPE_CHECKING:
     from ..models.report_section import ReportSection
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("business_id", "business_id"),
-    ("start_date", "start_date"),
-    ("end_date", "end_date"),
-    ("currency", "currency"),
-    ("detail_level", "detail_level"),
-    ("summary", "summary"),
-    ("cash_reconciliation", "cash_reconciliation"),
+    ("_business_id", "business_id"),
+    ("_start_date", "start_date"),
+    ("_end_date", "end_date"),
+    ("_currency", "currency"),
+    ("_detail_level", "detail_level"),
+    ("_summary", "summary"),
+    ("_cash_reconciliation", "cash_reconciliation"),
     ("operating_activities", "operating_activities"),
     ("investing_activities", "investing_activities"),
     ("financing_activities", "financing_activities"),
@@ -40,20 +40,17 @@ class CashFlowStatement:
     detailed.
     """
 
-    business_id: UUID | str = UNSET
-    """Business the report belongs to."""
-    start_date: datetime.date | str = UNSET
-    """First day of the period."""
-    end_date: datetime.date | str = UNSET
-    """Last day of the period."""
-    currency: str = UNSET
-    """Base currency of the business."""
-    detail_level: CashFlowStatementDetailLevel | str = UNSET
-    """Level of detail that was produced."""
-    summary: CashFlowSummary = UNSET
-    """Computed cash flow totals in cents."""
-    cash_reconciliation: CashReconciliation = UNSET
-    """Check that opening cash plus the net change matches the closing cash balance."""
+    _business_id: UUID | str | Unset = _attrs_field(default=UNSET, alias="business_id")
+    _start_date: datetime.date | str | Unset = _attrs_field(default=UNSET, alias="start_date")
+    _end_date: datetime.date | str | Unset = _attrs_field(default=UNSET, alias="end_date")
+    _currency: str | Unset = _attrs_field(default=UNSET, alias="currency")
+    _detail_level: CashFlowStatementDetailLevel | Unset = _attrs_field(
+        default=UNSET, alias="detail_level"
+    )
+    _summary: CashFlowSummary | Unset = _attrs_field(default=UNSET, alias="summary")
+    _cash_reconciliation: CashReconciliation | Unset = _attrs_field(
+        default=UNSET, alias="cash_reconciliation"
+    )
     operating_activities: CashFlowOperatingActivities | None | Unset = UNSET
     """Operating section built from net profit, non-cash add-backs and working capital
     movements."""
@@ -63,6 +60,104 @@ class CashFlowStatement:
     """A group of accounts sharing one account subtype, with its total."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def business_id(self) -> UUID | str:
+        """Business the report belongs to.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._business_id
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "business_id")
+        return value
+
+    @business_id.setter
+    def business_id(self, value: UUID | str) -> None:
+        self._business_id = value
+
+    @property
+    def start_date(self) -> datetime.date | str:
+        """First day of the period.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._start_date
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "start_date")
+        return value
+
+    @start_date.setter
+    def start_date(self, value: datetime.date | str) -> None:
+        self._start_date = value
+
+    @property
+    def end_date(self) -> datetime.date | str:
+        """Last day of the period.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._end_date
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "end_date")
+        return value
+
+    @end_date.setter
+    def end_date(self, value: datetime.date | str) -> None:
+        self._end_date = value
+
+    @property
+    def currency(self) -> str:
+        """Base currency of the business.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._currency
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "currency")
+        return value
+
+    @currency.setter
+    def currency(self, value: str) -> None:
+        self._currency = value
+
+    @property
+    def detail_level(self) -> CashFlowStatementDetailLevel:
+        """Level of detail that was produced.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._detail_level
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "detail_level")
+        return value
+
+    @detail_level.setter
+    def detail_level(self, value: CashFlowStatementDetailLevel) -> None:
+        self._detail_level = value
+
+    @property
+    def summary(self) -> CashFlowSummary:
+        """Computed cash flow totals in cents.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._summary
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "summary")
+        return value
+
+    @summary.setter
+    def summary(self, value: CashFlowSummary) -> None:
+        self._summary = value
+
+    @property
+    def cash_reconciliation(self) -> CashReconciliation:
+        """Check that opening cash plus the net change matches the closing cash balance.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._cash_reconciliation
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "cash_reconciliation")
+        return value
+
+    @cash_reconciliation.setter
+    def cash_reconciliation(self, value: CashReconciliation) -> None:
+        self._cash_reconciliation = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

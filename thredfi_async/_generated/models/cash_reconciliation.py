@@ -8,14 +8,14 @@ from typing import Any, Self
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
-from ..types import UNSET
+from ..types import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("opening_cash_cents", "opening_cash_cents"),
-    ("net_change_cents", "net_change_cents"),
-    ("calculated_closing_cents", "calculated_closing_cents"),
-    ("actual_closing_cents", "actual_closing_cents"),
-    ("reconciles", "reconciles"),
+    ("_opening_cash_cents", "opening_cash_cents"),
+    ("_net_change_cents", "net_change_cents"),
+    ("_calculated_closing_cents", "calculated_closing_cents"),
+    ("_actual_closing_cents", "actual_closing_cents"),
+    ("_reconciles", "reconciles"),
 )
 
 
@@ -23,18 +23,85 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class CashReconciliation:
     """Check that opening cash plus the net change matches the closing cash balance."""
 
-    opening_cash_cents: int = UNSET
-    """Cash at the start of the period."""
-    net_change_cents: int = UNSET
-    """Net change computed by the statement."""
-    calculated_closing_cents: int = UNSET
-    """Opening cash plus net change."""
-    actual_closing_cents: int = UNSET
-    """Closing balance of the cash accounts."""
-    reconciles: bool = UNSET
-    """True when calculated and actual closing cash agree."""
+    _opening_cash_cents: int | Unset = _attrs_field(default=UNSET, alias="opening_cash_cents")
+    _net_change_cents: int | Unset = _attrs_field(default=UNSET, alias="net_change_cents")
+    _calculated_closing_cents: int | Unset = _attrs_field(
+        default=UNSET, alias="calculated_closing_cents"
+    )
+    _actual_closing_cents: int | Unset = _attrs_field(default=UNSET, alias="actual_closing_cents")
+    _reconciles: bool | Unset = _attrs_field(default=UNSET, alias="reconciles")
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def opening_cash_cents(self) -> int:
+        """Cash at the start of the period.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._opening_cash_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "opening_cash_cents")
+        return value
+
+    @opening_cash_cents.setter
+    def opening_cash_cents(self, value: int) -> None:
+        self._opening_cash_cents = value
+
+    @property
+    def net_change_cents(self) -> int:
+        """Net change computed by the statement.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._net_change_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "net_change_cents")
+        return value
+
+    @net_change_cents.setter
+    def net_change_cents(self, value: int) -> None:
+        self._net_change_cents = value
+
+    @property
+    def calculated_closing_cents(self) -> int:
+        """Opening cash plus net change.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._calculated_closing_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "calculated_closing_cents")
+        return value
+
+    @calculated_closing_cents.setter
+    def calculated_closing_cents(self, value: int) -> None:
+        self._calculated_closing_cents = value
+
+    @property
+    def actual_closing_cents(self) -> int:
+        """Closing balance of the cash accounts.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._actual_closing_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "actual_closing_cents")
+        return value
+
+    @actual_closing_cents.setter
+    def actual_closing_cents(self, value: int) -> None:
+        self._actual_closing_cents = value
+
+    @property
+    def reconciles(self) -> bool:
+        """True when calculated and actual closing cash agree.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._reconciles
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "reconciles")
+        return value
+
+    @reconciles.setter
+    def reconciles(self, value: bool) -> None:
+        self._reconciles = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

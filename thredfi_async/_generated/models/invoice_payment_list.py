@@ -65,7 +65,7 @@ class InvoicePaymentList:
     """Customer display name."""
     customer_email: str | None | Unset = UNSET
     """Customer e-mail address."""
-    payment_method: InvoicePaymentMethodEnum | str | None | Unset = UNSET
+    payment_method: InvoicePaymentMethodEnum | None | Unset = UNSET
     """How an invoice payment was made."""
     total_amount: int | None | Unset = UNSET
     """Whole payment amount in cents."""
@@ -101,9 +101,9 @@ class InvoicePaymentList:
         list[InvoicePaymentListReconciledBankTransactionsItem] | None | Unset
     ) = UNSET
     """Bank transactions matched to this payment (item list truncated in the docs)."""
-    currency: InvoicePaymentCurrencyEnum | str | None | Unset = UNSET
+    currency: InvoicePaymentCurrencyEnum | None | Unset = UNSET
     """Currency codes accepted for invoice payments."""
-    status: InvoicePaymentStatusEnum | str | None | Unset = UNSET
+    status: InvoicePaymentStatusEnum | None | Unset = UNSET
     """Lifecycle state of an invoice payment."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""

@@ -66,11 +66,11 @@ class JournalEntryDetail:
     """Sum of credit lines in minor units."""
     is_balanced: bool | None | Unset = UNSET
     """Debits equal credits (needed to post)."""
-    created_by: CreatedByEnum | str | None | Unset = UNSET
+    created_by: CreatedByEnum | None | Unset = UNSET
     """Who produced the entry."""
     created_by_display: str | None | Unset = UNSET
     """Human label of the creator type."""
-    status: JournalEntryStatusEnum | str | None | Unset = UNSET
+    status: JournalEntryStatusEnum | None | Unset = UNSET
     """Review state of the entry."""
     status_display: str | None | Unset = UNSET
     """Human label of the status."""

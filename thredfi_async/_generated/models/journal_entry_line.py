@@ -36,7 +36,7 @@ class JournalEntryLine:
     """Code of the account posted to."""
     account_name: str | None | Unset = UNSET
     """Name of the account posted to."""
-    account_type: AccountTypeEnum | str | None | Unset = UNSET
+    account_type: AccountTypeEnum | None | Unset = UNSET
     """Fundamental account type."""
     debit_amount: int | None | Unset = UNSET
     """Debit in minor units (0 on credit lines)."""

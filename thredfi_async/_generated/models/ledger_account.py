@@ -14,10 +14,10 @@ from ..models.account_type_enum import AccountTypeEnum
 from ..types import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
-    ("code", "code"),
-    ("name", "name"),
-    ("currency", "currency"),
+    ("_id", "id"),
+    ("_code", "code"),
+    ("_name", "name"),
+    ("_currency", "currency"),
     ("account_type", "account_type"),
     ("account_type_display", "account_type_display"),
     ("account_subtype", "account_subtype"),
@@ -39,19 +39,15 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class LedgerAccount:
     """A ledger account of the chart of accounts with its balances (list shape)."""
 
-    id: UUID | str = UNSET
-    """Account identifier."""
-    code: str = UNSET
-    """Account code (e.g. 1000)."""
-    name: str = UNSET
-    """Account name."""
-    currency: str = UNSET
-    """Account currency."""
-    account_type: AccountTypeEnum | str | None | Unset = UNSET
+    _id: UUID | str | Unset = _attrs_field(default=UNSET, alias="id")
+    _code: str | Unset = _attrs_field(default=UNSET, alias="code")
+    _name: str | Unset = _attrs_field(default=UNSET, alias="name")
+    _currency: str | Unset = _attrs_field(default=UNSET, alias="currency")
+    account_type: AccountTypeEnum | None | Unset = UNSET
     """Fundamental account type."""
     account_type_display: str | None | Unset = UNSET
     """Human label of the type."""
-    account_subtype: AccountSubtypeEnum | str | None | Unset = UNSET
+    account_subtype: AccountSubtypeEnum | None | Unset = UNSET
     """Finer classification inside the account type."""
     account_subtype_display: str | None | Unset = UNSET
     """Human label of the subtype."""
@@ -77,6 +73,62 @@ class LedgerAccount:
     """False once archived."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def id(self) -> UUID | str:
+        """Account identifier.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._id
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "id")
+        return value
+
+    @id.setter
+    def id(self, value: UUID | str) -> None:
+        self._id = value
+
+    @property
+    def code(self) -> str:
+        """Account code (e.g. 1000).
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._code
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "code")
+        return value
+
+    @code.setter
+    def code(self, value: str) -> None:
+        self._code = value
+
+    @property
+    def name(self) -> str:
+        """Account name.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._name
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "name")
+        return value
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self._name = value
+
+    @property
+    def currency(self) -> str:
+        """Account currency.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._currency
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "currency")
+        return value
+
+    @currency.setter
+    def currency(self, value: str) -> None:
+        self._currency = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

@@ -11,8 +11,8 @@ from ... import _convert as _c
 from ..types import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("access_token", "access_token"),
-    ("expires_in", "expires_in"),
+    ("_access_token", "access_token"),
+    ("_expires_in", "expires_in"),
     ("token_type", "token_type"),
 )
 
@@ -21,14 +21,40 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class OAuth2TokenResponse:
     """Bearer token returned by the partner token endpoint."""
 
-    access_token: str = UNSET
-    """JWT to send in the Authorization header as a Bearer credential."""
-    expires_in: int = UNSET
-    """Lifetime of the token in seconds."""
+    _access_token: str | Unset = _attrs_field(default=UNSET, alias="access_token")
+    _expires_in: int | Unset = _attrs_field(default=UNSET, alias="expires_in")
     token_type: str | None | Unset = UNSET
     """Always Bearer."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def access_token(self) -> str:
+        """JWT to send in the Authorization header as a Bearer credential.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._access_token
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "access_token")
+        return value
+
+    @access_token.setter
+    def access_token(self, value: str) -> None:
+        self._access_token = value
+
+    @property
+    def expires_in(self) -> int:
+        """Lifetime of the token in seconds.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._expires_in
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "expires_in")
+        return value
+
+    @expires_in.setter
+    def expires_in(self, value: int) -> None:
+        self._expires_in = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

@@ -9,16 +9,16 @@ from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
 from .. import models as _models  # resolved at call time: models refer to each other in cycles
-from ..types import UNSET
+from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.page_info import PageInfo
     from ..models.payout_response import PayoutResponse
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("count", "count"),
-    ("page_info", "page_info"),
-    ("results", "results"),
+    ("_count", "count"),
+    ("_page_info", "page_info"),
+    ("_results", "results"),
 )
 
 
@@ -26,16 +26,55 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class PaginatedPayoutResponseList:
     """One page of payouts."""
 
-    count: int = UNSET
-    """Total number of matching items."""
-    page_info: PageInfo = UNSET
-    """Paging metadata carried in the page_info member of list responses (API reference shape).
-    The pagination guide instead documents next/previous URL fields, so clients should
-    tolerate either form."""
-    results: list[PayoutResponse] = UNSET
-    """Items on this page."""
+    _count: int | Unset = _attrs_field(default=UNSET, alias="count")
+    _page_info: PageInfo | Unset = _attrs_field(default=UNSET, alias="page_info")
+    _results: list[PayoutResponse] | Unset = _attrs_field(default=UNSET, alias="results")
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def count(self) -> int:
+        """Total number of matching items.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._count
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "count")
+        return value
+
+    @count.setter
+    def count(self, value: int) -> None:
+        self._count = value
+
+    @property
+    def page_info(self) -> PageInfo:
+        """Paging metadata carried in the page_info member of list responses (API reference shape).
+        The pagination guide instead documents next/previous URL fields, so clients should
+        tolerate either form.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._page_info
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "page_info")
+        return value
+
+    @page_info.setter
+    def page_info(self, value: PageInfo) -> None:
+        self._page_info = value
+
+    @property
+    def results(self) -> list[PayoutResponse]:
+        """Items on this page.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._results
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "results")
+        return value
+
+    @results.setter
+    def results(self, value: list[PayoutResponse]) -> None:
+        self._results = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

@@ -19,12 +19,12 @@ if TYPE_CHECKING:
     from ..models.report_section import ReportSection
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("business_id", "business_id"),
-    ("start_date", "start_date"),
-    ("end_date", "end_date"),
-    ("currency", "currency"),
-    ("detail_level", "detail_level"),
-    ("summary", "summary"),
+    ("_business_id", "business_id"),
+    ("_start_date", "start_date"),
+    ("_end_date", "end_date"),
+    ("_currency", "currency"),
+    ("_detail_level", "detail_level"),
+    ("_summary", "summary"),
     ("revenue", "revenue"),
     ("other_operating_income", "other_operating_income"),
     ("direct_costs", "direct_costs"),
@@ -39,18 +39,14 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class ProfitAndLoss:
     """Profit and loss report; subtype sections are filled when detail_level is detailed."""
 
-    business_id: UUID | str = UNSET
-    """Business the report belongs to."""
-    start_date: datetime.date | str = UNSET
-    """First day of the period."""
-    end_date: datetime.date | str = UNSET
-    """Last day of the period."""
-    currency: str = UNSET
-    """Base currency of the business."""
-    detail_level: ProfitAndLossDetailLevel | str = UNSET
-    """Level of detail that was produced."""
-    summary: ProfitAndLossSummary = UNSET
-    """Computed income statement totals in cents."""
+    _business_id: UUID | str | Unset = _attrs_field(default=UNSET, alias="business_id")
+    _start_date: datetime.date | str | Unset = _attrs_field(default=UNSET, alias="start_date")
+    _end_date: datetime.date | str | Unset = _attrs_field(default=UNSET, alias="end_date")
+    _currency: str | Unset = _attrs_field(default=UNSET, alias="currency")
+    _detail_level: ProfitAndLossDetailLevel | Unset = _attrs_field(
+        default=UNSET, alias="detail_level"
+    )
+    _summary: ProfitAndLossSummary | Unset = _attrs_field(default=UNSET, alias="summary")
     revenue: ReportSection | None | Unset = UNSET
     """A group of accounts sharing one account subtype, with its total."""
     other_operating_income: ReportSection | None | Unset = UNSET
@@ -67,6 +63,90 @@ class ProfitAndLoss:
     """A group of accounts sharing one account subtype, with its total."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def business_id(self) -> UUID | str:
+        """Business the report belongs to.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._business_id
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "business_id")
+        return value
+
+    @business_id.setter
+    def business_id(self, value: UUID | str) -> None:
+        self._business_id = value
+
+    @property
+    def start_date(self) -> datetime.date | str:
+        """First day of the period.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._start_date
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "start_date")
+        return value
+
+    @start_date.setter
+    def start_date(self, value: datetime.date | str) -> None:
+        self._start_date = value
+
+    @property
+    def end_date(self) -> datetime.date | str:
+        """Last day of the period.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._end_date
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "end_date")
+        return value
+
+    @end_date.setter
+    def end_date(self, value: datetime.date | str) -> None:
+        self._end_date = value
+
+    @property
+    def currency(self) -> str:
+        """Base currency of the business.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._currency
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "currency")
+        return value
+
+    @currency.setter
+    def currency(self, value: str) -> None:
+        self._currency = value
+
+    @property
+    def detail_level(self) -> ProfitAndLossDetailLevel:
+        """Level of detail that was produced.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._detail_level
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "detail_level")
+        return value
+
+    @detail_level.setter
+    def detail_level(self, value: ProfitAndLossDetailLevel) -> None:
+        self._detail_level = value
+
+    @property
+    def summary(self) -> ProfitAndLossSummary:
+        """Computed income statement totals in cents.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._summary
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "summary")
+        return value
+
+    @summary.setter
+    def summary(self, value: ProfitAndLossSummary) -> None:
+        self._summary = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

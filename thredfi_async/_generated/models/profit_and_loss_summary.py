@@ -8,16 +8,16 @@ from typing import Any, Self
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
-from ..types import UNSET
+from ..types import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("net_revenue_cents", "net_revenue_cents"),
-    ("total_operating_income_cents", "total_operating_income_cents"),
-    ("gross_profit_cents", "gross_profit_cents"),
-    ("total_operating_expenses_cents", "total_operating_expenses_cents"),
-    ("operating_profit_cents", "operating_profit_cents"),
-    ("profit_before_tax_cents", "profit_before_tax_cents"),
-    ("net_profit_cents", "net_profit_cents"),
+    ("_net_revenue_cents", "net_revenue_cents"),
+    ("_total_operating_income_cents", "total_operating_income_cents"),
+    ("_gross_profit_cents", "gross_profit_cents"),
+    ("_total_operating_expenses_cents", "total_operating_expenses_cents"),
+    ("_operating_profit_cents", "operating_profit_cents"),
+    ("_profit_before_tax_cents", "profit_before_tax_cents"),
+    ("_net_profit_cents", "net_profit_cents"),
 )
 
 
@@ -25,22 +25,121 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class ProfitAndLossSummary:
     """Computed income statement totals in cents."""
 
-    net_revenue_cents: int = UNSET
-    """Total of revenue-subtype accounts."""
-    total_operating_income_cents: int = UNSET
-    """Net revenue plus other operating income."""
-    gross_profit_cents: int = UNSET
-    """Total operating income less direct costs."""
-    total_operating_expenses_cents: int = UNSET
-    """Total of operating-expense accounts."""
-    operating_profit_cents: int = UNSET
-    """Gross profit less operating expenses."""
-    profit_before_tax_cents: int = UNSET
-    """Operating profit plus finance income less finance costs."""
-    net_profit_cents: int = UNSET
-    """Profit before tax less income tax."""
+    _net_revenue_cents: int | Unset = _attrs_field(default=UNSET, alias="net_revenue_cents")
+    _total_operating_income_cents: int | Unset = _attrs_field(
+        default=UNSET, alias="total_operating_income_cents"
+    )
+    _gross_profit_cents: int | Unset = _attrs_field(default=UNSET, alias="gross_profit_cents")
+    _total_operating_expenses_cents: int | Unset = _attrs_field(
+        default=UNSET, alias="total_operating_expenses_cents"
+    )
+    _operating_profit_cents: int | Unset = _attrs_field(
+        default=UNSET, alias="operating_profit_cents"
+    )
+    _profit_before_tax_cents: int | Unset = _attrs_field(
+        default=UNSET, alias="profit_before_tax_cents"
+    )
+    _net_profit_cents: int | Unset = _attrs_field(default=UNSET, alias="net_profit_cents")
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def net_revenue_cents(self) -> int:
+        """Total of revenue-subtype accounts.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._net_revenue_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "net_revenue_cents")
+        return value
+
+    @net_revenue_cents.setter
+    def net_revenue_cents(self, value: int) -> None:
+        self._net_revenue_cents = value
+
+    @property
+    def total_operating_income_cents(self) -> int:
+        """Net revenue plus other operating income.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._total_operating_income_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "total_operating_income_cents")
+        return value
+
+    @total_operating_income_cents.setter
+    def total_operating_income_cents(self, value: int) -> None:
+        self._total_operating_income_cents = value
+
+    @property
+    def gross_profit_cents(self) -> int:
+        """Total operating income less direct costs.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._gross_profit_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "gross_profit_cents")
+        return value
+
+    @gross_profit_cents.setter
+    def gross_profit_cents(self, value: int) -> None:
+        self._gross_profit_cents = value
+
+    @property
+    def total_operating_expenses_cents(self) -> int:
+        """Total of operating-expense accounts.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._total_operating_expenses_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "total_operating_expenses_cents")
+        return value
+
+    @total_operating_expenses_cents.setter
+    def total_operating_expenses_cents(self, value: int) -> None:
+        self._total_operating_expenses_cents = value
+
+    @property
+    def operating_profit_cents(self) -> int:
+        """Gross profit less operating expenses.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._operating_profit_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "operating_profit_cents")
+        return value
+
+    @operating_profit_cents.setter
+    def operating_profit_cents(self, value: int) -> None:
+        self._operating_profit_cents = value
+
+    @property
+    def profit_before_tax_cents(self) -> int:
+        """Operating profit plus finance income less finance costs.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._profit_before_tax_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "profit_before_tax_cents")
+        return value
+
+    @profit_before_tax_cents.setter
+    def profit_before_tax_cents(self, value: int) -> None:
+        self._profit_before_tax_cents = value
+
+    @property
+    def net_profit_cents(self) -> int:
+        """Profit before tax less income tax.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._net_profit_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "net_profit_cents")
+        return value
+
+    @net_profit_cents.setter
+    def net_profit_cents(self, value: int) -> None:
+        self._net_profit_cents = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

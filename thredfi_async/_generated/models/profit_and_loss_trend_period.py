@@ -9,14 +9,14 @@ from typing import Any, Self
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
-from ..types import UNSET
+from ..types import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("period_start", "period_start"),
-    ("period_end", "period_end"),
-    ("revenue_cents", "revenue_cents"),
-    ("expenses_cents", "expenses_cents"),
-    ("net_profit_cents", "net_profit_cents"),
+    ("_period_start", "period_start"),
+    ("_period_end", "period_end"),
+    ("_revenue_cents", "revenue_cents"),
+    ("_expenses_cents", "expenses_cents"),
+    ("_net_profit_cents", "net_profit_cents"),
 )
 
 
@@ -24,18 +24,83 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class ProfitAndLossTrendPeriod:
     """Revenue, expenses and profit for one period of the trend series, in cents."""
 
-    period_start: datetime.date | str = UNSET
-    """First day of the period."""
-    period_end: datetime.date | str = UNSET
-    """Last day of the period."""
-    revenue_cents: int = UNSET
-    """Revenue in the period."""
-    expenses_cents: int = UNSET
-    """Expenses in the period."""
-    net_profit_cents: int = UNSET
-    """Profit in the period."""
+    _period_start: datetime.date | str | Unset = _attrs_field(default=UNSET, alias="period_start")
+    _period_end: datetime.date | str | Unset = _attrs_field(default=UNSET, alias="period_end")
+    _revenue_cents: int | Unset = _attrs_field(default=UNSET, alias="revenue_cents")
+    _expenses_cents: int | Unset = _attrs_field(default=UNSET, alias="expenses_cents")
+    _net_profit_cents: int | Unset = _attrs_field(default=UNSET, alias="net_profit_cents")
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def period_start(self) -> datetime.date | str:
+        """First day of the period.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._period_start
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "period_start")
+        return value
+
+    @period_start.setter
+    def period_start(self, value: datetime.date | str) -> None:
+        self._period_start = value
+
+    @property
+    def period_end(self) -> datetime.date | str:
+        """Last day of the period.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._period_end
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "period_end")
+        return value
+
+    @period_end.setter
+    def period_end(self, value: datetime.date | str) -> None:
+        self._period_end = value
+
+    @property
+    def revenue_cents(self) -> int:
+        """Revenue in the period.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._revenue_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "revenue_cents")
+        return value
+
+    @revenue_cents.setter
+    def revenue_cents(self, value: int) -> None:
+        self._revenue_cents = value
+
+    @property
+    def expenses_cents(self) -> int:
+        """Expenses in the period.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._expenses_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "expenses_cents")
+        return value
+
+    @expenses_cents.setter
+    def expenses_cents(self, value: int) -> None:
+        self._expenses_cents = value
+
+    @property
+    def net_profit_cents(self) -> int:
+        """Profit in the period.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._net_profit_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "net_profit_cents")
+        return value
+
+    @net_profit_cents.setter
+    def net_profit_cents(self, value: int) -> None:
+        self._net_profit_cents = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

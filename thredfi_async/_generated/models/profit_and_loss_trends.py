@@ -12,20 +12,20 @@ from attrs import define as _attrs_define, field as _attrs_field
 from ... import _convert as _c
 from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..models.profit_and_loss_trends_granularity import ProfitAndLossTrendsGranularity
-from ..types import UNSET
+from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.profit_and_loss_trend_period import ProfitAndLossTrendPeriod
     from ..models.profit_and_loss_trends_summary import ProfitAndLossTrendsSummary
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("business_id", "business_id"),
-    ("start_date", "start_date"),
-    ("end_date", "end_date"),
-    ("currency", "currency"),
-    ("granularity", "granularity"),
-    ("summary", "summary"),
-    ("trends", "trends"),
+    ("_business_id", "business_id"),
+    ("_start_date", "start_date"),
+    ("_end_date", "end_date"),
+    ("_currency", "currency"),
+    ("_granularity", "granularity"),
+    ("_summary", "summary"),
+    ("_trends", "trends"),
 )
 
 
@@ -33,22 +33,115 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class ProfitAndLossTrends:
     """Financial summary with a period-by-period revenue / expense / profit series."""
 
-    business_id: UUID | str = UNSET
-    """Business the report belongs to."""
-    start_date: datetime.date | str = UNSET
-    """First day of the range."""
-    end_date: datetime.date | str = UNSET
-    """Last day of the range."""
-    currency: str = UNSET
-    """Base currency of the business (ISO code such as GBP, EUR, USD)."""
-    granularity: ProfitAndLossTrendsGranularity | str = UNSET
-    """Bucket size used for the trend series."""
-    summary: ProfitAndLossTrendsSummary = UNSET
-    """Totals for the whole requested range, in cents."""
-    trends: list[ProfitAndLossTrendPeriod] = UNSET
-    """One entry per period of the chosen granularity."""
+    _business_id: UUID | str | Unset = _attrs_field(default=UNSET, alias="business_id")
+    _start_date: datetime.date | str | Unset = _attrs_field(default=UNSET, alias="start_date")
+    _end_date: datetime.date | str | Unset = _attrs_field(default=UNSET, alias="end_date")
+    _currency: str | Unset = _attrs_field(default=UNSET, alias="currency")
+    _granularity: ProfitAndLossTrendsGranularity | Unset = _attrs_field(
+        default=UNSET, alias="granularity"
+    )
+    _summary: ProfitAndLossTrendsSummary | Unset = _attrs_field(default=UNSET, alias="summary")
+    _trends: list[ProfitAndLossTrendPeriod] | Unset = _attrs_field(default=UNSET, alias="trends")
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def business_id(self) -> UUID | str:
+        """Business the report belongs to.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._business_id
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "business_id")
+        return value
+
+    @business_id.setter
+    def business_id(self, value: UUID | str) -> None:
+        self._business_id = value
+
+    @property
+    def start_date(self) -> datetime.date | str:
+        """First day of the range.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._start_date
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "start_date")
+        return value
+
+    @start_date.setter
+    def start_date(self, value: datetime.date | str) -> None:
+        self._start_date = value
+
+    @property
+    def end_date(self) -> datetime.date | str:
+        """Last day of the range.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._end_date
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "end_date")
+        return value
+
+    @end_date.setter
+    def end_date(self, value: datetime.date | str) -> None:
+        self._end_date = value
+
+    @property
+    def currency(self) -> str:
+        """Base currency of the business (ISO code such as GBP, EUR, USD).
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._currency
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "currency")
+        return value
+
+    @currency.setter
+    def currency(self, value: str) -> None:
+        self._currency = value
+
+    @property
+    def granularity(self) -> ProfitAndLossTrendsGranularity:
+        """Bucket size used for the trend series.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._granularity
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "granularity")
+        return value
+
+    @granularity.setter
+    def granularity(self, value: ProfitAndLossTrendsGranularity) -> None:
+        self._granularity = value
+
+    @property
+    def summary(self) -> ProfitAndLossTrendsSummary:
+        """Totals for the whole requested range, in cents.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._summary
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "summary")
+        return value
+
+    @summary.setter
+    def summary(self, value: ProfitAndLossTrendsSummary) -> None:
+        self._summary = value
+
+    @property
+    def trends(self) -> list[ProfitAndLossTrendPeriod]:
+        """One entry per period of the chosen granularity.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._trends
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "trends")
+        return value
+
+    @trends.setter
+    def trends(self, value: list[ProfitAndLossTrendPeriod]) -> None:
+        self._trends = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

@@ -8,12 +8,12 @@ from typing import Any, Self
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
-from ..types import UNSET
+from ..types import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("total_revenue_cents", "total_revenue_cents"),
-    ("total_expenses_cents", "total_expenses_cents"),
-    ("net_profit_cents", "net_profit_cents"),
+    ("_total_revenue_cents", "total_revenue_cents"),
+    ("_total_expenses_cents", "total_expenses_cents"),
+    ("_net_profit_cents", "net_profit_cents"),
 )
 
 
@@ -21,14 +21,53 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class ProfitAndLossTrendsSummary:
     """Totals for the whole requested range, in cents."""
 
-    total_revenue_cents: int = UNSET
-    """Revenue over the whole range."""
-    total_expenses_cents: int = UNSET
-    """Direct, operating, finance and tax expenses over the whole range."""
-    net_profit_cents: int = UNSET
-    """Revenue minus expenses over the whole range."""
+    _total_revenue_cents: int | Unset = _attrs_field(default=UNSET, alias="total_revenue_cents")
+    _total_expenses_cents: int | Unset = _attrs_field(default=UNSET, alias="total_expenses_cents")
+    _net_profit_cents: int | Unset = _attrs_field(default=UNSET, alias="net_profit_cents")
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def total_revenue_cents(self) -> int:
+        """Revenue over the whole range.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._total_revenue_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "total_revenue_cents")
+        return value
+
+    @total_revenue_cents.setter
+    def total_revenue_cents(self, value: int) -> None:
+        self._total_revenue_cents = value
+
+    @property
+    def total_expenses_cents(self) -> int:
+        """Direct, operating, finance and tax expenses over the whole range.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._total_expenses_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "total_expenses_cents")
+        return value
+
+    @total_expenses_cents.setter
+    def total_expenses_cents(self, value: int) -> None:
+        self._total_expenses_cents = value
+
+    @property
+    def net_profit_cents(self) -> int:
+        """Revenue minus expenses over the whole range.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._net_profit_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "net_profit_cents")
+        return value
+
+    @net_profit_cents.setter
+    def net_profit_cents(self, value: int) -> None:
+        self._net_profit_cents = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

@@ -9,13 +9,13 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
-from ..types import UNSET
+from ..types import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("account_id", "account_id"),
-    ("account_code", "account_code"),
-    ("account_name", "account_name"),
-    ("value_cents", "value_cents"),
+    ("_account_id", "account_id"),
+    ("_account_code", "account_code"),
+    ("_account_name", "account_name"),
+    ("_value_cents", "value_cents"),
 )
 
 
@@ -23,16 +23,68 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class ReportLineItem:
     """One ledger account's contribution to a report section."""
 
-    account_id: UUID | str = UNSET
-    """Ledger account identifier."""
-    account_code: str = UNSET
-    """Ledger account code."""
-    account_name: str = UNSET
-    """Ledger account name."""
-    value_cents: int = UNSET
-    """Amount for this account, in cents."""
+    _account_id: UUID | str | Unset = _attrs_field(default=UNSET, alias="account_id")
+    _account_code: str | Unset = _attrs_field(default=UNSET, alias="account_code")
+    _account_name: str | Unset = _attrs_field(default=UNSET, alias="account_name")
+    _value_cents: int | Unset = _attrs_field(default=UNSET, alias="value_cents")
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def account_id(self) -> UUID | str:
+        """Ledger account identifier.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._account_id
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "account_id")
+        return value
+
+    @account_id.setter
+    def account_id(self, value: UUID | str) -> None:
+        self._account_id = value
+
+    @property
+    def account_code(self) -> str:
+        """Ledger account code.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._account_code
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "account_code")
+        return value
+
+    @account_code.setter
+    def account_code(self, value: str) -> None:
+        self._account_code = value
+
+    @property
+    def account_name(self) -> str:
+        """Ledger account name.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._account_name
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "account_name")
+        return value
+
+    @account_name.setter
+    def account_name(self, value: str) -> None:
+        self._account_name = value
+
+    @property
+    def value_cents(self) -> int:
+        """Amount for this account, in cents.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._value_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "value_cents")
+        return value
+
+    @value_cents.setter
+    def value_cents(self, value: int) -> None:
+        self._value_cents = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

@@ -9,15 +9,15 @@ from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
 from .. import models as _models  # resolved at call time: models refer to each other in cycles
-from ..types import UNSET
+from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.report_line_item import ReportLineItem
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("display_name", "display_name"),
-    ("total_cents", "total_cents"),
-    ("line_items", "line_items"),
+    ("_display_name", "display_name"),
+    ("_total_cents", "total_cents"),
+    ("_line_items", "line_items"),
 )
 
 
@@ -25,14 +25,53 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class ReportSection:
     """A group of accounts sharing one account subtype, with its total."""
 
-    display_name: str = UNSET
-    """Human-readable label of the subtype group."""
-    total_cents: int = UNSET
-    """Sum of the group's line items, in cents."""
-    line_items: list[ReportLineItem] = UNSET
-    """Individual accounts in the group."""
+    _display_name: str | Unset = _attrs_field(default=UNSET, alias="display_name")
+    _total_cents: int | Unset = _attrs_field(default=UNSET, alias="total_cents")
+    _line_items: list[ReportLineItem] | Unset = _attrs_field(default=UNSET, alias="line_items")
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def display_name(self) -> str:
+        """Human-readable label of the subtype group.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._display_name
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "display_name")
+        return value
+
+    @display_name.setter
+    def display_name(self, value: str) -> None:
+        self._display_name = value
+
+    @property
+    def total_cents(self) -> int:
+        """Sum of the group's line items, in cents.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._total_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "total_cents")
+        return value
+
+    @total_cents.setter
+    def total_cents(self, value: int) -> None:
+        self._total_cents = value
+
+    @property
+    def line_items(self) -> list[ReportLineItem]:
+        """Individual accounts in the group.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._line_items
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "line_items")
+        return value
+
+    @line_items.setter
+    def line_items(self, value: list[ReportLineItem]) -> None:
+        self._line_items = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

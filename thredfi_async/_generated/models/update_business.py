@@ -50,7 +50,7 @@ class UpdateBusiness:
     """NACE industry code."""
     email: str | None | Unset = UNSET
     """Main contact e-mail."""
-    accounting_method: UpdateBusinessAccountingMethod | str | None | Unset = UNSET
+    accounting_method: UpdateBusinessAccountingMethod | None | Unset = UNSET
     """Cash or accrual basis."""
     fiscal_year_end: datetime.date | str | None | Unset = UNSET
     """Last day of the fiscal year."""

@@ -75,7 +75,7 @@ class VendorCredit:
     """Last modification time."""
     external_id: str | None | Unset = UNSET
     """Caller-side identifier, also the idempotency key."""
-    currency: VendorCreditCurrency | str | None | Unset = UNSET
+    currency: VendorCreditCurrency | None | Unset = UNSET
     """ISO 4217 currency of the credit."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""

@@ -66,11 +66,11 @@ class VendorRefund:
     """Where the refund has been applied."""
     vendor_refund_payments: list[VendorRefundPaymentResponse] | None | Unset = UNSET
     """Payments received against this refund."""
-    status: VendorRefundStatus | str | None | Unset = UNSET
+    status: VendorRefundStatus | None | Unset = UNSET
     """Allocation and settlement state (inferred field, see notes)."""
-    refund_type: VendorRefundRefundType | str | None | Unset = UNSET
+    refund_type: VendorRefundRefundType | None | Unset = UNSET
     """Why the vendor is refunding (inferred field, see notes)."""
-    currency: VendorRefundCurrency | str | None | Unset = UNSET
+    currency: VendorRefundCurrency | None | Unset = UNSET
     """ISO 4217 currency (inferred field, see notes)."""
     refund_date: datetime.date | str | None | Unset = UNSET
     """Date of the refund (inferred field, see notes)."""

@@ -53,7 +53,7 @@ class VendorRefundAllocation:
     """Last modification time."""
     target_description: str | None | Unset = UNSET
     """Readable summary of what the allocation points at."""
-    allocation_type: VendorRefundAllocationAllocationType | str | None | Unset = UNSET
+    allocation_type: VendorRefundAllocationAllocationType | None | Unset = UNSET
     """What the allocation targets."""
     allocation_date: datetime.datetime | str | None | Unset = UNSET
     """When the allocation took effect."""

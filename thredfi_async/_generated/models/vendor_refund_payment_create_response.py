@@ -9,7 +9,7 @@ from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
 from .. import models as _models  # resolved at call time: models refer to each other in cycles
-from ..types import UNSET
+from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.vendor_refund_payment_create_response_allocations_item import (
@@ -23,9 +23,9 @@ if TYPE_CHECKING:
     )
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("refund", "refund"),
-    ("payment", "payment"),
-    ("allocations", "allocations"),
+    ("_refund", "refund"),
+    ("_payment", "payment"),
+    ("_allocations", "allocations"),
 )
 
 
@@ -33,14 +33,59 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class VendorRefundPaymentCreateResponse:
     """Result of creating, reading or updating a vendor refund payment."""
 
-    refund: VendorRefundPaymentCreateResponseRefund = UNSET
-    """The parent vendor refund."""
-    payment: VendorRefundPaymentCreateResponsePayment = UNSET
-    """The vendor refund payment."""
-    allocations: list[VendorRefundPaymentCreateResponseAllocationsItem] = UNSET
-    """Allocations belonging to the payment."""
+    _refund: VendorRefundPaymentCreateResponseRefund | Unset = _attrs_field(
+        default=UNSET, alias="refund"
+    )
+    _payment: VendorRefundPaymentCreateResponsePayment | Unset = _attrs_field(
+        default=UNSET, alias="payment"
+    )
+    _allocations: list[VendorRefundPaymentCreateResponseAllocationsItem] | Unset = _attrs_field(
+        default=UNSET, alias="allocations"
+    )
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def refund(self) -> VendorRefundPaymentCreateResponseRefund:
+        """The parent vendor refund.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._refund
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "refund")
+        return value
+
+    @refund.setter
+    def refund(self, value: VendorRefundPaymentCreateResponseRefund) -> None:
+        self._refund = value
+
+    @property
+    def payment(self) -> VendorRefundPaymentCreateResponsePayment:
+        """The vendor refund payment.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._payment
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "payment")
+        return value
+
+    @payment.setter
+    def payment(self, value: VendorRefundPaymentCreateResponsePayment) -> None:
+        self._payment = value
+
+    @property
+    def allocations(self) -> list[VendorRefundPaymentCreateResponseAllocationsItem]:
+        """Allocations belonging to the payment.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._allocations
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "allocations")
+        return value
+
+    @allocations.setter
+    def allocations(self, value: list[VendorRefundPaymentCreateResponseAllocationsItem]) -> None:
+        self._allocations = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

@@ -27,7 +27,7 @@ OPERATION = Operation(
 
 
 def build_request(
-    business_id: str,
+    business_id: UUID | str,
     account_id: UUID | str,
 ) -> RequestParts:
     """The parts of one archive_account request, before auth, retries and encoding."""

@@ -32,7 +32,7 @@ OPERATION = Operation(
 
 
 def build_request(
-    business_id: str,
+    business_id: UUID | str,
     account_id: UUID | str,
     *,
     body: ChildLedgerAccountRequest | Mapping[str, Any],

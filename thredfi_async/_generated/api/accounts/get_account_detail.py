@@ -28,7 +28,7 @@ OPERATION = Operation(
 
 def build_request(
     business_id: UUID | str,
-    account_id: str,
+    account_id: UUID | str,
 ) -> RequestParts:
     """The parts of one get_account_detail request, before auth, retries and encoding."""
     return RequestParts(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 from typing import Any
+from uuid import UUID
 
 from .... import _convert as _c
 from ...._operation import Operation, RequestParts
@@ -27,8 +28,8 @@ OPERATION = Operation(
 
 
 def build_request(
-    business_id: str,
-    account_id: str,
+    business_id: UUID | str,
+    account_id: UUID | str,
     *,
     start_date: datetime.date | str | None = None,
     end_date: datetime.date | str | None = None,

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from .... import _convert as _c
 from ...._operation import Operation, RequestParts
@@ -26,7 +27,7 @@ OPERATION = Operation(
 
 
 def build_request(
-    business_id: str,
+    business_id: UUID | str,
 ) -> RequestParts:
     """The parts of one get_chart_of_accounts_hierarchy request, before auth, retries and encoding."""
     return RequestParts(

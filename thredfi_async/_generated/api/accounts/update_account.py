@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from uuid import UUID
 
 from .... import _convert as _c
 from ...._operation import Operation, RequestParts, encode_body
@@ -28,8 +29,8 @@ OPERATION = Operation(
 
 
 def build_request(
-    business_id: str,
-    account_id: str,
+    business_id: UUID | str,
+    account_id: UUID | str,
     *,
     body: PatchedLedgerAccountRequest | Mapping[str, Any] | None = None,
 ) -> RequestParts:

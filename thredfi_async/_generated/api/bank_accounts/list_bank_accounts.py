@@ -46,7 +46,7 @@ def build_request(
     has_been_synced: bool | None = None,
     has_mapped_account: bool | None = None,
     is_active: bool | None = None,
-    mapped_account_id: str | None = None,
+    mapped_account_id: UUID | str | None = None,
     ordering: str | None = None,
     page: int | None = None,
     page_size: int | None = None,

@@ -32,10 +32,10 @@ OPERATION = Operation(
 def build_request(
     business_id: UUID | str,
     *,
-    account_id: str | None = None,
+    account_id: UUID | str | None = None,
     amount_max: int | None = None,
     amount_min: int | None = None,
-    bank_account_connection_id: str | None = None,
+    bank_account_connection_id: UUID | str | None = None,
     categorization_status: list[str] | None = None,
     currency: str | None = None,
     date_from: datetime.date | str | None = None,

@@ -29,7 +29,7 @@ OPERATION = Operation(
 
 
 def build_request(
-    business_id: str,
+    business_id: UUID | str,
     bill_id: UUID | str,
     *,
     body: BillRequest | Mapping[str, Any] | None = None,

@@ -30,8 +30,8 @@ OPERATION = Operation(
 def build_request(
     business_id: UUID | str,
     *,
-    customer_external_id: str | None = None,
-    customer_id: str | None = None,
+    customer_external_id: UUID | str | None = None,
+    customer_id: UUID | str | None = None,
     due_at_end: datetime.datetime | str | None = None,
     due_at_start: datetime.datetime | str | None = None,
     max_amount: int | None = None,

@@ -32,7 +32,7 @@ OPERATION = Operation(
 def build_request(
     business_id: UUID | str,
     *,
-    account_id: str | None = None,
+    account_id: UUID | str | None = None,
     created_by: ListJournalEntriesCreatedBy | str | None = None,
     date_from: datetime.date | str | None = None,
     date_to: datetime.date | str | None = None,

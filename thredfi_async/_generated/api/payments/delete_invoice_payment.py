@@ -27,7 +27,7 @@ OPERATION = Operation(
 
 
 def build_request(
-    business_id: str,
+    business_id: UUID | str,
     payment_id: UUID | str,
 ) -> RequestParts:
     """The parts of one delete_invoice_payment request, before auth, retries and encoding."""

@@ -33,7 +33,7 @@ OPERATION = Operation(
 def build_request(
     business_id: UUID | str,
     *,
-    customer_id: str | None = None,
+    customer_id: UUID | str | None = None,
     date_from: datetime.datetime | str | None = None,
     date_to: datetime.datetime | str | None = None,
     fully_allocated: bool | None = None,

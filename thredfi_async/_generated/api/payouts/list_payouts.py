@@ -32,7 +32,7 @@ def build_request(
     *,
     completed_at_end: datetime.datetime | str | None = None,
     completed_at_start: datetime.datetime | str | None = None,
-    external_id: str | None = None,
+    external_id: UUID | str | None = None,
     max_amount: int | None = None,
     min_amount: int | None = None,
     page: int | None = None,

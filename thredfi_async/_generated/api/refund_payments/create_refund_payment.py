@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from uuid import UUID
 
 from .... import _convert as _c
 from ...._operation import Operation, RequestParts, encode_body
@@ -31,8 +32,8 @@ OPERATION = Operation(
 
 
 def build_request(
-    business_id: str,
-    refund_id: str,
+    business_id: UUID | str,
+    refund_id: UUID | str,
     *,
     body: CreateRefundPaymentRequestRequest | Mapping[str, Any],
 ) -> RequestParts:

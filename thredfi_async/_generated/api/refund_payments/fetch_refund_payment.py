@@ -27,8 +27,8 @@ OPERATION = Operation(
 
 
 def build_request(
-    business_id: str,
-    refund_id: str,
+    business_id: UUID | str,
+    refund_id: UUID | str,
     payment_id: UUID | str,
 ) -> RequestParts:
     """The parts of one fetch_refund_payment request, before auth, retries and encoding."""

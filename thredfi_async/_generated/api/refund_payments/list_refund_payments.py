@@ -28,7 +28,7 @@ OPERATION = Operation(
 
 def build_request(
     business_id: UUID | str,
-    refund_id: str,
+    refund_id: UUID | str,
     *,
     page: int | None = None,
     page_size: int | None = None,

@@ -32,7 +32,7 @@ def build_request(
     *,
     completed_at_end: datetime.datetime | str | None = None,
     completed_at_start: datetime.datetime | str | None = None,
-    customer_id: str | None = None,
+    customer_id: UUID | str | None = None,
     page: int | None = None,
     page_size: int | None = None,
 ) -> RequestParts:

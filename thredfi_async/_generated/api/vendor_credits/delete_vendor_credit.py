@@ -25,7 +25,7 @@ OPERATION = Operation(
 
 
 def build_request(
-    business_id: str,
+    business_id: UUID | str,
     credit_id: UUID | str,
 ) -> RequestParts:
     """The parts of one delete_vendor_credit request, before auth, retries and encoding."""

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from .... import _convert as _c
 from ...._operation import Operation, RequestParts
@@ -26,14 +27,14 @@ OPERATION = Operation(
 
 
 def build_request(
-    business_id: str,
+    business_id: UUID | str,
     *,
     page: int | None = None,
     page_size: int | None = None,
     received_at_end: str | None = None,
     received_at_start: str | None = None,
     status: str | None = None,
-    vendor_id: str | None = None,
+    vendor_id: UUID | str | None = None,
 ) -> RequestParts:
     """The parts of one list_vendor_credits request, before auth, retries and encoding."""
     return RequestParts(

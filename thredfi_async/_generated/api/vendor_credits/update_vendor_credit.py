@@ -29,7 +29,7 @@ OPERATION = Operation(
 
 
 def build_request(
-    business_id: str,
+    business_id: UUID | str,
     credit_id: UUID | str,
     *,
     body: UpdateVendorCreditRequest | Mapping[str, Any] | None = None,

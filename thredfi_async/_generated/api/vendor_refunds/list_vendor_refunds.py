@@ -28,10 +28,10 @@ OPERATION = Operation(
 
 
 def build_request(
-    business_id: str,
+    business_id: UUID | str,
     *,
     currency: str | None = None,
-    external_id: str | None = None,
+    external_id: UUID | str | None = None,
     is_fully_allocated: bool | None = None,
     max_amount: int | None = None,
     min_amount: int | None = None,

@@ -29,7 +29,7 @@ OPERATION = Operation(
 
 
 def build_request(
-    business_id: str,
+    business_id: UUID | str,
     refund_id: UUID | str,
     *,
     body: PatchedVendorRefundUpdateRequest | Mapping[str, Any] | None = None,

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from .... import _convert as _c
 from ...._operation import Operation, RequestParts
@@ -26,9 +27,9 @@ OPERATION = Operation(
 
 
 def build_request(
-    business_id: str,
+    business_id: UUID | str,
     *,
-    external_id: str | None = None,
+    external_id: UUID | str | None = None,
     external_id_contains: str | None = None,
     include_archived: bool | None = None,
     name: str | None = None,

@@ -29,7 +29,7 @@ OPERATION = Operation(
 
 
 def build_request(
-    business_id: str,
+    business_id: UUID | str,
     vendor_id: UUID | str,
     *,
     body: UpdateVendorRequest | Mapping[str, Any] | None = None,
