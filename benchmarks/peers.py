@@ -133,9 +133,9 @@ async def _mode(
     batches = max(1, calls_per_sample // width)
     made = batches * width
 
-    def batched(call: Call, batches: int) -> Call:
+    def batched(call: Call, count: int) -> Call:
         async def sample() -> None:
-            for _ in range(batches):
+            for _ in range(count):
                 if width == 1:
                     await call()
                 else:
@@ -143,12 +143,11 @@ async def _mode(
 
         return sample
 
-    for call in calls.values():  # tokens, first-use imports
-        await batched(call, 2)()
     samples = await interleave_async(
         {name: batched(call, batches) for name, call in calls.items()},
         rounds=sizes.peer_rounds,
-        # A pool filled to this width: the others' turns (an httpx one at 100 at once takes
+        # Untimed before each turn: tokens and first-use imports the first time, then a pool
+        # filled to this width again, as the others' turns (an httpx one at 100 at once takes
         # seconds) outlast the idle connections of the SDK's pool and httpx's (5 s).
         prepare={name: batched(call, 1) for name, call in calls.items()},
     )
