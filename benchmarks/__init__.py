@@ -1,4 +1,4 @@
-"""The SDK measured against raw httpx, side by side: `make bench` (`python -m benchmarks`).
+"""The SDK against raw httpx and aiohttp, side by side: `make bench` (`python -m benchmarks`).
 
 Every figure is a ratio measured in one run, the SDK and its baseline taking turns, because
 absolute times on a shared machine are noise; absolute times are printed under each figure as
@@ -10,6 +10,9 @@ context only. Figures and targets:
   and / equivalent pydantic v2 models (both validate_json and validate(json.loads)). <= 1.0.
 * pagination.*: speedup over a hand-written sequential httpx loop across 10,000 invoices with
   10 ms added per page: without prefetch (>= 0.87), with prefetch and in `async with` (>= 1.5).
+* peers.*: the SDK (default transport; on an httpx client, context) and raw httpx (context)
+  / raw aiohttp, per call, against a canned server in its own process: sequential (SDK
+  <= 1.25), 20 and 100 at once (<= 1.5).
 * tokens.fanout_token_requests: 1,000 concurrent calls over 50 businesses, cold cache: == 51.
 * import.vs_httpx: `import thredfi_async` / `import httpx` (-X importtime). <= 2.0.
 * memory.token_cache_vs_dict: bytes per cached business token / a plain dict's. <= 2.0.

@@ -103,14 +103,24 @@ def interleave(
 
 
 async def interleave_async(
-    contenders: Mapping[str, Callable[[], Awaitable[object]]], *, rounds: int
+    contenders: Mapping[str, Callable[[], Awaitable[object]]],
+    *,
+    rounds: int,
+    prepare: Mapping[str, Callable[[], Awaitable[object]]] | None = None,
 ) -> dict[str, list[float]]:
-    """Seconds per sample of each async contender (one await each), taking turns as above."""
+    """Seconds per sample of each async contender (one await each), taking turns as above.
+
+    `prepare[name]`, if given, runs untimed before each of that contender's samples: what
+    waiting for the others' turns let lapse (idle pooled connections expire after a few
+    seconds) is restored, so a turn is not charged for the wait before it.
+    """
     names = list(contenders)
     samples: dict[str, list[float]] = {name: [] for name in names}
     for round_number in range(rounds):
         shift = round_number % len(names)
         for name in names[shift:] + names[:shift]:
+            if prepare is not None:
+                await prepare[name]()
             gc.collect()
             started = time.perf_counter()
             await contenders[name]()

@@ -18,6 +18,11 @@ class Sizes:
     sequential_calls: int
     concurrency: int
     concurrent_batches: int
+    # peers: rounds of `peer_sequential_calls` calls one at a time, or of about `peer_calls`
+    # calls in batches of 20 and of 100 at once, per contender
+    peer_rounds: int
+    peer_sequential_calls: int
+    peer_calls: int
     # model parsing of one page: rounds of `parse_number` parses each
     parse_rounds: int
     parse_number: int
@@ -50,6 +55,9 @@ FULL = Sizes(
     sequential_calls=200,
     concurrency=100,
     concurrent_batches=4,
+    peer_rounds=9,
+    peer_sequential_calls=300,
+    peer_calls=2000,
     parse_rounds=15,
     parse_number=20,
     page_size=100,
@@ -73,6 +81,9 @@ SMOKE = Sizes(
     sequential_calls=5,
     concurrency=10,
     concurrent_batches=1,
+    peer_rounds=1,
+    peer_sequential_calls=5,
+    peer_calls=100,
     parse_rounds=2,
     parse_number=2,
     page_size=10,

@@ -21,7 +21,7 @@ import httpx
 
 from thredfi_async import AsyncThredfi
 
-from . import footprint, pagination, parsing, per_call, redaction, tokens
+from . import footprint, pagination, parsing, peers, per_call, redaction, tokens
 from ._harness import Figure
 from ._server import FakeServer
 from ._sizes import FULL, SMOKE, Sizes
@@ -45,6 +45,15 @@ FIGURES = (
     "import.vs_httpx",
     "memory.token_cache_vs_dict",
     "redaction.many_clients_vs_one",
+    "peers.sdk_default.sequential",
+    "peers.sdk_default.concurrent_20",
+    "peers.sdk_default.concurrent_100",
+    "peers.sdk_httpx.sequential",
+    "peers.sdk_httpx.concurrent_20",
+    "peers.sdk_httpx.concurrent_100",
+    "peers.raw_httpx.sequential",
+    "peers.raw_httpx.concurrent_20",
+    "peers.raw_httpx.concurrent_100",
 )
 
 
@@ -76,6 +85,7 @@ def run(sizes: Sizes, output: Path) -> dict[str, Any]:
         report(parsing.run(asyncio.run(_one_page(server)), sizes))
         report(asyncio.run(pagination.run(server, sizes)))
         report(asyncio.run(tokens.run(server, sizes)))
+    report(peers.run(sizes))  # its own server: the fake's would only compete for the cores
     report(footprint.import_cost(sizes))
     report(asyncio.run(footprint.token_memory(sizes)))
     report(redaction.run(sizes))
