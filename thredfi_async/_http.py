@@ -37,6 +37,7 @@ from ._exceptions import (
     InvalidRequestError,
     ThredfiError,
 )
+from ._fast_httpx import build_request
 from ._guards import check_header, float_error, path_segment
 from ._hooks import AttemptHeaders, AttemptInfo, CallInfo, HookError, Hooks
 from ._logging import logger
@@ -50,6 +51,7 @@ from ._url import URLBuilder
 __all__ = ["HTTPCore"]
 
 IDEMPOTENT_BODY_METHODS = frozenset({"POST", "PATCH"})
+_FRAMING_HEADERS = frozenset({"host", "content-length", "transfer-encoding"})
 
 
 def _now() -> float:
@@ -104,6 +106,11 @@ class HTTPCore:
             _set_header(
                 self.default_headers, name, check_header(name, value, what="default_headers")
             )
+        # Whether requests may skip httpx.Request's constructor (_fast_httpx.py): only when
+        # no header the constructor would add or reorder is among ours.
+        self._plain_headers = not any(
+            name.lower() in _FRAMING_HEADERS for name in self.default_headers
+        )
 
     async def send(
         self,
@@ -430,22 +437,25 @@ class HTTPCore:
             else:
                 files = [_multipart_part(part, operation) for part in body.content]
 
-        request = httpx.Request(
+        url = self._urls.build(
+            _expand_path(operation, parts.path_params),
+            _query(operation, parts.query, options.extra_query),
+        )
+        extensions = {
+            "timeout": timeout.as_dict(),
+            READ_WHOLE_UP_TO: self.max_response_bytes or math.inf,
+        }
+        if data is None and files is None and self._plain_headers and not options.extra_headers:
+            return build_request(operation.method, url, headers, content, extensions)
+        return httpx.Request(
             operation.method,
-            self._urls.build(
-                _expand_path(operation, parts.path_params),
-                _query(operation, parts.query, options.extra_query),
-            ),
+            url,
             headers=headers,
             content=content,
             data=data,
             files=files,
-            extensions={
-                "timeout": timeout.as_dict(),
-                READ_WHOLE_UP_TO: self.max_response_bytes or math.inf,
-            },
+            extensions=extensions,
         )
-        return request
 
     def _log_attempt(
         self,

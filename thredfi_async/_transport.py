@@ -29,6 +29,8 @@ import httpx
 import yarl
 from aiohttp.helpers import get_env_proxy_for_url
 
+from ._fast_httpx import whole_response
+
 __all__ = ["READ_WHOLE_UP_TO", "AiohttpTransport", "AutoTransport"]
 
 READ_WHOLE_UP_TO = "thredfi.read_whole_up_to"
@@ -160,13 +162,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             with _map_errors():
                 body = await response.read()  # closes the connection if interrupted
             response.release()
-            return httpx.Response(
-                response.status,
-                headers=response.raw_headers,
-                content=body,
-                request=request,
-                extensions=_HTTP11,
-            )
+            return whole_response(response.status, response.raw_headers, body, request, _HTTP11)
         return httpx.Response(
             response.status,
             headers=response.raw_headers,
