@@ -52,6 +52,7 @@ lint: install
 
 typecheck: install
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy --strict thredfi_async/_generated/bodies.py thredfi_async/bodies.py
 
 ## The test command (README): unit, scenario and contract tests.
 test: install
