@@ -23,8 +23,9 @@ $(RUNTIME_STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[testing]'
 	touch $(RUNTIME_STAMP)
 
-## Prism (the contract tests' mock server), pinned in package-lock.json, into ./node_modules.
-## --ignore-scripts: Prism needs no install script; a dependency's one only reports telemetry.
+## Prism (the contract tests' mock server) and pyright (tests/test_typing_bodies.py), pinned in
+## package-lock.json, into ./node_modules.
+## --ignore-scripts: neither needs an install script; a Prism dependency's one only reports telemetry.
 $(NODE_STAMP): package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 	touch $(NODE_STAMP)

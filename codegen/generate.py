@@ -32,6 +32,7 @@ ROOT = CODEGEN.parent
 sys.path.insert(0, str(CODEGEN))
 
 import emit  # noqa: E402
+import typed_dicts  # noqa: E402
 from plan import OperationPlan, PlanError, plan_operations, prepare_generator_input  # noqa: E402
 
 PINNED = {"openapi-python-client": "0.29.1", "ruff": "0.17.6"}
@@ -270,6 +271,7 @@ def render(out_root: Path) -> None:
             ),
             total=len(plans),
         )
+        typed_dicts.register(project.env, data)
         with contextlib.redirect_stdout(io.StringIO()):  # the library prints progress
             built = project.build()
         problems = [e for e in built if e.level == ErrorLevel.ERROR]
@@ -281,6 +283,9 @@ def render(out_root: Path) -> None:
             (build / unused).unlink()
         (build / "resources.py").write_text(
             project.env.get_template("resources.py.jinja").render(), encoding="utf-8"
+        )
+        (build / "bodies.py").write_text(
+            project.env.get_template("bodies.py.jinja").render(), encoding="utf-8"
         )
         (build / "openapi.json").write_text(
             json.dumps(spec, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"

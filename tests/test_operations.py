@@ -24,6 +24,7 @@ from pytest_httpx import HTTPXMock
 from thredfi_async import AsyncThredfi, File, Page, models
 from thredfi_async._generated.resources import RESOURCE_NAMES
 from thredfi_async._json import dumps
+from thredfi_async.bodies import InvoiceRecordPaymentRequestRequestDict
 
 from .conftest import API_KEY, BASE_URL, PARTNER_UUID, TokenEndpoints
 from .spec_samples import SpecOperation, operations, sample, sample_id
@@ -220,7 +221,7 @@ async def test_a_model_body_is_sent_like_the_equivalent_dict(
         return tokens.handle(request) or httpx.Response(500)
 
     httpx_mock.add_callback(route, is_reusable=True)
-    as_dict = {
+    as_dict: InvoiceRecordPaymentRequestRequestDict = {
         "customer_id": sample_id("customer"),
         "total_amount_cents": 4000,
         "payment_method": "bank_transfer",

@@ -311,7 +311,7 @@ async def test_two_401s_in_a_row_raise_authentication_error_with_the_api_error_c
     transport = CountingTransport(always_401)
     async with make_thredfi(transport) as thredfi:
         with pytest.raises(t.AuthenticationError) as caught:
-            await thredfi.business(BUSINESS).customers.create(body={"name": "Ada"})
+            await thredfi.business(BUSINESS).customers.create(body={"individual_name": "Ada"})
 
     assert caught.value.status_code == 401
     assert caught.value.error_code == "invalid_token"

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 import pytest
@@ -22,6 +21,7 @@ import pytest_asyncio
 from tests._served import Switchboard, serve
 from thredfi_async import AsyncThredfi, BusinessView, models
 from thredfi_async._transport import AiohttpTransport, AutoTransport
+from thredfi_async.bodies import InvoiceRecordPaymentRequestRequestDict
 from thredfi_async.testing import FakeThredfi
 
 TRANSPORTS = ("in_process", "aiohttp", "httpx")
@@ -111,7 +111,7 @@ class Receivable:
     invoice_id: str
 
 
-async def create_business(thredfi: AsyncThredfi, external_id: str, **fields: Any) -> str:
+async def create_business(thredfi: AsyncThredfi, external_id: str) -> str:
     business = await thredfi.businesses.create(
         body={
             "external_id": external_id,
@@ -119,7 +119,6 @@ async def create_business(thredfi: AsyncThredfi, external_id: str, **fields: Any
             "entity_type": "limited",
             "email": f"owner@{external_id}.example",
             "country": "GB",
-            **fields,
         }
     )
     return str(business.id)
@@ -145,7 +144,9 @@ async def receivable(
     return Receivable(books, business_id, str(customer.id), str(invoice.id))
 
 
-def payment_body(customer_id: str, invoice_id: str, amount_cents: int) -> dict[str, Any]:
+def payment_body(
+    customer_id: str, invoice_id: str, amount_cents: int
+) -> InvoiceRecordPaymentRequestRequestDict:
     return {
         "customer_id": customer_id,
         "total_amount_cents": amount_cents,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from thredfi_async import AsyncThredfi, models
+from thredfi_async.bodies import CreateBusinessRequestDict, InvoiceCreateRequestDict
 from thredfi_async.testing import FakeThredfi
 
 from .conftest import RecordingClock, payment_body, payment_of, receivable
@@ -87,7 +88,7 @@ async def test_invoice_with_external_id_retried_after_a_lost_response_is_the_sam
     fake: FakeThredfi, thredfi: AsyncThredfi
 ) -> None:
     shop = await receivable(thredfi)
-    body = {
+    body: InvoiceCreateRequestDict = {
         "external_id": "order-1001",
         "customer_id": shop.customer_id,
         "line_items": [{"description": "Gadget", "quantity": 2, "unit_price": 1_250}],
@@ -117,7 +118,7 @@ async def test_invoice_with_external_id_retried_after_a_lost_response_is_the_sam
 async def test_business_with_external_id_retried_after_a_lost_response_is_the_same_business(
     fake: FakeThredfi, thredfi: AsyncThredfi
 ) -> None:
-    body = {
+    body: CreateBusinessRequestDict = {
         "external_id": "merchant-7",
         "legal_name": "Seven Ltd",
         "entity_type": "limited",

@@ -160,6 +160,43 @@ if TYPE_CHECKING:
         unarchive_vendor as _unarchive_vendor,
         update_vendor as _update_vendor,
     )
+    from .bodies import (
+        BillCreateAPIRequestDict,
+        BillPaymentRequestDict,
+        BillRequestDict,
+        BillUpdateAPIRequestDict,
+        ChildLedgerAccountRequestDict,
+        CreateBusinessRequestDict,
+        CreateCustomerCreditRequestDict,
+        CreateRefundPaymentRequestRequestDict,
+        CreateSimpleRefundRequestDict,
+        CreateVendorCreditRequestDict,
+        CreateVendorRequestDict,
+        CustomerCreateRequestDict,
+        CustomerRequestDict,
+        InvoiceCreateRequestDict,
+        InvoicePaymentRequestDict,
+        InvoiceRecordPaymentRequestRequestDict,
+        InvoiceRequestDict,
+        InvoiceUpdateRequestDict,
+        LedgerAccountRequestDict,
+        MenuConfigRequestDict,
+        OAuth2TokenRequestRequestDict,
+        PatchedBillPaymentRequestDict,
+        PatchedCustomerRequestDict,
+        PatchedInvoicePaymentRequestDict,
+        PatchedLedgerAccountRequestDict,
+        PatchedUpdateBusinessRequestDict,
+        PatchedVendorRefundPaymentUpdateRequestDict,
+        PatchedVendorRefundUpdateRequestDict,
+        PayoutCreateRequestDict,
+        UpdateCustomerCreditRequestDict,
+        UpdateVendorCreditRequestDict,
+        UpdateVendorRequestDict,
+        VendorRefundCreateRequestDict,
+        VendorRefundPaymentCreateRequestDict,
+        VendorRequestDict,
+    )
     from .models import (
         APAgingReport,
         ARAgingReport,
@@ -386,7 +423,7 @@ class OauthResource(Resource):
     async def get_partner_token(
         self,
         *,
-        body: OAuth2TokenRequestRequest | Mapping[str, Any],
+        body: OAuth2TokenRequestRequest | OAuth2TokenRequestRequestDict,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -401,7 +438,9 @@ class OauthResource(Resource):
         Token: HTTP Basic (partner UUID and API key).
 
         Args:
-            body: Body of the partner client-credentials token request. A model or a plain dict (sent as given).
+            body: Body of the partner client-credentials token request. A model, or a dict
+                typed by `OAuth2TokenRequestRequestDict` (thredfi_async.bodies), sent as
+                given.
 
         Returns:
             OAuth2TokenResponse
@@ -533,7 +572,7 @@ class BusinessesResource(Resource):
     async def create(
         self,
         *,
-        body: CreateBusinessRequest | Mapping[str, Any],
+        body: CreateBusinessRequest | CreateBusinessRequestDict,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -548,7 +587,8 @@ class BusinessesResource(Resource):
         Token: the partner token, fetched and refreshed by the client.
 
         Args:
-            body: Fields accepted when registering a business. A model or a plain dict (sent as given).
+            body: Fields accepted when registering a business. A model, or a dict typed by
+                `CreateBusinessRequestDict` (thredfi_async.bodies), sent as given.
 
         Returns:
             Business
@@ -609,7 +649,7 @@ class BusinessesResource(Resource):
         self,
         business_id: str | UUID | None = None,
         *,
-        body: PatchedUpdateBusinessRequest | Mapping[str, Any] | None = None,
+        body: PatchedUpdateBusinessRequest | PatchedUpdateBusinessRequestDict | None = None,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -624,7 +664,9 @@ class BusinessesResource(Resource):
 
         Args:
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
-            body: Business fields that may be changed; send only those to change. A model or a plain dict (sent as given).
+            body: Business fields that may be changed; send only those to change. A model, or
+                a dict typed by `PatchedUpdateBusinessRequestDict` (thredfi_async.bodies),
+                sent as given.
 
         Returns:
             UpdateBusiness
@@ -719,7 +761,7 @@ class CustomersResource(Resource):
         self,
         *,
         business_id: str | UUID | None = None,
-        body: CustomerCreateRequest | Mapping[str, Any],
+        body: CustomerCreateRequest | CustomerCreateRequestDict,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -734,7 +776,8 @@ class CustomersResource(Resource):
 
         Args:
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
-            body: Body for creating a customer. A model or a plain dict (sent as given).
+            body: Body for creating a customer. A model, or a dict typed by
+                `CustomerCreateRequestDict` (thredfi_async.bodies), sent as given.
 
         Returns:
             Customer
@@ -800,7 +843,7 @@ class CustomersResource(Resource):
         customer_id: UUID | str,
         *,
         business_id: str | UUID | None = None,
-        body: PatchedCustomerRequest | Mapping[str, Any] | None = None,
+        body: PatchedCustomerRequest | PatchedCustomerRequestDict | None = None,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -817,7 +860,8 @@ class CustomersResource(Resource):
             customer_id: Identifier of the customer.
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
             body: Partial customer update; every field is optional (inferred to match
-                CustomerRequest). A model or a plain dict (sent as given).
+                CustomerRequest). A model, or a dict typed by `PatchedCustomerRequestDict`
+                (thredfi_async.bodies), sent as given.
 
         Returns:
             Customer
@@ -844,7 +888,7 @@ class CustomersResource(Resource):
         customer_id: UUID | str,
         *,
         business_id: str | UUID | None = None,
-        body: CustomerRequest | Mapping[str, Any] | None = None,
+        body: CustomerRequest | CustomerRequestDict | None = None,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -860,7 +904,9 @@ class CustomersResource(Resource):
         Args:
             customer_id: Identifier of the customer.
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
-            body: Writable customer fields, as shown for the archive endpoint's body. A model or a plain dict (sent as given).
+            body: Writable customer fields, as shown for the archive endpoint's body. A model,
+                or a dict typed by `CustomerRequestDict` (thredfi_async.bodies), sent as
+                given.
 
         Returns:
             Customer
@@ -887,7 +933,7 @@ class CustomersResource(Resource):
         customer_id: UUID | str,
         *,
         business_id: str | UUID | None = None,
-        body: CustomerRequest | Mapping[str, Any] | None = None,
+        body: CustomerRequest | CustomerRequestDict | None = None,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -903,7 +949,9 @@ class CustomersResource(Resource):
         Args:
             customer_id: Identifier of the customer.
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
-            body: Writable customer fields, as shown for the archive endpoint's body. A model or a plain dict (sent as given).
+            body: Writable customer fields, as shown for the archive endpoint's body. A model,
+                or a dict typed by `CustomerRequestDict` (thredfi_async.bodies), sent as
+                given.
 
         Returns:
             Customer
@@ -1013,7 +1061,7 @@ class InvoicesResource(Resource):
         self,
         *,
         business_id: str | UUID | None = None,
-        body: InvoiceCreateRequest | InvoiceCreateUpload | Mapping[str, Any],
+        body: InvoiceCreateRequest | InvoiceCreateUpload | InvoiceCreateRequestDict,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -1028,7 +1076,8 @@ class InvoicesResource(Resource):
 
         Args:
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
-            body: Body for creating an invoice. A model or a plain dict (sent as given).
+            body: Body for creating an invoice. A model, or a dict typed by
+                `InvoiceCreateRequestDict` (thredfi_async.bodies), sent as given.
 
         Returns:
             Invoice
@@ -1094,7 +1143,7 @@ class InvoicesResource(Resource):
         invoice_id: UUID | str,
         *,
         business_id: str | UUID | None = None,
-        body: InvoiceUpdateRequest | Mapping[str, Any],
+        body: InvoiceUpdateRequest | InvoiceUpdateRequestDict,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -1111,7 +1160,8 @@ class InvoicesResource(Resource):
         Args:
             invoice_id: Identifier of the invoice.
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
-            body: Body for replacing an invoice's editable fields. A model or a plain dict (sent as given).
+            body: Body for replacing an invoice's editable fields. A model, or a dict typed by
+                `InvoiceUpdateRequestDict` (thredfi_async.bodies), sent as given.
 
         Returns:
             Invoice
@@ -1138,7 +1188,7 @@ class InvoicesResource(Resource):
         invoice_id: UUID | str,
         *,
         business_id: str | UUID | None = None,
-        body: InvoiceRequest | Mapping[str, Any] | None = None,
+        body: InvoiceRequest | InvoiceRequestDict | None = None,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -1154,7 +1204,8 @@ class InvoicesResource(Resource):
         Args:
             invoice_id: Identifier of the invoice.
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
-            body: Small invoice body rendered for the void endpoint. A model or a plain dict (sent as given).
+            body: Small invoice body rendered for the void endpoint. A model, or a dict typed
+                by `InvoiceRequestDict` (thredfi_async.bodies), sent as given.
 
         Returns:
             Invoice
@@ -1288,7 +1339,7 @@ class PaymentsResource(Resource):
         self,
         *,
         business_id: str | UUID | None = None,
-        body: InvoiceRecordPaymentRequestRequest | Mapping[str, Any],
+        body: InvoiceRecordPaymentRequestRequest | InvoiceRecordPaymentRequestRequestDict,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -1304,7 +1355,9 @@ class PaymentsResource(Resource):
 
         Args:
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
-            body: Body for recording a customer payment against invoices. A model or a plain dict (sent as given).
+            body: Body for recording a customer payment against invoices. A model, or a dict
+                typed by `InvoiceRecordPaymentRequestRequestDict` (thredfi_async.bodies),
+                sent as given.
 
         Returns:
             InvoicePaymentCreateResponse
@@ -1370,7 +1423,7 @@ class PaymentsResource(Resource):
         payment_id: UUID | str,
         *,
         business_id: str | UUID | None = None,
-        body: InvoicePaymentRequest | Mapping[str, Any],
+        body: InvoicePaymentRequest | InvoicePaymentRequestDict,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -1387,7 +1440,8 @@ class PaymentsResource(Resource):
             payment_id: Identifier of the payment.
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
             body: Body for replacing an invoice payment (assumed to carry the same fields as
-                the PATCH body). A model or a plain dict (sent as given).
+                the PATCH body). A model, or a dict typed by `InvoicePaymentRequestDict`
+                (thredfi_async.bodies), sent as given.
 
         Returns:
             InvoicePaymentCreateResponse
@@ -1414,7 +1468,7 @@ class PaymentsResource(Resource):
         payment_id: UUID | str,
         *,
         business_id: str | UUID | None = None,
-        body: PatchedInvoicePaymentRequest | Mapping[str, Any] | None = None,
+        body: PatchedInvoicePaymentRequest | PatchedInvoicePaymentRequestDict | None = None,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -1430,7 +1484,9 @@ class PaymentsResource(Resource):
         Args:
             payment_id: Identifier of the payment.
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
-            body: Partial update of an invoice payment; send only the fields to change. A model or a plain dict (sent as given).
+            body: Partial update of an invoice payment; send only the fields to change. A
+                model, or a dict typed by `PatchedInvoicePaymentRequestDict`
+                (thredfi_async.bodies), sent as given.
 
         Returns:
             InvoicePaymentCreateResponse
@@ -1575,7 +1631,7 @@ class RefundsResource(Resource):
         self,
         *,
         business_id: str | UUID | None = None,
-        body: CreateSimpleRefundRequest | Mapping[str, Any],
+        body: CreateSimpleRefundRequest | CreateSimpleRefundRequestDict,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -1591,7 +1647,9 @@ class RefundsResource(Resource):
 
         Args:
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
-            body: Body for creating a full or partial refund of an invoice. A model or a plain dict (sent as given).
+            body: Body for creating a full or partial refund of an invoice. A model, or a dict
+                typed by `CreateSimpleRefundRequestDict` (thredfi_async.bodies), sent as
+                given.
 
         Returns:
             Refund
@@ -1767,7 +1825,7 @@ class RefundPaymentsResource(Resource):
         refund_id: UUID | str,
         *,
         business_id: str | UUID | None = None,
-        body: CreateRefundPaymentRequestRequest | Mapping[str, Any],
+        body: CreateRefundPaymentRequestRequest | CreateRefundPaymentRequestRequestDict,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -1783,7 +1841,9 @@ class RefundPaymentsResource(Resource):
         Args:
             refund_id: Identifier of the parent refund.
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
-            body: Body for recording a payment on a refund. A model or a plain dict (sent as given).
+            body: Body for recording a payment on a refund. A model, or a dict typed by
+                `CreateRefundPaymentRequestRequestDict` (thredfi_async.bodies), sent as
+                given.
 
         Returns:
             RefundPayment
@@ -1986,7 +2046,7 @@ class PayoutsResource(Resource):
         self,
         *,
         business_id: str | UUID | None = None,
-        body: PayoutCreateRequest | Mapping[str, Any],
+        body: PayoutCreateRequest | PayoutCreateRequestDict,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -2002,7 +2062,8 @@ class PayoutsResource(Resource):
 
         Args:
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
-            body: Body for creating or updating a payout. A model or a plain dict (sent as given).
+            body: Body for creating or updating a payout. A model, or a dict typed by
+                `PayoutCreateRequestDict` (thredfi_async.bodies), sent as given.
 
         Returns:
             PayoutResponse
@@ -2189,7 +2250,7 @@ class CustomerCreditsResource(Resource):
         self,
         *,
         business_id: str | UUID | None = None,
-        body: CreateCustomerCreditRequest | Mapping[str, Any],
+        body: CreateCustomerCreditRequest | CreateCustomerCreditRequestDict,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -2204,7 +2265,8 @@ class CustomerCreditsResource(Resource):
 
         Args:
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
-            body: Body for creating a customer credit. A model or a plain dict (sent as given).
+            body: Body for creating a customer credit. A model, or a dict typed by
+                `CreateCustomerCreditRequestDict` (thredfi_async.bodies), sent as given.
 
         Returns:
             CustomerCredit
@@ -2270,7 +2332,7 @@ class CustomerCreditsResource(Resource):
         credit_id: UUID | str,
         *,
         business_id: str | UUID | None = None,
-        body: UpdateCustomerCreditRequest | Mapping[str, Any],
+        body: UpdateCustomerCreditRequest | UpdateCustomerCreditRequestDict,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -2286,7 +2348,9 @@ class CustomerCreditsResource(Resource):
         Args:
             credit_id: Identifier of the customer credit note.
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
-            body: Body for replacing the editable fields of a customer credit. A model or a plain dict (sent as given).
+            body: Body for replacing the editable fields of a customer credit. A model, or a
+                dict typed by `UpdateCustomerCreditRequestDict` (thredfi_async.bodies), sent
+                as given.
 
         Returns:
             CustomerCredit
@@ -2436,7 +2500,7 @@ class VendorsResource(Resource):
         self,
         *,
         business_id: str | UUID | None = None,
-        body: CreateVendorRequest | Mapping[str, Any] | None = None,
+        body: CreateVendorRequest | CreateVendorRequestDict | None = None,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -2451,7 +2515,8 @@ class VendorsResource(Resource):
 
         Args:
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
-            body: Fields accepted when creating a vendor. A model or a plain dict (sent as given).
+            body: Fields accepted when creating a vendor. A model, or a dict typed by
+                `CreateVendorRequestDict` (thredfi_async.bodies), sent as given.
 
         Returns:
             Vendor
@@ -2517,7 +2582,7 @@ class VendorsResource(Resource):
         vendor_id: UUID | str,
         *,
         business_id: str | UUID | None = None,
-        body: UpdateVendorRequest | Mapping[str, Any] | None = None,
+        body: UpdateVendorRequest | UpdateVendorRequestDict | None = None,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -2533,7 +2598,8 @@ class VendorsResource(Resource):
         Args:
             vendor_id: UUID of the vendor.
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
-            body: Fields accepted when updating a vendor. A model or a plain dict (sent as given).
+            body: Fields accepted when updating a vendor. A model, or a dict typed by
+                `UpdateVendorRequestDict` (thredfi_async.bodies), sent as given.
 
         Returns:
             Vendor
@@ -2560,7 +2626,7 @@ class VendorsResource(Resource):
         vendor_id: UUID | str,
         *,
         business_id: str | UUID | None = None,
-        body: VendorRequest | Mapping[str, Any] | None = None,
+        body: VendorRequest | VendorRequestDict | None = None,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -2577,7 +2643,8 @@ class VendorsResource(Resource):
             vendor_id: UUID of the vendor.
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
             body: Writable core vendor fields, accepted as the body of the archive and
-                unarchive actions. A model or a plain dict (sent as given).
+                unarchive actions. A model, or a dict typed by `VendorRequestDict`
+                (thredfi_async.bodies), sent as given.
 
         Returns:
             Vendor
@@ -2604,7 +2671,7 @@ class VendorsResource(Resource):
         vendor_id: UUID | str,
         *,
         business_id: str | UUID | None = None,
-        body: VendorRequest | Mapping[str, Any] | None = None,
+        body: VendorRequest | VendorRequestDict | None = None,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -2621,7 +2688,8 @@ class VendorsResource(Resource):
             vendor_id: UUID of the vendor.
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
             body: Writable core vendor fields, accepted as the body of the archive and
-                unarchive actions. A model or a plain dict (sent as given).
+                unarchive actions. A model, or a dict typed by `VendorRequestDict`
+                (thredfi_async.bodies), sent as given.
 
         Returns:
             Vendor
@@ -2716,7 +2784,7 @@ class BillsResource(Resource):
         self,
         *,
         business_id: str | UUID | None = None,
-        body: BillCreateAPIRequest | Mapping[str, Any],
+        body: BillCreateAPIRequest | BillCreateAPIRequestDict,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -2731,7 +2799,8 @@ class BillsResource(Resource):
 
         Args:
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
-            body: Fields accepted when creating a bill. A model or a plain dict (sent as given).
+            body: Fields accepted when creating a bill. A model, or a dict typed by
+                `BillCreateAPIRequestDict` (thredfi_async.bodies), sent as given.
 
         Returns:
             Bill
@@ -2797,7 +2866,7 @@ class BillsResource(Resource):
         bill_id: UUID | str,
         *,
         business_id: str | UUID | None = None,
-        body: BillUpdateAPIRequest | Mapping[str, Any] | None = None,
+        body: BillUpdateAPIRequest | BillUpdateAPIRequestDict | None = None,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -2814,7 +2883,8 @@ class BillsResource(Resource):
         Args:
             bill_id: UUID of the bill.
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
-            body: Fields accepted when updating a bill with PUT. A model or a plain dict (sent as given).
+            body: Fields accepted when updating a bill with PUT. A model, or a dict typed by
+                `BillUpdateAPIRequestDict` (thredfi_async.bodies), sent as given.
 
         Returns:
             Bill
@@ -2841,7 +2911,7 @@ class BillsResource(Resource):
         bill_id: UUID | str,
         *,
         business_id: str | UUID | None = None,
-        body: BillRequest | Mapping[str, Any] | None = None,
+        body: BillRequest | BillRequestDict | None = None,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -2857,7 +2927,8 @@ class BillsResource(Resource):
         Args:
             bill_id: UUID of the bill.
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
-            body: Body of the void action; the stored docs do not list its fields. A model or a plain dict (sent as given).
+            body: Body of the void action; the stored docs do not list its fields. A model, or
+                a dict typed by `BillRequestDict` (thredfi_async.bodies), sent as given.
 
         Returns:
             Bill
@@ -2974,7 +3045,7 @@ class BillPaymentsResource(Resource):
         self,
         *,
         business_id: str | UUID | None = None,
-        body: BillPaymentRequest | Mapping[str, Any],
+        body: BillPaymentRequest | BillPaymentRequestDict,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -2990,7 +3061,9 @@ class BillPaymentsResource(Resource):
 
         Args:
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
-            body: Fields accepted when creating a bill payment with its allocations. A model or a plain dict (sent as given).
+            body: Fields accepted when creating a bill payment with its allocations. A model,
+                or a dict typed by `BillPaymentRequestDict` (thredfi_async.bodies), sent as
+                given.
 
         Returns:
             BillPayment
@@ -3056,7 +3129,7 @@ class BillPaymentsResource(Resource):
         bill_payment_id: UUID | str,
         *,
         business_id: str | UUID | None = None,
-        body: PatchedBillPaymentRequest | Mapping[str, Any] | None = None,
+        body: PatchedBillPaymentRequest | PatchedBillPaymentRequestDict | None = None,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -3073,7 +3146,9 @@ class BillPaymentsResource(Resource):
         Args:
             bill_payment_id: UUID of the bill payment.
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
-            body: Fields that may be changed on an existing bill payment. A model or a plain dict (sent as given).
+            body: Fields that may be changed on an existing bill payment. A model, or a dict
+                typed by `PatchedBillPaymentRequestDict` (thredfi_async.bodies), sent as
+                given.
 
         Returns:
             BillPayment
@@ -3221,7 +3296,7 @@ class VendorCreditsResource(Resource):
         self,
         *,
         business_id: str | UUID | None = None,
-        body: CreateVendorCreditRequest | Mapping[str, Any],
+        body: CreateVendorCreditRequest | CreateVendorCreditRequestDict,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -3237,7 +3312,9 @@ class VendorCreditsResource(Resource):
 
         Args:
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
-            body: Body for creating a vendor credit (field list inferred, see notes). A model or a plain dict (sent as given).
+            body: Body for creating a vendor credit (field list inferred, see notes). A model,
+                or a dict typed by `CreateVendorCreditRequestDict` (thredfi_async.bodies),
+                sent as given.
 
         Returns:
             VendorCredit
@@ -3303,7 +3380,7 @@ class VendorCreditsResource(Resource):
         credit_id: UUID | str,
         *,
         business_id: str | UUID | None = None,
-        body: UpdateVendorCreditRequest | Mapping[str, Any] | None = None,
+        body: UpdateVendorCreditRequest | UpdateVendorCreditRequestDict | None = None,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -3319,7 +3396,9 @@ class VendorCreditsResource(Resource):
         Args:
             credit_id: UUID of the vendor credit note.
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
-            body: Body for updating a vendor credit (field list inferred, see notes). A model or a plain dict (sent as given).
+            body: Body for updating a vendor credit (field list inferred, see notes). A model,
+                or a dict typed by `UpdateVendorCreditRequestDict` (thredfi_async.bodies),
+                sent as given.
 
         Returns:
             VendorCredit
@@ -3493,7 +3572,7 @@ class VendorRefundsResource(Resource):
         self,
         *,
         business_id: str | UUID | None = None,
-        body: VendorRefundCreateRequest | Mapping[str, Any],
+        body: VendorRefundCreateRequest | VendorRefundCreateRequestDict,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -3509,7 +3588,8 @@ class VendorRefundsResource(Resource):
 
         Args:
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
-            body: Body for creating a vendor refund. A model or a plain dict (sent as given).
+            body: Body for creating a vendor refund. A model, or a dict typed by
+                `VendorRefundCreateRequestDict` (thredfi_async.bodies), sent as given.
 
         Returns:
             VendorRefund
@@ -3575,7 +3655,7 @@ class VendorRefundsResource(Resource):
         refund_id: UUID | str,
         *,
         business_id: str | UUID | None = None,
-        body: PatchedVendorRefundUpdateRequest | Mapping[str, Any] | None = None,
+        body: PatchedVendorRefundUpdateRequest | PatchedVendorRefundUpdateRequestDict | None = None,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -3592,7 +3672,9 @@ class VendorRefundsResource(Resource):
         Args:
             refund_id: UUID of the vendor refund.
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
-            body: Partial update of a vendor refund's descriptive fields. A model or a plain dict (sent as given).
+            body: Partial update of a vendor refund's descriptive fields. A model, or a dict
+                typed by `PatchedVendorRefundUpdateRequestDict` (thredfi_async.bodies), sent
+                as given.
 
         Returns:
             VendorRefund
@@ -3746,7 +3828,7 @@ class VendorRefundPaymentsResource(Resource):
         self,
         *,
         business_id: str | UUID | None = None,
-        body: VendorRefundPaymentCreateRequest | Mapping[str, Any],
+        body: VendorRefundPaymentCreateRequest | VendorRefundPaymentCreateRequestDict,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -3763,7 +3845,9 @@ class VendorRefundPaymentsResource(Resource):
         Args:
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
             body: Body that creates a vendor refund, its payment and its allocations in one
-                atomic call. A model or a plain dict (sent as given).
+                atomic call. A model, or a dict typed by
+                `VendorRefundPaymentCreateRequestDict` (thredfi_async.bodies), sent as
+                given.
 
         Returns:
             VendorRefundPaymentCreateResponse
@@ -3829,7 +3913,9 @@ class VendorRefundPaymentsResource(Resource):
         vendor_refund_payment_id: UUID | str,
         *,
         business_id: str | UUID | None = None,
-        body: PatchedVendorRefundPaymentUpdateRequest | Mapping[str, Any] | None = None,
+        body: PatchedVendorRefundPaymentUpdateRequest
+        | PatchedVendorRefundPaymentUpdateRequestDict
+        | None = None,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -3845,7 +3931,9 @@ class VendorRefundPaymentsResource(Resource):
         Args:
             vendor_refund_payment_id: UUID of the vendor refund payment.
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
-            body: Partial update of a vendor refund payment; status changes are validated. A model or a plain dict (sent as given).
+            body: Partial update of a vendor refund payment; status changes are validated. A
+                model, or a dict typed by `PatchedVendorRefundPaymentUpdateRequestDict`
+                (thredfi_async.bodies), sent as given.
 
         Returns:
             VendorRefundPaymentCreateResponse
@@ -4003,7 +4091,7 @@ class AccountsResource(Resource):
         self,
         *,
         business_id: str | UUID | None = None,
-        body: LedgerAccountRequest | Mapping[str, Any],
+        body: LedgerAccountRequest | LedgerAccountRequestDict,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -4019,7 +4107,8 @@ class AccountsResource(Resource):
 
         Args:
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
-            body: Fields for creating a ledger account. A model or a plain dict (sent as given).
+            body: Fields for creating a ledger account. A model, or a dict typed by
+                `LedgerAccountRequestDict` (thredfi_async.bodies), sent as given.
 
         Returns:
             LedgerAccountDetail
@@ -4122,7 +4211,7 @@ class AccountsResource(Resource):
         account_id: UUID | str,
         *,
         business_id: str | UUID | None = None,
-        body: PatchedLedgerAccountRequest | Mapping[str, Any] | None = None,
+        body: PatchedLedgerAccountRequest | PatchedLedgerAccountRequestDict | None = None,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -4138,7 +4227,9 @@ class AccountsResource(Resource):
         Args:
             account_id: Account UUID, account code or external_id.
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
-            body: Ledger account fields to change; send only those to change. A model or a plain dict (sent as given).
+            body: Ledger account fields to change; send only those to change. A model, or a
+                dict typed by `PatchedLedgerAccountRequestDict` (thredfi_async.bodies), sent
+                as given.
 
         Returns:
             LedgerAccountDetail
@@ -4207,7 +4298,7 @@ class AccountsResource(Resource):
         account_id: UUID | str,
         *,
         business_id: str | UUID | None = None,
-        body: ChildLedgerAccountRequest | Mapping[str, Any],
+        body: ChildLedgerAccountRequest | ChildLedgerAccountRequestDict,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -4223,7 +4314,9 @@ class AccountsResource(Resource):
         Args:
             account_id: UUID of the parent account.
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
-            body: Fields for creating a sub-account; type and subtype come from the parent. A model or a plain dict (sent as given).
+            body: Fields for creating a sub-account; type and subtype come from the parent. A
+                model, or a dict typed by `ChildLedgerAccountRequestDict`
+                (thredfi_async.bodies), sent as given.
 
         Returns:
             LedgerAccountDetail
@@ -5073,7 +5166,7 @@ class MenuConfigResource(Resource):
         self,
         *,
         business_id: str | UUID | None = None,
-        body: MenuConfigRequest | Mapping[str, Any],
+        body: MenuConfigRequest | MenuConfigRequestDict,
         idempotency_key: str | None | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
@@ -5088,7 +5181,9 @@ class MenuConfigResource(Resource):
 
         Args:
             business_id: The business; bound on `thredfi.business(id)` views, required otherwise.
-            body: Partial update of the menu configuration; keys not sent keep their value. A model or a plain dict (sent as given).
+            body: Partial update of the menu configuration; keys not sent keep their value. A
+                model, or a dict typed by `MenuConfigRequestDict` (thredfi_async.bodies),
+                sent as given.
 
         Returns:
             MenuConfig

@@ -17,7 +17,7 @@ from ..models.bank_account_connection_summary_bank_link_status import (
 from ..types import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
+    ("_id", "id"),
     ("display_name", "display_name"),
     ("official_name", "official_name"),
     ("mask", "mask"),
@@ -36,8 +36,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class BankAccountConnectionSummary:
     """Lightweight bank account connection used in lists."""
 
-    id: UUID | str | None | Unset = UNSET
-    """Connection identifier."""
+    _id: UUID | str | Unset = _attrs_field(default=UNSET, alias="id")
     display_name: str | None | Unset = UNSET
     """Friendly account name."""
     official_name: str | None | Unset = UNSET
@@ -62,6 +61,20 @@ class BankAccountConnectionSummary:
     """Creation time."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def id(self) -> UUID | str:
+        """Connection identifier.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._id
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "id")
+        return value
+
+    @id.setter
+    def id(self, value: UUID | str) -> None:
+        self._id = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ..models.bank_transaction_subcategory import BankTransactionSubcategory
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
+    ("_id", "id"),
     ("date", "date"),
     ("amount", "amount"),
     ("display_amount", "display_amount"),
@@ -53,8 +53,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class BankTransactionSummary:
     """Lightweight bank transaction used in lists."""
 
-    id: str | None | Unset = UNSET
-    """Transaction identifier (UUID)."""
+    _id: str | Unset = _attrs_field(default=UNSET, alias="id")
     date: datetime.date | str | None | Unset = UNSET
     """Booking date."""
     amount: int | None | Unset = UNSET
@@ -111,6 +110,20 @@ class BankTransactionSummary:
     """When the transaction was imported."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def id(self) -> str:
+        """Transaction identifier (UUID).
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._id
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "id")
+        return value
+
+    @id.setter
+    def id(self, value: str) -> None:
+        self._id = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from ..models.vendor import Vendor
 
 _FIELDS: tuple[tuple[str, str], ...] = (
+    ("_id", "id"),
     ("type", "type"),
-    ("id", "id"),
     ("business_id", "business_id"),
     ("status", "status"),
     ("terms", "terms"),
@@ -41,10 +41,9 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class Bill:
     """A payable document received from a vendor."""
 
+    _id: UUID | str | Unset = _attrs_field(default=UNSET, alias="id")
     type: str | None | Unset = UNSET
     """Resource type marker."""
-    id: UUID | str | None | Unset = UNSET
-    """Bill UUID."""
     business_id: UUID | str | None | Unset = UNSET
     """UUID of the owning business."""
     status: str | None | Unset = UNSET
@@ -74,6 +73,20 @@ class Bill:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
 
+    @property
+    def id(self) -> UUID | str:
+        """Bill UUID.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._id
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "id")
+        return value
+
+    @id.setter
+    def id(self, value: UUID | str) -> None:
+        self._id = value
+
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""
         return _c.model_to_dict(self, _FIELDS)
@@ -90,8 +103,8 @@ class Bill:
         rest = dict(src_dict)
         pop = rest.pop
         obj = cls(
-            pop("type", UNSET),
             _c.uuid(pop("id", UNSET)),
+            pop("type", UNSET),
             _c.uuid(pop("business_id", UNSET)),
             pop("status", UNSET),
             pop("terms", UNSET),

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ..models.bill_payment_vendor_refund_allocation import BillPaymentVendorRefundAllocation
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
+    ("_id", "id"),
     ("business_id", "business_id"),
     ("vendor_id", "vendor_id"),
     ("vendor_name", "vendor_name"),
@@ -59,8 +59,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class BillPayment:
     """Full view of a payment made to a vendor, with allocations; amounts are in minor units."""
 
-    id: UUID | str | None | Unset = UNSET
-    """Bill payment UUID."""
+    _id: UUID | str | Unset = _attrs_field(default=UNSET, alias="id")
     business_id: UUID | str | None | Unset = UNSET
     """UUID of the owning business."""
     vendor_id: UUID | str | None | Unset = UNSET
@@ -123,6 +122,20 @@ class BillPayment:
     """When the record was last changed."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def id(self) -> UUID | str:
+        """Bill payment UUID.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._id
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "id")
+        return value
+
+    @id.setter
+    def id(self, value: UUID | str) -> None:
+        self._id = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     )
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
+    ("_id", "id"),
     ("vendor_id", "vendor_id"),
     ("vendor_name", "vendor_name"),
     ("payment_reference", "payment_reference"),
@@ -43,8 +43,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class BillPaymentListItem:
     """Condensed bill payment as returned in list results."""
 
-    id: UUID | str | None | Unset = UNSET
-    """Bill payment UUID."""
+    _id: UUID | str | Unset = _attrs_field(default=UNSET, alias="id")
     vendor_id: UUID | str | None | Unset = UNSET
     """UUID of the vendor being paid."""
     vendor_name: str | None | Unset = UNSET
@@ -77,6 +76,20 @@ class BillPaymentListItem:
     """When the record was last changed."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def id(self) -> UUID | str:
+        """Bill payment UUID.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._id
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "id")
+        return value
+
+    @id.setter
+    def id(self, value: UUID | str) -> None:
+        self._id = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

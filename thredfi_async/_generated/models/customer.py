@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from ..models.customer_documents_item import CustomerDocumentsItem
 
 _FIELDS: tuple[tuple[str, str], ...] = (
+    ("_id", "id"),
     ("type", "type"),
-    ("id", "id"),
     ("external_id", "external_id"),
     ("reference_number", "reference_number"),
     ("individual_name", "individual_name"),
@@ -59,10 +59,9 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class Customer:
     """A customer (buyer) of the business, as returned by the customer endpoints."""
 
+    _id: UUID | str | Unset = _attrs_field(default=UNSET, alias="id")
     type: str | None | Unset = UNSET
     """Object type label."""
-    id: UUID | str | None | Unset = UNSET
-    """Customer identifier."""
     external_id: str | None | Unset = UNSET
     """The caller's own identifier for this customer."""
     reference_number: str | None | Unset = UNSET
@@ -130,6 +129,20 @@ class Customer:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
 
+    @property
+    def id(self) -> UUID | str:
+        """Customer identifier.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._id
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "id")
+        return value
+
+    @id.setter
+    def id(self, value: UUID | str) -> None:
+        self._id = value
+
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""
         return _c.model_to_dict(self, _FIELDS)
@@ -144,8 +157,8 @@ class Customer:
         rest = dict(src_dict)
         pop = rest.pop
         obj = cls(
-            pop("type", UNSET),
             _c.uuid(pop("id", UNSET)),
+            pop("type", UNSET),
             pop("external_id", UNSET),
             pop("reference_number", UNSET),
             pop("individual_name", UNSET),

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ..models.document_link import DocumentLink
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
+    ("_id", "id"),
     ("status", "status"),
     ("sent_at", "sent_at"),
     ("customer", "customer"),
@@ -44,8 +44,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class CustomerCredit:
     """A credit note issued to a customer."""
 
-    id: UUID | str | None | Unset = UNSET
-    """Identifier of the credit note."""
+    _id: UUID | str | Unset = _attrs_field(default=UNSET, alias="id")
     status: str | None | Unset = UNSET
     """Credit note status."""
     sent_at: datetime.datetime | str | None | Unset = UNSET
@@ -76,6 +75,20 @@ class CustomerCredit:
     """Currency code."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def id(self) -> UUID | str:
+        """Identifier of the credit note.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._id
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "id")
+        return value
+
+    @id.setter
+    def id(self, value: UUID | str) -> None:
+        self._id = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from ..models.customer import Customer
 
 _FIELDS: tuple[tuple[str, str], ...] = (
+    ("_id", "id"),
     ("type", "type"),
-    ("id", "id"),
     ("business_id", "business_id"),
     ("status", "status"),
     ("sent_at", "sent_at"),
@@ -39,10 +39,9 @@ class Invoice:
     is cut after the embedded customer); further members are to be expected.
     """
 
+    _id: UUID | str | Unset = _attrs_field(default=UNSET, alias="id")
     type: str | None | Unset = UNSET
     """Object type label."""
-    id: UUID | str | None | Unset = UNSET
-    """Invoice identifier."""
     business_id: UUID | str | None | Unset = UNSET
     """Business that issued the invoice."""
     status: str | None | Unset = UNSET
@@ -68,6 +67,20 @@ class Invoice:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
 
+    @property
+    def id(self) -> UUID | str:
+        """Invoice identifier.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._id
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "id")
+        return value
+
+    @id.setter
+    def id(self, value: UUID | str) -> None:
+        self._id = value
+
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""
         return _c.model_to_dict(self, _FIELDS)
@@ -82,8 +95,8 @@ class Invoice:
         rest = dict(src_dict)
         pop = rest.pop
         obj = cls(
-            pop("type", UNSET),
             _c.uuid(pop("id", UNSET)),
+            pop("type", UNSET),
             _c.uuid(pop("business_id", UNSET)),
             pop("status", UNSET),
             _c.datetime(pop("sent_at", UNSET)),

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ..models.invoice_payment_detail_metadata import InvoicePaymentDetailMetadata
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
+    ("_id", "id"),
     ("business_id", "business_id"),
     ("customer_id", "customer_id"),
     ("total_amount_cents", "total_amount_cents"),
@@ -47,8 +47,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class InvoicePaymentDetail:
     """Payment summary returned by the write endpoints; amounts are in cents."""
 
-    id: UUID | str | None | Unset = UNSET
-    """Payment identifier."""
+    _id: UUID | str | Unset = _attrs_field(default=UNSET, alias="id")
     business_id: UUID | str | None | Unset = UNSET
     """Business the payment belongs to."""
     customer_id: UUID | str | None | Unset = UNSET
@@ -89,6 +88,20 @@ class InvoicePaymentDetail:
     """Invoices the payment was applied to."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def id(self) -> UUID | str:
+        """Payment identifier.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._id
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "id")
+        return value
+
+    @id.setter
+    def id(self, value: UUID | str) -> None:
+        self._id = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     )
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
+    ("_id", "id"),
     ("customer", "customer"),
     ("customer_name", "customer_name"),
     ("customer_email", "customer_email"),
@@ -57,8 +57,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class InvoicePaymentList:
     """Full view of an invoice payment with allocations, refunds and reconciliation links."""
 
-    id: UUID | str | None | Unset = UNSET
-    """Payment identifier."""
+    _id: UUID | str | Unset = _attrs_field(default=UNSET, alias="id")
     customer: InvoicePaymentListCustomer | None | Unset = UNSET
     """Short customer summary embedded in the payment."""
     customer_name: str | None | Unset = UNSET
@@ -107,6 +106,20 @@ class InvoicePaymentList:
     """Lifecycle state of an invoice payment."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def id(self) -> UUID | str:
+        """Payment identifier.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._id
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "id")
+        return value
+
+    @id.setter
+    def id(self, value: UUID | str) -> None:
+        self._id = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

@@ -15,7 +15,7 @@ from ..models.journal_entry_status_enum import JournalEntryStatusEnum
 from ..types import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
+    ("_id", "id"),
     ("sequence_number", "sequence_number"),
     ("entry_date", "entry_date"),
     ("reference", "reference"),
@@ -41,8 +41,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class JournalEntry:
     """Journal entry header as shown in lists."""
 
-    id: UUID | str | None | Unset = UNSET
-    """Entry identifier."""
+    _id: UUID | str | Unset = _attrs_field(default=UNSET, alias="id")
     sequence_number: str | None | Unset = UNSET
     """Sequential number such as JE-2024-0042."""
     entry_date: datetime.date | str | None | Unset = UNSET
@@ -81,6 +80,20 @@ class JournalEntry:
     """Creation time."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def id(self) -> UUID | str:
+        """Entry identifier.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._id
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "id")
+        return value
+
+    @id.setter
+    def id(self, value: UUID | str) -> None:
+        self._id = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ..models.payout_refund_payment_summary import PayoutRefundPaymentSummary
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
+    ("_id", "id"),
     ("business_id", "business_id"),
     ("external_id", "external_id"),
     ("processor", "processor"),
@@ -53,8 +53,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class PayoutResponse:
     """A processor payout with its linked payments expanded."""
 
-    id: UUID | str | None | Unset = UNSET
-    """Identifier of the payout."""
+    _id: UUID | str | Unset = _attrs_field(default=UNSET, alias="id")
     business_id: UUID | str | None | Unset = UNSET
     """Owning business."""
     external_id: str | None | Unset = UNSET
@@ -111,6 +110,20 @@ class PayoutResponse:
     """Last change time."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def id(self) -> UUID | str:
+        """Identifier of the payout.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._id
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "id")
+        return value
+
+    @id.setter
+    def id(self, value: UUID | str) -> None:
+        self._id = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ..models.refund_payment import RefundPayment
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
+    ("_id", "id"),
     ("refunded_amount", "refunded_amount"),
     ("customer_id", "customer_id"),
     ("customer_name", "customer_name"),
@@ -31,8 +31,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class Refund:
     """A customer refund with its allocations and payments."""
 
-    id: UUID | str | None | Unset = UNSET
-    """Identifier of the refund."""
+    _id: UUID | str | Unset = _attrs_field(default=UNSET, alias="id")
     refunded_amount: Decimal | None | Unset = UNSET
     """Total amount refunded."""
     customer_id: UUID | str | None | Unset = UNSET
@@ -45,6 +44,20 @@ class Refund:
     """Payments made against the refund."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def id(self) -> UUID | str:
+        """Identifier of the refund.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._id
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "id")
+        return value
+
+    @id.setter
+    def id(self, value: UUID | str) -> None:
+        self._id = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

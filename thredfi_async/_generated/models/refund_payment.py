@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ..models.reconciled_bank_transaction import ReconciledBankTransaction
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
+    ("_id", "id"),
     ("refund_id", "refund_id"),
     ("refunded_amount", "refunded_amount"),
     ("refund_processing_fee", "refund_processing_fee"),
@@ -39,8 +39,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class RefundPayment:
     """A payment made against a customer refund."""
 
-    id: UUID | str | None | Unset = UNSET
-    """Identifier of the refund payment."""
+    _id: UUID | str | Unset = _attrs_field(default=UNSET, alias="id")
     refund_id: UUID | str | None | Unset = UNSET
     """Refund this payment belongs to."""
     refunded_amount: Decimal | None | Unset = UNSET
@@ -69,6 +68,20 @@ class RefundPayment:
     """Free-form caller data."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def id(self) -> UUID | str:
+        """Identifier of the refund payment.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._id
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "id")
+        return value
+
+    @id.setter
+    def id(self, value: UUID | str) -> None:
+        self._id = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

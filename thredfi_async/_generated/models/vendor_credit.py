@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ..models.vendor_credit_vendor import VendorCreditVendor
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
+    ("_id", "id"),
     ("status", "status"),
     ("received_at", "received_at"),
     ("vendor", "vendor"),
@@ -47,8 +47,7 @@ class VendorCredit:
     to.
     """
 
-    id: UUID | str | None | Unset = UNSET
-    """Identifier of the vendor credit."""
+    _id: UUID | str | Unset = _attrs_field(default=UNSET, alias="id")
     status: str | None | Unset = UNSET
     """Current lifecycle state of the credit."""
     received_at: datetime.datetime | str | None | Unset = UNSET
@@ -79,6 +78,20 @@ class VendorCredit:
     """ISO 4217 currency of the credit."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def id(self) -> UUID | str:
+        """Identifier of the vendor credit.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._id
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "id")
+        return value
+
+    @id.setter
+    def id(self, value: UUID | str) -> None:
+        self._id = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ..models.vendor_refund_payment_response import VendorRefundPaymentResponse
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
+    ("_id", "id"),
     ("vendor_id", "vendor_id"),
     ("vendor_name", "vendor_name"),
     ("total_refunded_amount", "total_refunded_amount"),
@@ -50,8 +50,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class VendorRefund:
     """Money returned by a vendor, with how it was allocated and the payments that settled it."""
 
-    id: UUID | str | None | Unset = UNSET
-    """Identifier of the vendor refund."""
+    _id: UUID | str | Unset = _attrs_field(default=UNSET, alias="id")
     vendor_id: UUID | str | None | Unset = UNSET
     """Vendor that issued the refund."""
     vendor_name: str | None | Unset = UNSET
@@ -94,6 +93,20 @@ class VendorRefund:
     """Last modification time (inferred field, see notes)."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def id(self) -> UUID | str:
+        """Identifier of the vendor refund.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._id
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "id")
+        return value
+
+    @id.setter
+    def id(self, value: UUID | str) -> None:
+        self._id = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     )
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
+    ("_id", "id"),
     ("refund_id", "refund_id"),
     ("vendor_id", "vendor_id"),
     ("vendor_name", "vendor_name"),
@@ -46,8 +46,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class VendorRefundPayment:
     """A vendor refund payment as returned by the list endpoint."""
 
-    id: UUID | str | None | Unset = UNSET
-    """Identifier of the payment."""
+    _id: UUID | str | Unset = _attrs_field(default=UNSET, alias="id")
     refund_id: UUID | str | None | Unset = UNSET
     """Vendor refund the payment settles."""
     vendor_id: UUID | str | None | Unset = UNSET
@@ -88,6 +87,20 @@ class VendorRefundPayment:
     """Last modification time."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def id(self) -> UUID | str:
+        """Identifier of the payment.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._id
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "id")
+        return value
+
+    @id.setter
+    def id(self, value: UUID | str) -> None:
+        self._id = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     )
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
+    ("_id", "id"),
     ("vendor_refund_id", "vendor_refund_id"),
     ("refunded_amount", "refunded_amount"),
     ("processing_fee", "processing_fee"),
@@ -34,8 +34,7 @@ class VendorRefundPaymentResponse:
     notes).
     """
 
-    id: UUID | str | None | Unset = UNSET
-    """Identifier of the payment."""
+    _id: UUID | str | Unset = _attrs_field(default=UNSET, alias="id")
     vendor_refund_id: UUID | str | None | Unset = UNSET
     """Refund this payment belongs to."""
     refunded_amount: Decimal | None | Unset = UNSET
@@ -48,6 +47,20 @@ class VendorRefundPaymentResponse:
     """Bank transactions matched to this payment."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def id(self) -> UUID | str:
+        """Identifier of the payment.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._id
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "id")
+        return value
+
+    @id.setter
+    def id(self, value: UUID | str) -> None:
+        self._id = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""
