@@ -29,6 +29,7 @@ from ._auth import CallAuth, HeaderAuth, TokenAuth
 from ._body import DEFAULT_MAX_RESPONSE_BYTES, read_capped
 from ._cancellation import cancel_safe, httpcore_pools, reclaim_orphaned_connections
 from ._clock import Clock
+from ._deadline import AttemptDeadline, attempt_deadline
 from ._exceptions import (
     APIConnectionError,
     APIStatusError,
@@ -294,17 +295,13 @@ class HTTPCore:
         a slow token store or a token exchange leaves the slot to calls that can use it; a 401
         gives the slot back, gets a replacement token and replays once in a slot again.
         """
-        # A bare cancel scope rather than anyio.fail_after (the same scope inside two
-        # generator-based context managers, which costs as much again on every call). Past the
-        # deadline the scope swallows its own cancellation and the block ends.
-        scope = anyio.CancelScope(deadline=math.inf if limit is None else _now() + limit)
         try:
-            with scope:
+            async with attempt_deadline(limit) as deadline:
                 if not isinstance(auth, TokenAuth):
-                    return await self._send_in_slot(request, auth, scope, slots)
+                    return await self._send_in_slot(request, auth, deadline, slots)
                 token = await auth.token()
                 response = await self._send_in_slot(
-                    request, HeaderAuth.bearer(token.access_token), scope, slots
+                    request, HeaderAuth.bearer(token.access_token), deadline, slots
                 )
                 if response.status_code != 401:
                     return response
@@ -313,9 +310,8 @@ class HTTPCore:
                 )
                 token = await auth.replacement(token)
                 return await self._send_in_slot(
-                    request, HeaderAuth.bearer(token.access_token), scope, slots
+                    request, HeaderAuth.bearer(token.access_token), deadline, slots
                 )
-            raise TimeoutError(f"no response within {limit} s")
         except (httpx.TimeoutException, TimeoutError) as exc:
             scrub_exception_chain(exc)
             raise APITimeoutError(request) from exc
@@ -332,7 +328,7 @@ class HTTPCore:
         self,
         request: httpx.Request,
         auth: HeaderAuth,
-        scope: anyio.CancelScope,
+        deadline: AttemptDeadline,
         slots: anyio.Semaphore | None,
     ) -> httpx.Response:
         """One send holding one of the slots; waiting for it is not part of the attempt."""
@@ -342,10 +338,10 @@ class HTTPCore:
             slots.acquire_nowait()  # a free slot costs no trip through the event loop
         except anyio.WouldBlock:
             # The attempt's clock stops while it queues: the deadline moves by the wait.
-            deadline, scope.deadline = scope.deadline, math.inf
+            due, deadline.deadline = deadline.deadline, math.inf
             waited_from = _now()
             await slots.acquire()  # FIFO behind the calls already waiting
-            scope.deadline = deadline + (_now() - waited_from)
+            deadline.deadline = due + (_now() - waited_from)
         try:
             return await self._send(request, auth)
         finally:
