@@ -218,3 +218,19 @@ def test_the_spec_number_fields_are_all_decimal_in_the_models() -> None:
         else:
             annotation = model.__annotations__[prop_name]
         assert annotation.startswith("Decimal"), f"{schema_name}.{prop_name}: {annotation}"
+
+
+def test_to_json_writes_every_model_exactly_and_to_dict_says_how_to_dump_it() -> None:
+    body = {
+        "vendor_id": "5b0c9d8e-7f6a-4b3c-9d2e-1f0a9b8c7d6e",
+        "vendor_name": "Initech",
+        "total_outstanding_cents": 1250,
+        "undeclared_amount": Decimal("12345678901234.56"),
+    }
+    vendor = models.APAgingVendor.from_dict(body)
+    text = vendor.to_json()
+    assert "12345678901234.56" in text
+    assert json.loads(text, parse_float=Decimal) == body
+    assert json.loads(json.dumps(vendor.to_dict(), default=str))["undeclared_amount"] == (
+        "12345678901234.56"
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import os
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Self, TypeVar
@@ -15,6 +14,7 @@ from . import _json
 from ._auth import CallAuth, HeaderAuth, TokenAuth
 from ._body import DEFAULT_MAX_RESPONSE_BYTES
 from ._clock import Clock, SystemClock
+from ._config import ENVIRONMENTS, from_environment
 from ._exceptions import (
     APIStatusError,
     InvalidRequestError,
@@ -41,10 +41,6 @@ __all__ = ["DEFAULT_TIMEOUT", "ENVIRONMENTS", "AsyncThredfi", "BusinessView"]
 
 T = TypeVar("T")
 
-ENVIRONMENTS: dict[str, str] = {
-    "sandbox": "https://sandbox.thredfi.com",
-    "production": "https://api.thredfi.com",
-}
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 """Per attempt: 10 s to connect, 30 s for each read/write, and 30 s wall-clock in total."""
 DEFAULT_MAX_CONCURRENT_REQUESTS = 20
@@ -62,12 +58,14 @@ class AsyncThredfi(Resources):
     ```
 
     Args:
-        partner_uuid: Your partner UUID (default: THREDFI_PARTNER_UUID).
-        api_key: Your partner API key (default: THREDFI_API_KEY).
+        partner_uuid: Your partner UUID (default: THREDFI_PARTNER_UUID, else
+            THRED_PARTNER_UUID as the Thredfi MCP server reads it).
+        api_key: Your partner API key (default: THREDFI_API_KEY, else THRED_API_KEY).
         access_token: A token you already hold; used as is for every call, never refreshed.
             With it, partner_uuid and api_key are not needed.
-        environment: "sandbox" (default) or "production".
-        base_url: Overrides `environment` (a proxy, the fake API, another host).
+        environment: "sandbox" or "production" (default: THREDFI_ENVIRONMENT, else sandbox).
+        base_url: Overrides `environment` (a proxy, the fake API, another host; default:
+            THREDFI_BASE_URL). An argument always wins over the environment.
         timeout: Per attempt; a number of seconds, an httpx.Timeout, or None for no limit.
         max_retries: Retries after the first attempt for retryable failures (default 2).
         http_client: An httpx.AsyncClient you built (transport, proxies, limits, mocks such
@@ -99,7 +97,7 @@ class AsyncThredfi(Resources):
         api_key: str | None = None,
         *,
         access_token: str | None = None,
-        environment: str = "sandbox",
+        environment: str | None = None,
         base_url: str | None = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = 2,
@@ -114,10 +112,9 @@ class AsyncThredfi(Resources):
         hooks: Sequence[Hook] | None = None,
     ) -> None:
         setup_logging()
-        partner_uuid = check_credential(
-            "partner_uuid", partner_uuid or os.environ.get("THREDFI_PARTNER_UUID") or None
-        )
-        api_key = check_credential("api_key", api_key or os.environ.get("THREDFI_API_KEY") or None)
+        settings = from_environment(partner_uuid, api_key, environment, base_url)
+        partner_uuid = check_credential("partner_uuid", settings.partner_uuid)
+        api_key = check_credential("api_key", settings.api_key)
         access_token = check_credential("access_token", access_token)
         if access_token is None and (partner_uuid is None or api_key is None):
             missing = [
@@ -127,14 +124,10 @@ class AsyncThredfi(Resources):
             ]
             raise MissingCredentialsError(
                 f"missing {' and '.join(missing)}: pass them to AsyncThredfi(...) or set "
-                "THREDFI_PARTNER_UUID and THREDFI_API_KEY (or pass access_token=...)"
+                "THREDFI_PARTNER_UUID and THREDFI_API_KEY (or THRED_PARTNER_UUID and "
+                "THRED_API_KEY; or pass access_token=...)"
             )
-        if base_url is None:
-            if environment not in ENVIRONMENTS:
-                raise InvalidRequestError(
-                    f"environment must be one of {sorted(ENVIRONMENTS)}, got {environment!r}"
-                )
-            base_url = ENVIRONMENTS[environment]
+        base_url = settings.base_url
 
         if (
             isinstance(token_refresh_leeway, bool)

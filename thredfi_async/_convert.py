@@ -33,6 +33,7 @@ __all__ = [
     "missing_field",
     "model_list",
     "model_to_dict",
+    "model_to_json",
     "model_repr",
     "model_to_multipart",
     "response_model",
@@ -239,6 +240,12 @@ def model_to_dict(obj: Any, fields: tuple[tuple[str, str], ...]) -> dict[str, An
         for key, value in extra.items():
             out[key] = to_jsonable(value)
     return out
+
+
+def model_to_json(obj: Any, fields: tuple[tuple[str, str], ...]) -> str:
+    from ._json import dumps
+
+    return dumps(model_to_dict(obj, fields)).decode()
 
 
 def missing_field(obj: Any, field: str) -> MissingFieldError:

@@ -55,6 +55,12 @@ IDEMPOTENT_BODY_METHODS = frozenset({"POST", "PATCH"})
 _FRAMING_HEADERS = frozenset({"host", "content-length", "transfer-encoding"})
 
 
+def _origin(url: httpx.URL) -> str:
+    """Where a request went, for error messages: a DNS or connect error names no host."""
+    port = "" if url.port is None else f":{url.port}"
+    return f"{url.scheme}://{url.host}{port}"
+
+
 def _now() -> float:
     """The event loop's clock, which cancel-scope deadlines are measured on.
 
@@ -314,10 +320,12 @@ class HTTPCore:
                 )
         except (httpx.TimeoutException, TimeoutError) as exc:
             scrub_exception_chain(exc)
-            raise APITimeoutError(request) from exc
+            raise APITimeoutError(request, f"Request to {_origin(request.url)} timed out.") from exc
         except httpx.TransportError as exc:
             scrub_exception_chain(exc)  # h11 quotes a refused header, token and all
-            raise APIConnectionError(f"Connection error: {exc}", request=request) from exc
+            raise APIConnectionError(
+                f"Connection error talking to {_origin(request.url)}: {exc}", request=request
+            ) from exc
         except httpx.DecodingError as exc:  # a Content-Encoding the body does not match
             scrub_exception_chain(exc)
             raise APIConnectionError(

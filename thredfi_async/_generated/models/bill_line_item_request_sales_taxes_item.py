@@ -20,8 +20,14 @@ class BillLineItemRequestSalesTaxesItem:
     """Fields the response carried that this model does not declare, kept as they came."""
 
     def to_dict(self) -> dict[str, Any]:
-        """This model as JSON-ready data: UNSET fields left out, money kept as Decimal."""
+        """This model as plain data under the API's keys: UNSET fields left out; ids, dates
+        and enums as their JSON strings; money kept as Decimal, so `json.dumps` needs
+        `default=str` (or use `to_json()`, which writes every digit as a JSON number)."""
         return _c.model_to_dict(self, _FIELDS)
+
+    def to_json(self) -> str:
+        """This model as JSON text, money written exactly (never through a float)."""
+        return _c.model_to_json(self, _FIELDS)
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
