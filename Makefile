@@ -5,20 +5,34 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 RUNTIME_STAMP := $(VENV)/.runtime
 
-.PHONY: install generate drift lint typecheck test test-unit demo bench bench-smoke contract spec-update spec-drift clean
+.PHONY: install check-python check-node generate drift lint typecheck test demo bench bench-smoke contract package spec-update spec-drift clean
 
 NODE_STAMP := node_modules/.installed
 
 install: $(STAMP) $(NODE_STAMP)
 
-$(STAMP): pyproject.toml
+## Say what is wrong before pip or npm fail obscurely (an old Python hangs in pip's resolver).
+check-python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null || { \
+	  echo "thredfi-async needs Python 3.11 or newer; '$(PYTHON)' is $$($(PYTHON) --version 2>/dev/null || echo not found)."; \
+	  echo "Install one (Debian: apt-get install python3.11) and run: make PYTHON=python3.11 ..."; \
+	  exit 1; }
+
+## Prism's package declares Node >= 24.18 but runs on 20, where the contract tests pass.
+NODE_MIN := 20
+check-node:
+	@command -v node >/dev/null || { echo "make test needs Node.js $(NODE_MIN)+ (Prism, pyright): apt-get install nodejs npm"; exit 1; }
+	@node -e 'process.exit(+process.versions.node.split(".")[0] >= $(NODE_MIN) ? 0 : 1)' || { \
+	  echo "make test needs Node.js $(NODE_MIN)+ (Prism, pyright); found $$(node --version)."; exit 1; }
+
+$(STAMP): pyproject.toml | check-python
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP) $(RUNTIME_STAMP)
 
 ## What the demo needs and no more (the SDK and the fake API), so a fresh clone runs it fast.
-$(RUNTIME_STAMP): pyproject.toml
+$(RUNTIME_STAMP): pyproject.toml | check-python
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -e '.[testing]'
 	touch $(RUNTIME_STAMP)
@@ -26,7 +40,7 @@ $(RUNTIME_STAMP): pyproject.toml
 ## Prism (the contract tests' mock server) and pyright (tests/test_typing_bodies.py), pinned in
 ## package-lock.json, into ./node_modules.
 ## --ignore-scripts: neither needs an install script; a Prism dependency's one only reports telemetry.
-$(NODE_STAMP): package-lock.json
+$(NODE_STAMP): package-lock.json | check-node
 	npm ci --ignore-scripts --no-audit --no-fund
 	touch $(NODE_STAMP)
 
@@ -72,6 +86,13 @@ bench: install
 
 bench-smoke: install
 	$(PY) -m benchmarks --smoke
+
+## The wheel and sdist as PyPI would take them: built, checked by twine, the sdist test-free.
+package: install
+	rm -rf dist
+	$(PY) -m build --outdir dist
+	$(PY) -m twine check --strict dist/*
+	! tar tzf dist/*.tar.gz | grep -E '/(tests|benchmarks)/'
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
