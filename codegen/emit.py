@@ -4,11 +4,12 @@ Jinja is good at layout and bad at recursion over types, so the per-property dec
 as plain functions over openapi-python-client's parsed properties (pinned version, see
 pyproject.toml). Two policies are encoded here and nowhere else:
 
-* Tolerance (DESIGN.md, "Models are tolerant by policy"): a value that parses becomes its Python
+* Tolerance (docs/api-behaviour.md, "Tolerant parsing"): a value that parses becomes its Python
   type (UUID, datetime, enum member, Decimal, nested model); a value that does not is kept as it
   came. Annotations say so (`UUID | str`, `InvoiceStatus | str`), so the type checker tells the
   truth about what a response can hold.
-* Exact money (FACTS.md 2.4): every JSON `number` is a `Decimal`, never a float.
+* Exact money (docs/api-behaviour.md, "Money"): every JSON `number` is a `Decimal`, never a
+  float.
 """
 
 from __future__ import annotations
@@ -109,11 +110,12 @@ def _names_an_id(prop: Any) -> bool:
 def annotation(prop: Any, role: str = "model") -> str:
     """Full annotation of a model attribute (role "model") or a facade argument (role "param").
 
-    Optional model attributes are `| None | Unset`: FACTS.md (open question 9) asks to treat
-    every documented field as optional and nullable, and `Unset` keeps "absent" apart from an
-    explicit null, which a PATCH body needs. Required attributes keep their declared type; a
-    server that drops one anyway still parses (the value is then UNSET), it just is not what
-    the annotation promises. Optional arguments default to None, which means "do not send".
+    Optional model attributes are `| None | Unset`: several objects are only partly documented,
+    so every documented field is treated as optional and nullable (docs/api-behaviour.md,
+    "Tolerant parsing"), and `Unset` keeps "absent" apart from an explicit null, which a PATCH
+    body needs. Required attributes keep their declared type; a server that drops one anyway
+    still parses (the value is then UNSET), it just is not what the annotation promises.
+    Optional arguments default to None, which means "do not send".
     """
     text = base_type(prop, role)
     if text == "Any":

@@ -125,7 +125,8 @@ def _result_type(endpoint: Any, plan: OperationPlan) -> dict[str, Any]:
         if low >= 200 and high < 300 and emit.kind(response.prop) == "Model":
             model = str(response.prop.class_info.name)
             break
-    # A delete may answer 204 with no body even where a body is declared (FACTS 2.9).
+    # A delete may answer 204 with no body even where a body is declared (docs/api-behaviour.md,
+    # "Deletes").
     optional = model is not None and (plan.http_method == "DELETE" or 204 in plan.success_statuses)
     annotation = "None" if model is None else f"{model} | None" if optional else model
     return {"model": model, "optional": optional, "annotation": annotation}

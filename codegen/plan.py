@@ -104,7 +104,8 @@ def _body_plan(spec: dict[str, Any], operation: dict[str, Any]) -> tuple[str | N
         raise PlanError(f"{operation['operationId']}: no JSON or form body among {list(content)}")
     # A multipart variant earns its own entry point only when it differs from the primary
     # schema (in practice: it adds a binary `file`). One schema offered in several content
-    # types is sent as JSON (FACTS.md open question 18: nested fields have no multipart form).
+    # types is sent as JSON (docs/api-behaviour.md, "Multipart bodies": nested fields have no
+    # documented multipart form).
     upload = MULTIPART in content and schema_of[MULTIPART] != schema_of[primary]
     return ("json" if primary == JSON else "form"), upload
 

@@ -1,4 +1,4 @@
-"""The public surface DESIGN.md names: resources, method names, signatures, business views."""
+"""The public surface users rely on: resources, method names, signatures, business views."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""Pagination (issue 5): `await` gives page one, `async for` every item, on every list operation.
+"""Pagination: `await` gives page one, `async for` every item, on every list operation.
 
-A fake list endpoint (pytest-httpx callback) serves a listing in either envelope FACTS.md 2.1
-documents, records every request, and can be slow, faulty, forgetful or repetitive. Every async
-test runs under asyncio and trio.
+A fake list endpoint (pytest-httpx callback) serves a listing in either documented envelope
+(docs/api-behaviour.md, "List envelopes and pagination"), records every request, and can be
+slow, faulty, forgetful or repetitive. Every async test runs under asyncio and trio.
 """
 
 from __future__ import annotations

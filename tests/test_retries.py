@@ -1,4 +1,4 @@
-"""Retries, idempotency keys, timeouts and logging (issue 4), on pytest-httpx.
+"""Retries, idempotency keys, timeouts and logging, on pytest-httpx.
 
 Sleeps go through FakeClock, which records each pause and advances without waiting; only the
 bounded-time tests use real (0.05 s) timeouts, because the per-attempt limit is wall-clock.
@@ -30,7 +30,8 @@ CUSTOMERS = f"{SCOPED}/customers/"
 CUSTOMER = f"{SCOPED}/customers/cus-1/"
 TOKEN_URL = re.compile(r".*/oauth2/token/$")
 CUSTOMER_JSON = {"id": "cus-1", "company_name": "Globex"}
-# Invoice payments honour the Idempotency-Key (FACTS.md 2.3): the create that may be replayed.
+# Invoice payments honour the Idempotency-Key (docs/api-behaviour.md, "Idempotency and
+# deduplication"): the create that may be replayed.
 PAYMENTS = f"{SCOPED}/invoices/payments/"
 PAYMENT_BODY = {"customer_id": "cus-1", "total_amount_cents": 4000}
 PAYMENT_JSON = {"payment": {"id": "pay-1", "total_amount_cents": 4000}}
@@ -659,8 +660,9 @@ async def test_patch_carries_an_idempotency_key_but_a_5xx_is_not_replayed(
 async def test_a_create_the_api_does_not_deduplicate_is_not_replayed_after_a_5xx(
     httpx_mock: HTTPXMock, connect: Any, clock: FakeClock, status: int
 ) -> None:
-    """create_customer carries a key, but the API documents no deduplication for it (FACTS.md
-    2.3): a 5xx may come after the customer was stored, and a replay would store a second."""
+    """create_customer carries a key, but the API documents no deduplication for it
+    (docs/api-behaviour.md, "Idempotency and deduplication"): a 5xx may come after the customer
+    was stored, and a replay would store a second."""
     httpx_mock.add_response(url=CUSTOMERS, method="POST", status_code=status)
     async with connect() as thredfi:
         with pytest.raises(t.InternalServerError):

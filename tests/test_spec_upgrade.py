@@ -1,5 +1,7 @@
 """An additive spec change (new fields, new enum values, new operations, a new tag) needs
-nothing but `make generate`: no edit of codegen/ or of the overlay (DESIGN.md, "The seam")."""
+nothing but `make generate`: no edit of codegen/ or of the overlay. `_generated/` is a pure
+function of openapi.yaml and codegen/, and everything written by hand lives outside it, so a new
+published spec must be the whole upgrade."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tokens (issue 3): the user never handles one, and the client never fetches one twice at once.
+"""Tokens: the user never handles one, and the client never fetches one twice at once.
 
 Every async test runs under asyncio and trio. Requests go through CountingTransport, which
 yields to the scheduler on each request so concurrent calls really interleave, and counts the

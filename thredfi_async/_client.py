@@ -260,7 +260,8 @@ class AsyncThredfi(Resources):
     # -- tokens -------------------------------------------------------------------------------
 
     async def _fetch_token(self, business_id: str | None) -> Token:
-        """One token exchange (FACTS.md 1.2, 1.3); the TokenManager makes it single-flight."""
+        """One token exchange (docs/api-behaviour.md, "Token exchange"); the TokenManager makes
+        it single-flight."""
         now = self.clock.time()
         options = RequestOptions(idempotency_key=None)
         if business_id is None:
@@ -290,8 +291,9 @@ class AsyncThredfi(Resources):
         )
 
     async def _request_partner_token(self, options: RequestOptions) -> httpx.Response:
-        """Basic auth plus a form body; once more as JSON if the API refuses the form (FACTS.md
-        open question 2: the reference and the guides disagree on the encoding)."""
+        """Basic auth plus a form body; once more as JSON if the API refuses the form: the
+        reference and the guides disagree on the encoding (docs/api-behaviour.md, "Token
+        exchange")."""
         if self.partner_uuid is None or self._api_key is None:
             raise MissingCredentialsError("the partner token needs partner_uuid and api_key")
         operation = get_partner_token.OPERATION

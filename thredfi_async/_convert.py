@@ -1,4 +1,5 @@
-"""Value conversion for generated models, tolerant by policy (DESIGN.md, "Models are tolerant").
+"""Value conversion for generated models, tolerant by policy (docs/api-behaviour.md, "Tolerant
+parsing").
 
 The published API drifts from its reference: ids that are not UUIDs, enum values nobody listed,
 nulls where a value was declared. Each converter below returns the typed value when the raw
@@ -194,9 +195,10 @@ def response_model(cls: type[M], data: Any, *, optional: Literal[True]) -> M | N
 def response_model(cls: type[M], data: Any, *, optional: bool = False) -> M | None:
     """The operation's result from a decoded 2xx body.
 
-    FACTS.md open question 8: reports are documented as a one-element array around the object;
-    unwrap it. A body that is no object at all is not a model and cannot be made one: the
-    caller (the overlay) turns the TypeError into UnexpectedResponseError with the response.
+    Reports are documented as a one-element array around the object (docs/api-behaviour.md,
+    "Reports"); unwrap it. A body that is no object at all is not a model and cannot be made
+    one: the caller (the overlay) turns the TypeError into UnexpectedResponseError with the
+    response.
     """
     if data is None and optional:
         return None
@@ -271,7 +273,8 @@ def model_repr(obj: Any, fields: tuple[tuple[str, str], ...]) -> str:
 
 def model_to_multipart(obj: Any, fields: tuple[tuple[str, str], ...]) -> list[tuple[str, Any]]:
     """httpx `files=` parts: File attributes as file parts, scalars as text fields, anything
-    nested as a JSON part (FACTS.md 2.7: nested multipart fields have no documented form)."""
+    nested as a JSON part: nested multipart fields have no documented form
+    (docs/api-behaviour.md, "Multipart bodies")."""
     from ._json import dumps
 
     parts: list[tuple[str, Any]] = []

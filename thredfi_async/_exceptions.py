@@ -43,7 +43,8 @@ __all__ = [
     "UnprocessableEntityError",
 ]
 
-# FACTS.md open question 5: when the body has no error_code, derive one from the status.
+# When the body has no error_code, derive one from the status (docs/api-behaviour.md, "Error
+# bodies").
 _DEFAULT_CODES = {
     400: "validation_error",
     401: "authentication_required",

@@ -1,10 +1,11 @@
 """`await` for a page, `async for` for every item, on every list operation.
 
-The API documents two envelopes (FACTS.md 2.1): `page_info {total_count, current_page,
-total_pages, page_size}` and `next`/`previous` URLs. A Page understands both and decides whether
-another page exists as FACTS.md open question 4 says: `page_info` when present, else `next`, and
-never past an empty page. Iteration also refuses to loop on a misbehaving server: a request made
-twice (same page number, same `next` query) or a page whose items were all seen before ends it.
+The API documents two envelopes (docs/api-behaviour.md, "List envelopes and pagination"):
+`page_info {total_count, current_page, total_pages, page_size}` and `next`/`previous` URLs. A
+Page understands both and decides whether another page exists from `page_info` when present,
+else `next`, and never past an empty page. Iteration also refuses to loop on a misbehaving
+server: a request made twice (same page number, same `next` query) or a page whose items were
+all seen before ends it.
 
 Prefetch (`prefetch=N`, off by default) comes in two forms, because nothing tells an iterator
 that the caller broke out of `async for`: a task started by one step and left running after it
@@ -47,7 +48,8 @@ __all__ = ["AsyncPaginator", "Page"]
 
 T = TypeVar("T")
 
-MAX_PAGE_SIZE = 100  # FACTS.md 2.1: page_size max 100
+# The documented maximum (docs/api-behaviour.md, "List envelopes and pagination").
+MAX_PAGE_SIZE = 100
 
 FetchPage = Callable[[RequestParts], Awaitable[Any]]
 
@@ -151,8 +153,9 @@ class Page(Generic[T]):
         )
 
     def has_next_page(self) -> bool:
-        """`page_info` when present, else `next` (FACTS.md open question 4); never after an
-        empty page. A page carrying neither, which the docs never show, falls back on `count`."""
+        """`page_info` when present, else `next`; never after an empty page. A page carrying
+        neither, which the docs never show, falls back on `count` (docs/api-behaviour.md, "List
+        envelopes and pagination")."""
         if not self.results:
             return False
         total_pages = self.total_pages

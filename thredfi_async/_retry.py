@@ -12,8 +12,9 @@ included) and 401 (the attempt already refreshed the token and replayed once).
 The safety rule: a request that may have reached the server is retried only when replaying
 it cannot do something twice: its method is idempotent (GET, PUT, DELETE), or the API
 deduplicates it, i.e. it carries an Idempotency-Key on an operation that honours one (the
-three payment creates) or an `external_id` on a create the API deduplicates on it (FACTS.md
-2.3; both are recorded per operation from codegen/patches.yaml). Every POST and PATCH still
+three payment creates) or an `external_id` on a create the API deduplicates on it
+(docs/api-behaviour.md, "Idempotency and deduplication"; both are recorded per operation from
+codegen/patches.yaml). Every POST and PATCH still
 carries a key; on the other creates the API has not said it honours it, and a lost response
 replayed there would create a second customer or refund. A connect error or a 408/429 means
 the server did not process the request, so those are always safe.

@@ -1,9 +1,9 @@
 """Tokens the user never handles: partner token, business tokens, caching and single flight.
 
-FACTS.md 1.2-1.4: the partner token comes from `POST /v1/platform/oauth2/token/` (HTTP Basic
-with partner UUID : API key, form body); a business token from `POST
-/v1/platform/{business_id}/oauth2/token/` with the partner token. Neither has a refresh grant:
-"refreshing" is fetching again.
+The partner token comes from `POST /v1/platform/oauth2/token/` (HTTP Basic with partner UUID :
+API key, form body); a business token from `POST /v1/platform/{business_id}/oauth2/token/` with
+the partner token. Neither has a refresh grant: "refreshing" is fetching again
+(docs/api-behaviour.md, "Token exchange").
 
 * Expiry comes from `expires_in`, else from the JWT's `exp` claim, else 3600 s. A token is
   refreshed proactively once it is within `leeway` of expiry (at most half its lifetime, so
@@ -38,7 +38,7 @@ from ._logging import logger
 __all__ = ["InMemoryTokenStore", "Token", "TokenManager", "TokenStore"]
 
 DEFAULT_LIFETIME = 3600.0
-DEFAULT_LEEWAY = 300.0  # FACTS.md open question 1: renew about 5 minutes before expiry
+DEFAULT_LEEWAY = 300.0  # renew 5 minutes before expiry (docs/api-behaviour.md, "Token exchange")
 
 
 @dataclass(frozen=True, slots=True)

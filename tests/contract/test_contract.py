@@ -1,5 +1,5 @@
 """Every operation, through the public SDK, against Prism: an implementation of the spec that
-shares none of our code, so it cannot share our mistakes (issue 7).
+shares none of our code, so it cannot share our mistakes.
 
 Each call must be accepted by Prism without a request violation (Prism reports one in an
 `sl-violations` header next to the spec's own 4xx example, or as its own problem+json answer
@@ -202,7 +202,7 @@ def multipart_body(op: SpecOperation, upload: type) -> Any:
     Nested fields are left out: the SDK sends them as application/json parts (the OpenAPI
     default for objects in multipart), which Prism 5.16 cannot parse and reports as type
     violations (stoplightio/prism#2380); the API documents no encoding for them either
-    (FACTS.md open question 18).
+    (docs/api-behaviour.md, "Multipart bodies").
     """
     schema = op.body_schema("multipart/form-data")
     assert schema is not None, op.operation_id

@@ -1,4 +1,7 @@
-"""``external_id`` creates (201 then 200) and ``Idempotency-Key`` replays (FACTS 2.3)."""
+"""``external_id`` creates (201 then 200) and ``Idempotency-Key`` replays.
+
+See docs/api-behaviour.md, "Idempotency and deduplication".
+"""
 
 from __future__ import annotations
 

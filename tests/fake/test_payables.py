@@ -1,4 +1,5 @@
-"""Vendors, bills, bill payments, vendor credits and vendor refunds (FACTS 3.9-3.14)."""
+"""Vendors, bills, bill payments, vendor credits and vendor refunds, as their docs.thredfi.com
+API reference pages describe them."""
 
 from __future__ import annotations
 

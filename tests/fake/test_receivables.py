@@ -1,4 +1,5 @@
-"""Customers, invoices, invoice payments, refunds and customer credits (FACTS 3.2-3.8)."""
+"""Customers, invoices, invoice payments, refunds and customer credits, as their
+docs.thredfi.com API reference pages describe them."""
 
 from __future__ import annotations
 

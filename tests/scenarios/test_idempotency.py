@@ -1,4 +1,5 @@
-"""Retried creates never duplicate: Idempotency-Key replays and external_id creates (FACTS 2.3).
+"""Retried creates never duplicate: Idempotency-Key replays and external_id creates
+(docs/api-behaviour.md, "Idempotency and deduplication").
 
 A fault with `after_processing=True` applies the change and then loses the response, the one
 failure where a naive retry would create the object twice.

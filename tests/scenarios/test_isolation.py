@@ -1,4 +1,4 @@
-"""A business token reaches its own business only (FACTS open question 3)."""
+"""A business token reaches its own business only (docs/api-behaviour.md, "Business tokens")."""
 
 from __future__ import annotations
 
