@@ -29,6 +29,7 @@ from thredfi_async import (
     NotFoundError,
     Page,
     RetryPolicy,
+    UsageError,
     models,
 )
 from thredfi_async._generated import resources
@@ -325,7 +326,7 @@ async def test_pages_and_get_next_page_walk_the_same_five_pages(
         walked = [await payouts.list(page_size=5)]
         while walked[-1].has_next_page():
             walked.append(await walked[-1].get_next_page())
-        with pytest.raises(RuntimeError, match="no next page"):
+        with pytest.raises(UsageError, match="no next page"):
             await walked[-1].get_next_page()
 
     for walk in (pages, walked):

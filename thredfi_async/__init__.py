@@ -32,6 +32,7 @@ from ._exceptions import (
     ThredfiError,
     UnexpectedResponseError,
     UnprocessableEntityError,
+    UsageError,
 )
 from ._generated.types import UNSET, File, Unset
 from ._hooks import PROTECTED_HEADERS, AttemptHeaders, AttemptInfo, CallInfo, Hook, HookError
@@ -83,6 +84,7 @@ __all__ = [
     "TokenStore",
     "UnexpectedResponseError",
     "UnprocessableEntityError",
+    "UsageError",
     "Unset",
     "__version__",
     "models",

@@ -41,6 +41,7 @@ __all__ = [
     "ThredfiError",
     "UnexpectedResponseError",
     "UnprocessableEntityError",
+    "UsageError",
 ]
 
 # When the body has no error_code, derive one from the status (docs/api-behaviour.md, "Error
@@ -163,6 +164,13 @@ class APITimeoutError(APIConnectionError):
 
     def __init__(self, request: httpx.Request, message: str = "Request timed out.") -> None:
         super().__init__(message, request=request)
+
+
+class UsageError(ThredfiError, RuntimeError):
+    """The SDK was asked for something its state cannot give: the page after the last, a
+    paginator opened twice, a prefetching iterator used after its block ended, the raw
+    response of a call that made none. Nothing was sent. A RuntimeError too, as such misuse
+    is in Python."""
 
 
 class MissingFieldError(ThredfiError, AttributeError):

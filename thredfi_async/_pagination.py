@@ -40,7 +40,7 @@ from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectSendStream
 
 from . import _convert
-from ._exceptions import InvalidRequestError
+from ._exceptions import InvalidRequestError, UsageError
 from ._generated.types import Unset
 from ._operation import RequestParts
 
@@ -171,7 +171,7 @@ class Page(Generic[T]):
     async def get_next_page(self) -> Page[T]:
         """Fetch the page after this one, with the same filters. Check `has_next_page()` first."""
         if not self.has_next_page():
-            raise RuntimeError("there is no next page; check has_next_page() first")
+            raise UsageError("there is no next page; check has_next_page() first")
         parts, number = self._next_request()
         return await self._paginator._fetch(parts, number)
 
@@ -249,7 +249,7 @@ class AsyncPaginator(Generic[T]):
 
     async def __aenter__(self) -> Self:
         if self._task_group is not None:
-            raise RuntimeError("this paginator is already open in an `async with` block")
+            raise UsageError("this paginator is already open in an `async with` block")
         group = anyio.create_task_group()
         await group.__aenter__()
         self._task_group = group
@@ -494,10 +494,10 @@ class _PagesInBackground(_PageSource[T]):
         try:
             slot = await self._receive.receive()
         except anyio.ClosedResourceError:
-            raise RuntimeError(_BLOCK_EXITED) from None
+            raise UsageError(_BLOCK_EXITED) from None
         except anyio.EndOfStream:
             if not self._feed.finished:
-                raise RuntimeError(_BLOCK_EXITED) from None
+                raise UsageError(_BLOCK_EXITED) from None
             return None
         if slot.credited:
             self._granted -= 1
@@ -600,7 +600,7 @@ class _Slot(Generic[T]):
         if self.error is not None:
             raise self.error
         if self.page is None:  # cancelled: only when the owning block has exited
-            raise RuntimeError(_BLOCK_EXITED)
+            raise UsageError(_BLOCK_EXITED)
         return self.page
 
 

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Generic, ParamSpec, TypeVar
 
 import httpx
 
+from ._exceptions import UsageError
+
 if TYPE_CHECKING:
     from ._pagination import AsyncPaginator, Page
 
@@ -80,7 +82,7 @@ async def _captured(call: Callable[[], Awaitable[T]]) -> APIResponse[T]:
     finally:
         _capture.reset(token)
     if slot.response is None:  # pragma: no cover - every facade call records one
-        raise RuntimeError("no HTTP response was recorded for this call")
+        raise UsageError("no HTTP response was recorded for this call")
     return APIResponse(slot.response, parsed)
 
 
