@@ -161,6 +161,7 @@ if TYPE_CHECKING:
         update_vendor as _update_vendor,
     )
     from .models import (
+        AccountEntryLine,
         APAgingReport,
         ARAgingReport,
         BalanceSheet,
@@ -225,7 +226,6 @@ if TYPE_CHECKING:
         MenuConfigRequest,
         OAuth2TokenRequestRequest,
         OAuth2TokenResponse,
-        PaginatedAccountEntryLineListResultsItem,
         PatchedBillPaymentRequest,
         PatchedCustomerRequest,
         PatchedInvoicePaymentRequest,
@@ -4260,7 +4260,7 @@ class Accounts(Resource):
         max_retries: int | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
-    ) -> AsyncPaginator[PaginatedAccountEntryLineListResultsItem]:
+    ) -> AsyncPaginator[AccountEntryLine]:
         """GET /v1/platform/businesses/{business_id}/general-ledger/chart-of-accounts/{account_id}/entries/ - Get account journal entry lines
 
         Paginated journal lines posted to one account, each with a running balance, plus opening
@@ -4279,7 +4279,7 @@ class Accounts(Resource):
 
         Returns:
             An AsyncPaginator: `await` it for the first page, `async for` over it for every
-            PaginatedAccountEntryLineListResultsItem across pages.
+            AccountEntryLine across pages.
         """
         return self._paginate(
             _get_account_entries.OPERATION,
@@ -4299,7 +4299,7 @@ class Accounts(Resource):
                 extra_headers=extra_headers,
                 extra_query=extra_query,
             ),
-            item_type=_models.PaginatedAccountEntryLineListResultsItem,
+            item_type=_models.AccountEntryLine,
             prefetch=prefetch,
         )
 

@@ -9,7 +9,7 @@ from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
 from .. import models as _models  # resolved at call time: models refer to each other in cycles
-from ..types import UNSET
+from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.page_info import PageInfo
@@ -19,6 +19,8 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("count", "count"),
     ("page_info", "page_info"),
     ("results", "results"),
+    ("next", "next"),
+    ("previous", "previous"),
 )
 
 
@@ -34,6 +36,10 @@ class PaginatedRefundPaymentList:
     tolerate either form."""
     results: list[RefundPayment] = UNSET
     """Items on this page."""
+    next: str | None | Unset = UNSET
+    """Absolute URL of the next page; null on the last page."""
+    previous: str | None | Unset = UNSET
+    """Absolute URL of the previous page; null on the first page."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
 
@@ -55,6 +61,8 @@ class PaginatedRefundPaymentList:
             pop("count", UNSET),
             _c.model(PageInfo, pop("page_info", UNSET)),
             _c.model_list(RefundPayment, pop("results", UNSET)),
+            pop("next", UNSET),
+            pop("previous", UNSET),
         )
         if rest:
             obj.additional_properties = rest

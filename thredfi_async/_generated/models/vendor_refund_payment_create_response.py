@@ -12,15 +12,9 @@ from .. import models as _models  # resolved at call time: models refer to each 
 from ..types import UNSET
 
 if TYPE_CHECKING:
-    from ..models.vendor_refund_payment_create_response_allocations_item import (
-        VendorRefundPaymentCreateResponseAllocationsItem,
-    )
-    from ..models.vendor_refund_payment_create_response_payment import (
-        VendorRefundPaymentCreateResponsePayment,
-    )
-    from ..models.vendor_refund_payment_create_response_refund import (
-        VendorRefundPaymentCreateResponseRefund,
-    )
+    from ..models.vendor_refund import VendorRefund
+    from ..models.vendor_refund_allocation import VendorRefundAllocation
+    from ..models.vendor_refund_payment import VendorRefundPayment
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("refund", "refund"),
@@ -33,11 +27,11 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class VendorRefundPaymentCreateResponse:
     """Result of creating, reading or updating a vendor refund payment."""
 
-    refund: VendorRefundPaymentCreateResponseRefund = UNSET
-    """The parent vendor refund."""
-    payment: VendorRefundPaymentCreateResponsePayment = UNSET
-    """The vendor refund payment."""
-    allocations: list[VendorRefundPaymentCreateResponseAllocationsItem] = UNSET
+    refund: VendorRefund = UNSET
+    """Money returned by a vendor, with how it was allocated and the payments that settled it."""
+    payment: VendorRefundPayment = UNSET
+    """A vendor refund payment as returned by the list endpoint."""
+    allocations: list[VendorRefundAllocation] = UNSET
     """Allocations belonging to the payment."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
@@ -49,22 +43,18 @@ class VendorRefundPaymentCreateResponse:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        VendorRefundPaymentCreateResponseAllocationsItem = (
-            _models.VendorRefundPaymentCreateResponseAllocationsItem
-        )
-        VendorRefundPaymentCreateResponsePayment = _models.VendorRefundPaymentCreateResponsePayment
-        VendorRefundPaymentCreateResponseRefund = _models.VendorRefundPaymentCreateResponseRefund
+        VendorRefund = _models.VendorRefund
+        VendorRefundAllocation = _models.VendorRefundAllocation
+        VendorRefundPayment = _models.VendorRefundPayment
         # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
         # in their order. Arguments are positional, in field order (as _FIELDS lists them):
         # keywords made a third of the parsing time of a page.
         rest = dict(src_dict)
         pop = rest.pop
         obj = cls(
-            _c.model(VendorRefundPaymentCreateResponseRefund, pop("refund", UNSET)),
-            _c.model(VendorRefundPaymentCreateResponsePayment, pop("payment", UNSET)),
-            _c.model_list(
-                VendorRefundPaymentCreateResponseAllocationsItem, pop("allocations", UNSET)
-            ),
+            _c.model(VendorRefund, pop("refund", UNSET)),
+            _c.model(VendorRefundPayment, pop("payment", UNSET)),
+            _c.model_list(VendorRefundAllocation, pop("allocations", UNSET)),
         )
         if rest:
             obj.additional_properties = rest
