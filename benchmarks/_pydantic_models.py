@@ -78,6 +78,32 @@ class Customer(_Model):
     archived_at: TolerantDateTime = None
 
 
+class AccountReference(_Model):
+    id: TolerantUUID = None
+    type: str | None = None
+
+
+class InvoiceLineSalesTax(_Model):
+    amount: int | None = None
+    discount_amount: int | None = None
+    tax_account: AccountReference | None = None
+
+
+class InvoiceLineItem(_Model):
+    id: TolerantUUID = None
+    external_id: str | None = None
+    description: str | None = None
+    product: str | None = None
+    quantity: Decimal | None = None
+    unit_price: int | None = None
+    discount_amount: int | None = None
+    sales_taxes: list[InvoiceLineSalesTax] | None = None
+    account_identifier: AccountReference | None = None
+    subtotal_cents: int | None = None
+    tax_amount_cents: int | None = None
+    total_amount_cents: int | None = None
+
+
 class Invoice(_Model):
     type: str | None = None
     id: TolerantUUID = None
@@ -92,9 +118,32 @@ class Invoice(_Model):
     invoice_type: str | None = None
     currency: str | None = None
     customer: Customer | None = None
+    external_id: str | None = None
+    memo: str | None = None
+    customer_id: TolerantUUID = None
+    additional_discount: int | None = None
+    additional_sales_taxes_total: int | None = None
+    tips: int | None = None
+    transaction_tags: list[str] | None = None
+    metadata: Any = None
+    line_items: list[InvoiceLineItem] | None = None
+    documents: list[CustomerDocumentsItem] | None = None
+    subtotal_cents: int | None = None
+    discount_amount_cents: int | None = None
+    tax_amount_cents: int | None = None
+    total_amount_cents: int | None = None
+    paid_amount_cents: int | None = None
+    refunded_amount_cents: int | None = None
+    outstanding_amount_cents: int | None = None
+    total_amount: Decimal | None = None
+    outstanding_amount: Decimal | None = None
+    created_at: TolerantDateTime = None
+    updated_at: TolerantDateTime = None
 
 
 class PaginatedInvoiceList(_Model):
     count: int | None = None
     page_info: PageInfo | None = None
     results: list[Invoice] | None = None
+    next: str | None = None
+    previous: str | None = None

@@ -18,21 +18,13 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
-from thredfi_async import UNSET, AsyncThredfi, ThredfiError
+from thredfi_async import AsyncThredfi, ThredfiError
 
 
 def money(cents: Any, currency: str) -> str:
     if not isinstance(cents, int):
         return "n/a"
     return f"{Decimal(cents).scaleb(-2):,.2f} {currency}"
-
-
-def extra(model: Any, name: str) -> Any:
-    """A field the API returns beyond the documented ones (kept in additional_properties)."""
-    value = getattr(model, name, UNSET)
-    if value is UNSET:
-        value = model.additional_properties.get(name)
-    return value
 
 
 class Steps:
@@ -114,7 +106,7 @@ async def flow(thredfi: AsyncThredfi, target: str) -> None:
                 ],
             }
         )
-        total = money(extra(invoice, "total_amount_cents"), currency)
+        total = money(invoice.total_amount_cents, currency)
         return f"{invoice.invoice_number}: 3 x 25.00 + 50.00 = {total}, {invoice.status}", invoice
 
     invoice = await steps.run("create invoice", create_invoice)
@@ -153,7 +145,7 @@ async def flow(thredfi: AsyncThredfi, target: str) -> None:
     async def list_invoices() -> tuple[str, Any]:
         lines = []
         async for listed in books.invoices.list():
-            outstanding = money(extra(listed, "outstanding_amount_cents"), currency)
+            outstanding = money(listed.outstanding_amount_cents, currency)
             lines.append(f"{listed.invoice_number} {listed.status} outstanding {outstanding}")
         return f"{len(lines)} via async for: " + "; ".join(lines), lines
 

@@ -354,7 +354,8 @@ async def test_account_entries_keep_their_balances_on_each_page(
     for page in pages:
         assert page.envelope.opening_balance_cents == 1500
         assert page.envelope.closing_balance_cents == -250
-    assert [entry["id"] for page in pages for entry in page] == expected_ids(7)
+    assert all(isinstance(entry, models.AccountEntryLine) for page in pages for entry in page)
+    assert [entry.id for page in pages for entry in page] == expected_ids(7)
 
 
 # -- page size, filters, limit -------------------------------------------------------------------

@@ -24,12 +24,13 @@ async def test_business_defaults_update_and_list(api: Api) -> None:
     )
     assert "id" not in updated  # UpdateBusiness holds only the update fields
     assert (updated["legal_name"], updated["accounting_method"]) == ("Nieuw BV", "cash")
-    british = await api.create_business()
+    british = await api.create_business(tin="1234567890")
     listed = ok(await api.partner("GET", "/v1/platform/businesses/", params={"country": "nl"}))
     assert [b["id"] for b in listed["results"]] == [dutch["id"]]
     everything = ok(await api.partner("GET", "/v1/platform/businesses/"))
     assert {b["id"] for b in everything["results"]} == {dutch["id"], british["id"]}
-    assert "tax_id" in everything["results"][0]
+    rows = {b["id"]: b for b in everything["results"]}
+    assert rows[british["id"]]["tax_id"] == "1234567890"  # list rows name tin tax_id
     bad = await api.partner(
         "PATCH", f"/v1/platform/businesses/{british['id']}/", json={"entity_type": "gmbh"}
     )

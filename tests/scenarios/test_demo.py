@@ -62,8 +62,8 @@ async def test_demo_flow_leaves_the_books_the_printout_describes(
     assert len(invoices) == 1
     invoice = invoices[0]
     assert invoice.status == "PARTIALLY_PAID"
-    assert invoice["total_amount_cents"] == 12_500
-    assert invoice["outstanding_amount_cents"] == 8_500
+    assert invoice.total_amount_cents == 12_500
+    assert invoice.outstanding_amount_cents == 8_500
     assert f"{invoice.invoice_number} PARTIALLY_PAID outstanding 85.00 GBP" in out
 
     payments = await books.payments.list().collect()

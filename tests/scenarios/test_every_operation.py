@@ -147,7 +147,7 @@ async def test_every_operation_answers_2xx_parsed_into_its_model(
         },
     )
     iid = str(invoice.id)
-    assert invoice["total_amount_cents"] == 12_000
+    assert invoice.total_amount_cents == 12_000
     second = await call(
         "create_invoice",
         books,
@@ -357,7 +357,7 @@ async def test_every_operation_answers_2xx_parsed_into_its_model(
         },
         idempotency_key="coverage-vrp",
     )
-    vrp = str(triple.payment["id"])  # a free-form object in the spec
+    vrp = str(triple.payment.id)
     await call("list_vendor_refund_payments", books)
     await call("get_vendor_refund_payment", books, vrp)
     await call(
@@ -367,7 +367,7 @@ async def test_every_operation_answers_2xx_parsed_into_its_model(
         body={"memo": "tracking 123"},
     )
     await call("delete_vendor_refund_payment", books, vrp)
-    await call("delete_vendor_refund", books, str(triple.refund["id"]))
+    await call("delete_vendor_refund", books, str(triple.refund.id))
     await call("void_bill", books, bill_id, body={})
 
     # -- ledger ------------------------------------------------------------------------------

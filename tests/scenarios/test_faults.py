@@ -177,7 +177,7 @@ async def test_429_on_a_payment_is_retried_and_pays_once(
     low, high = spread_of(2.0)
     assert low <= wait <= high
     invoice = await shop.books.invoices.get(shop.invoice_id)
-    assert invoice["outstanding_amount_cents"] == 9_000
+    assert invoice.outstanding_amount_cents == 9_000
 
 
 async def test_429_outlasting_max_retries_is_rate_limit_error(
@@ -312,7 +312,7 @@ async def test_connection_dropped_after_a_payment_was_made_replays_it(
         str(payment_of(created).id)
     ]
     invoice = await shop.books.invoices.get(shop.invoice_id)
-    assert invoice["outstanding_amount_cents"] == 4_000
+    assert invoice.outstanding_amount_cents == 4_000
 
 
 # -- expired tokens ----------------------------------------------------------------------------

@@ -33,7 +33,7 @@ async def test_payment_retried_after_a_lost_response_is_recorded_once(
     payments = await shop.books.payments.list().collect()
     assert [str(p.id) for p in payments] == [str(payment_of(created).id)]
     invoice = await shop.books.invoices.get(shop.invoice_id)
-    assert invoice["outstanding_amount_cents"] == 7_500  # moved once, not twice
+    assert invoice.outstanding_amount_cents == 7_500  # moved once, not twice
     assert invoice.status == "PARTIALLY_PAID"
     assert len(clock.sleeps) == 1  # one backoff, before the one retry
 
@@ -60,7 +60,7 @@ async def test_two_calls_are_two_payments_each_with_its_own_key(
     assert attempts[0].idempotency_key != attempts[1].idempotency_key
     assert len(await shop.books.payments.list().collect()) == 2
     invoice = await shop.books.invoices.get(shop.invoice_id)
-    assert invoice["outstanding_amount_cents"] == 8_000
+    assert invoice.outstanding_amount_cents == 8_000
 
 
 async def test_caller_key_is_sent_on_every_attempt_and_replays_later_calls(
@@ -82,7 +82,7 @@ async def test_caller_key_is_sent_on_every_attempt_and_replays_later_calls(
     assert [a.status for a in attempts] == [502, 200, 200]
     assert len(await shop.books.payments.list().collect()) == 1
     invoice = await shop.books.invoices.get(shop.invoice_id)
-    assert invoice["outstanding_amount_cents"] == 7_000
+    assert invoice.outstanding_amount_cents == 7_000
 
 
 async def test_invoice_with_external_id_retried_after_a_lost_response_is_the_same_invoice(
@@ -104,11 +104,11 @@ async def test_invoice_with_external_id_retried_after_a_lost_response_is_the_sam
     assert retried.status_code == 200  # the existing invoice, not a new one
     invoice = retried.parsed
     assert isinstance(invoice, models.Invoice)
-    assert invoice["external_id"] == "order-1001"
-    assert invoice["total_amount_cents"] == 2_500
+    assert invoice.external_id == "order-1001"
+    assert invoice.total_amount_cents == 2_500
 
     listed = await shop.books.invoices.list().collect()
-    matching = [i for i in listed if i.additional_properties.get("external_id") == "order-1001"]
+    matching = [i for i in listed if i.external_id == "order-1001"]
     assert [str(i.id) for i in matching] == [str(invoice.id)]
     assert len(listed) == 2  # the receivable's own invoice and this one
 

@@ -20,7 +20,7 @@ async def test_payments_take_an_invoice_to_partially_paid_then_paid(
     shop = await receivable(thredfi, unit_price=12_345)
     books = shop.books
     invoice = await books.invoices.get(shop.invoice_id)
-    assert (invoice.status, invoice["outstanding_amount_cents"]) == ("SENT", 12_345)
+    assert (invoice.status, invoice.outstanding_amount_cents) == ("SENT", 12_345)
 
     first = await books.payments.create(body=payment_body(shop.customer_id, shop.invoice_id, 4_321))
     applied = applied_to(first)
@@ -29,8 +29,8 @@ async def test_payments_take_an_invoice_to_partially_paid_then_paid(
     ]
     partial = await books.invoices.get(shop.invoice_id)
     assert partial.status == "PARTIALLY_PAID"
-    assert partial["outstanding_amount_cents"] == 8_024
-    assert partial["paid_amount_cents"] == 4_321
+    assert partial.outstanding_amount_cents == 8_024
+    assert partial.paid_amount_cents == 4_321
     assert partial.paid_at is UNSET  # omitted until the invoice is paid in full
 
     fake.advance(60)
@@ -41,18 +41,18 @@ async def test_payments_take_an_invoice_to_partially_paid_then_paid(
     assert applied_to(second)[0].outstanding_amount_cents == 0
     paid = await books.invoices.get(shop.invoice_id)
     assert paid.status == "PAID"
-    assert paid["outstanding_amount_cents"] == 0
-    assert paid["paid_amount_cents"] == 12_345
+    assert paid.outstanding_amount_cents == 0
+    assert paid.paid_amount_cents == 12_345
     assert paid.paid_at == NOW + datetime.timedelta(seconds=60)
     assert isinstance(paid.customer, models.Customer)
-    assert paid.customer["outstanding_balance_cents"] == 0
+    assert paid.customer.outstanding_balance == 0
 
     # Nothing is left to pay: one cent more is refused and changes nothing.
     with pytest.raises(BadRequestError) as refused:
         await books.payments.create(body=payment_body(shop.customer_id, shop.invoice_id, 1))
     assert refused.value.error_code == "validation_error"
     assert "allocations.0.amount_cents" in refused.value.details
-    assert (await books.invoices.get(shop.invoice_id))["outstanding_amount_cents"] == 0
+    assert (await books.invoices.get(shop.invoice_id)).outstanding_amount_cents == 0
 
 
 async def test_cancel_is_refused_on_a_completed_payment(
@@ -80,7 +80,7 @@ async def test_cancel_is_refused_on_a_completed_payment(
     still = await books.payments.get(payment_id)
     assert still.status == "completed"
     invoice = await books.invoices.get(shop.invoice_id)
-    assert (invoice.status, invoice["outstanding_amount_cents"]) == ("PAID", 0)
+    assert (invoice.status, invoice.outstanding_amount_cents) == ("PAID", 0)
 
 
 async def test_cancel_of_a_pending_payment_reverses_its_allocations(
@@ -104,7 +104,7 @@ async def test_cancel_of_a_pending_payment_reverses_its_allocations(
     )
     restored = await books.invoices.get(shop.invoice_id)
     assert restored.status == "PARTIALLY_PAID"
-    assert restored["outstanding_amount_cents"] == 7_500  # only the kept payment still counts
+    assert restored.outstanding_amount_cents == 7_500  # only the kept payment still counts
     assert restored.paid_at is UNSET
     statuses = {str(p.id): p.status for p in await books.payments.list().collect()}
     assert statuses[str(payment_of(kept).id)] == "pending"

@@ -198,6 +198,7 @@ if TYPE_CHECKING:
         VendorRequestDict,
     )
     from .models import (
+        AccountEntryLine,
         APAgingReport,
         ARAgingReport,
         BalanceSheet,
@@ -262,7 +263,6 @@ if TYPE_CHECKING:
         MenuConfigRequest,
         OAuth2TokenRequestRequest,
         OAuth2TokenResponse,
-        PaginatedAccountEntryLineListResultsItem,
         PatchedBillPaymentRequest,
         PatchedCustomerRequest,
         PatchedInvoicePaymentRequest,
@@ -4353,7 +4353,7 @@ class AccountsResource(Resource):
         max_retries: int | NotGiven = NOT_GIVEN,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
-    ) -> AsyncPaginator[PaginatedAccountEntryLineListResultsItem]:
+    ) -> AsyncPaginator[AccountEntryLine]:
         """GET /v1/platform/businesses/{business_id}/general-ledger/chart-of-accounts/{account_id}/entries/ - Get account journal entry lines
 
         Paginated journal lines posted to one account, each with a running balance, plus opening
@@ -4372,7 +4372,7 @@ class AccountsResource(Resource):
 
         Returns:
             An AsyncPaginator: `await` it for the first page, `async for` over it for every
-            PaginatedAccountEntryLineListResultsItem across pages.
+            AccountEntryLine across pages.
         """
         return self._paginate(
             _get_account_entries.OPERATION,
@@ -4392,7 +4392,7 @@ class AccountsResource(Resource):
                 extra_headers=extra_headers,
                 extra_query=extra_query,
             ),
-            item_type=_models.PaginatedAccountEntryLineListResultsItem,
+            item_type=_models.AccountEntryLine,
             prefetch=prefetch,
         )
 

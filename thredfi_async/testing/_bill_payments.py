@@ -36,7 +36,27 @@ from ._status import (
     require_failure_reason,
 )
 
-__all__ = ["bill_payment_view", "create_bill_payment_record"]
+__all__ = ["bill_payment_row", "bill_payment_view", "create_bill_payment_record"]
+
+# The list page shows a lighter row than the detail: these keys, nothing else.
+_ROW_KEYS = (
+    "id",
+    "vendor_id",
+    "vendor_name",
+    "payment_reference",
+    "payment_date",
+    "amount_cents",
+    "currency",
+    "payment_method",
+    "status",
+    "allocated_amount_cents",
+    "unallocated_amount_cents",
+    "is_fully_allocated",
+    "allocations",
+    "reconciled_bank_transactions",
+    "created_at",
+    "updated_at",
+)
 
 
 def bill_payment_view(books: Books, payment: BillPayment) -> dict[str, Any]:
@@ -81,7 +101,6 @@ def bill_payment_view(books: Books, payment: BillPayment) -> dict[str, Any]:
         "memo": payment.memo,
         "failure_reason": payment.failure_reason,
         "metadata": payment.metadata,
-        "idempotency_key": payment.idempotency_key,
         "allocations": [
             {
                 "id": a.id,
@@ -101,6 +120,11 @@ def bill_payment_view(books: Books, payment: BillPayment) -> dict[str, Any]:
         "created_at": iso(payment.created_at),
         "updated_at": iso(payment.updated_at),
     }
+
+
+def bill_payment_row(books: Books, payment: BillPayment) -> dict[str, Any]:
+    view = bill_payment_view(books, payment)
+    return {key: view[key] for key in _ROW_KEYS}
 
 
 def _requested(
@@ -209,7 +233,7 @@ def list_bill_payments(ctx: Context) -> Reply:
     items.sent("bill_id", lambda bill_id, p: any(a.target_id == bill_id for a in p.allocations))
     items.between("payment_date_start", "payment_date_end", lambda p: p.payment_date)
     items.contains("search", lambda p: joined(p.payment_reference, p.check_number))
-    return Reply(200, paginate(ctx, items.items, lambda p: bill_payment_view(books, p)))
+    return Reply(200, paginate(ctx, items.items, lambda p: bill_payment_row(books, p)))
 
 
 @handles("create_bill_payment")

@@ -225,8 +225,6 @@ def make_documents(ctx: Context, document: Any, kind: str) -> list[dict[str, Any
             "mime_type": "application/pdf"
             if file_name.endswith(".pdf")
             else "application/octet-stream",
-            "document_type": (document.get("document_type") if isinstance(document, dict) else None)
-            or kind,
         }
     ]
 

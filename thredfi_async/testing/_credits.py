@@ -119,13 +119,10 @@ def _line_views(books: Books, lines: list[CreditLine], account_key: str) -> list
     return [
         {
             "amount": major(line.amount, books.currency),
-            "amount_cents": line.amount,
-            "tax_amount_cents": line.tax,
             account_key: {"id": line.account_id, "type": "AccountId"},
             "tags": _tag_texts(line.tags),
             "memo": line.memo,
             "metadata": line.metadata,
-            "reference_number": line.reference_number,
         }
         for line in lines
     ]
@@ -137,10 +134,7 @@ def _amounts_view(credit: CreditNote) -> dict[str, Any]:
     return {
         "tags": credit.tags,
         "total_amount": major(credit.total, currency),
-        "total_amount_cents": credit.total,
         "applied_amount": major(credit.applied, currency),
-        "applied_amount_cents": credit.applied,
-        "remaining_amount_cents": credit.total - credit.applied,
     }
 
 
@@ -217,8 +211,7 @@ def customer_credit_view(books: Books, credit: CustomerCredit) -> dict[str, Any]
         "external_id": credit.external_id,
         "status": credit.status,
         "sent_at": iso(credit.sent_at),
-        "customer": party_reference(customer) | {"email": customer.data.get("email")},
-        "customer_id": customer.id,
+        "customer": party_reference(customer),
         "source_invoice_id": credit.source_invoice_id,
         "line_items": _line_views(books, credit.lines, "revenue_account_identifier"),
         "allocations": [
@@ -232,8 +225,6 @@ def customer_credit_view(books: Books, credit: CustomerCredit) -> dict[str, Any]
             for a in credit.allocations
         ],
         **_amounts_view(credit),
-        "memo": credit.memo,
-        "metadata": credit.metadata,
         **_record_view(credit),
     }
 
@@ -378,7 +369,6 @@ def vendor_credit_view(books: Books, credit: VendorCredit) -> dict[str, Any]:
         "status": credit.status,
         "received_at": iso(credit.received_at),
         "vendor": party_reference(vendor),
-        "vendor_id": vendor.id,
         "source_bill_id": credit.source_bill_id,
         "line_items": _line_views(books, credit.lines, "expense_account_identifier"),
         "allocations": [

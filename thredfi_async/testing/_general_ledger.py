@@ -58,14 +58,12 @@ def account_view(
         "id": account.id,
         "code": account.code,
         "name": account.name,
-        "description": account.description,
         "currency": currency,
         "account_type": account.account_type,
         "account_type_display": _display(account.account_type),
         "account_subtype": account.account_subtype,
         "account_subtype_display": _display(account.account_subtype),
         "parent_account_code": parent.code if parent else None,
-        "parent_id": parent.id if parent else None,
         "current_balance": balance,
         "current_balance_formatted": format_money(balance, currency),
         "debit_balance": natural if natural > 0 else 0,
@@ -77,17 +75,11 @@ def account_view(
         "has_children": bool(account.children),
         "hierarchy_level": ledger.depth(account),
         "is_active": account.is_active,
-        "external_id": account.external_id,
-        "balance_behavior": account.balance_behavior,
-        "is_cash_account": account.is_cash_account,
-        "is_non_cash_expense": account.is_non_cash_expense,
-        "custom_fields": account.custom_fields,
-        "created_at": iso(account.created_at),
-        "updated_at": iso(account.updated_at),
     }
     if detail:
         view.update(
             {
+                "description": account.description,
                 "institution_name": account.institution_name,
                 "iban": account.iban,
                 "sort_code": account.sort_code,
@@ -483,7 +475,6 @@ def journal_entry_view(books: Books, entry: JournalEntry, *, detail: bool) -> di
             {
                 "id": line.id,
                 "line_number": line.line_number,
-                "account_id": line.account_id,
                 "account_code": ledger.accounts[line.account_id].code,
                 "account_name": ledger.accounts[line.account_id].name,
                 "account_type": ledger.accounts[line.account_id].account_type,

@@ -244,7 +244,6 @@ def payment_list_view(books: Books, payment: InvoicePayment) -> dict[str, Any]:
         "reconciled_bank_transactions": [],
         "currency": payment.currency,
         "status": payment.status,
-        "payout_id": payment.payout_id,
     }
 
 

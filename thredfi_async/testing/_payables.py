@@ -85,7 +85,6 @@ def vendor_view(books: Books, vendor: Vendor) -> dict[str, Any]:
         "external_id": data.get("external_id"),
         "individual_name": data.get("individual_name"),
         "company_name": data.get("company_name"),
-        "display_name": vendor.display_name,
         "email": data.get("email"),
         "mobile_phone": data.get("mobile_phone") or "",
         "office_phone": data.get("office_phone") or "",
@@ -94,14 +93,6 @@ def vendor_view(books: Books, vendor: Vendor) -> dict[str, Any]:
         "status": "ARCHIVED" if vendor.archived_at is not None else "ACTIVE",
         "transaction_tags": data.get("transaction_tags") or [],
         "documents": vendor.documents,
-        "country": data.get("country"),
-        "vat_number": data.get("vat_number"),
-        "vendor_number": data.get("vendor_number"),
-        "outstanding_balance_cents": vendor.outstanding,
-        "outstanding_balance": major(vendor.outstanding, books.currency),
-        "created_at": iso(vendor.created_at),
-        "updated_at": iso(vendor.updated_at),
-        "archived_at": iso(vendor.archived_at),
     }
 
 
@@ -304,17 +295,12 @@ def _line_view(books: Books, bill: Bill, line: BillLine) -> dict[str, Any]:
         "id": line.id,
         "bill_id": bill.id,
         "account_identifier": {"id": line.account_id, "type": "AccountId"},
-        "account_code": books.ledger.accounts[line.account_id].code,
         "currency": currency,
         "unit_price": line.unit_price * scale,
-        "unit_price_cents": line.unit_price,
         "quantity": line.quantity,
         "subtotal": major(line.subtotal, currency),
-        "subtotal_cents": line.subtotal,
         "sales_taxes_total": major(line.tax, currency),
-        "sales_taxes_total_cents": line.tax,
         "total_amount": major(line.total, currency),
-        "total_amount_cents": line.total,
         "tax_rate": line.tax_rate,
         "description": line.description,
         "product": line.product,
@@ -324,26 +310,15 @@ def _line_view(books: Books, bill: Bill, line: BillLine) -> dict[str, Any]:
 def bill_view(books: Books, bill: Bill, now: datetime) -> dict[str, Any]:
     vendor = books.vendors[bill.vendor_id]
     payments = []
-    credits = []
     for application in bill.applications:
         if application.source == "bill_payment":
             payment = books.bill_payments[application.source_id]
             payments.append(
                 {
-                    "allocation_id": application.allocation_id,
-                    "bill_payment_id": payment.id,
                     "amount_cents": application.amount,
                     "payment_date": iso_date(payment.payment_date),
                     "payment_method": payment.payment_method,
-                    "status": payment.status,
-                }
-            )
-        else:
-            credits.append(
-                {
-                    "vendor_credit_id": application.source_id,
-                    "amount_cents": application.amount,
-                    "applied_on": iso_date(application.on),
+                    "bill_payment_id": payment.id,
                 }
             )
     outstanding = bill.outstanding
@@ -372,7 +347,6 @@ def bill_view(books: Books, bill: Bill, now: datetime) -> dict[str, Any]:
         "vendor_id": vendor.id,
         "line_items": [_line_view(books, bill, line) for line in bill.lines],
         "bill_payment_allocations": payments,
-        "vendor_credit_allocations": credits,
         "subtotal_cents": sum(line.subtotal for line in bill.lines),
         "tax_amount_cents": sum(line.tax for line in bill.lines),
         "total_amount_cents": bill.total,

@@ -269,7 +269,6 @@ def bank_account_view(books: Books, account: BankAccount, *, summary: bool) -> d
         "mask": account.mask,
         "balance": major(account.balance, account.currency),
         "balance_cents": account.balance,
-        "balance_formatted": format_money(account.balance, account.currency),
         "currency": account.currency,
         "is_active": account.is_active,
         "bank_link_status": account.bank_link_status,
@@ -285,7 +284,6 @@ def bank_account_view(books: Books, account: BankAccount, *, summary: bool) -> d
                 "business_id": books.id,
                 "mapped_account": account.mapped_account_id,
                 "updated_at": iso(account.updated_at),
-                "first_synced_at": iso(account.first_synced_at),
             }
         )
     return view

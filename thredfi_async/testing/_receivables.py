@@ -19,7 +19,6 @@ from ._context import (
     get_or_404,
     handles,
     iso,
-    iso_date,
     make_documents,
     parse_datetime,
     refuse_duplicate,
@@ -37,7 +36,7 @@ from ._documents import (
 from ._errors import ApiError, conflict, field_error
 from ._filters import Filters, joined
 from ._ledger import CODES, Posting
-from ._money import format_money, major, representable, round_minor
+from ._money import major, representable, round_minor
 from ._pagination import paginate
 from ._parties import archive_party, find_party, unarchive_party
 from ._state import Books, Customer, Invoice, InvoiceLine, TaxLine
@@ -117,7 +116,6 @@ def customer_view(books: Books, customer: Customer) -> dict[str, Any]:
         "credit_limit": major(int(limit), books.currency) if limit is not None else None,
         "credit_limit_cents": limit,
         "outstanding_balance": major(customer.outstanding, books.currency),
-        "outstanding_balance_cents": customer.outstanding,
         "documents": customer.documents,
         "created_at": iso(customer.created_at),
         "updated_at": iso(customer.updated_at),
@@ -398,7 +396,6 @@ def invoice_view(
         )
     currency = invoice.currency
     outstanding = invoice.outstanding
-    ledger = books.ledger
     subtotal = sum(line.gross for line in invoice.lines)
     discounts = sum(line.discount for line in invoice.lines) + invoice.additional_discount
     taxes = sum(line.tax for line in invoice.lines) + invoice.additional_taxes_total
@@ -437,7 +434,6 @@ def invoice_view(
                     for t in line.taxes
                 ],
                 "account_identifier": {"id": line.account_id, "type": "AccountId"},
-                "account_code": ledger.accounts[line.account_id].code,
                 "subtotal_cents": line.gross,
                 "tax_amount_cents": line.tax,
                 "total_amount_cents": line.net + line.tax,
@@ -456,17 +452,6 @@ def invoice_view(
         "refunded_amount_cents": invoice.refunded,
         "outstanding_amount_cents": outstanding,
         "outstanding_amount": major(outstanding, currency),
-        "total_amount_formatted": format_money(invoice.total, currency),
-        "applications": [
-            {
-                "source_type": a.source,
-                "source_id": a.source_id,
-                "allocation_id": a.allocation_id,
-                "amount_cents": a.amount,
-                "applied_on": iso_date(a.on),
-            }
-            for a in invoice.applications
-        ],
         "transaction_tags": invoice.transaction_tags,
         "metadata": invoice.metadata,
         "documents": invoice.documents,

@@ -37,9 +37,7 @@ def refund_payment_view(books: Books, payment: RefundPayment) -> dict[str, Any]:
         "id": payment.id,
         "refund_id": payment.refund_id,
         "refunded_amount": major(payment.amount, currency),
-        "refunded_amount_cents": payment.amount,
         "refund_processing_fee": major(payment.fee, currency),
-        "refund_processing_fee_cents": payment.fee,
         "reconciled_bank_transactions": [],
         "created_at": iso(payment.created_at),
         "updated_at": iso(payment.updated_at),
@@ -50,7 +48,6 @@ def refund_payment_view(books: Books, payment: RefundPayment) -> dict[str, Any]:
         "transaction_tags": payment.transaction_tags,
         "memo": payment.memo,
         "metadata": payment.metadata,
-        "payout_id": payment.payout_id,
     }
 
 
@@ -81,7 +78,6 @@ def refund_view(books: Books, refund: Refund) -> dict[str, Any]:
                 "id": refund.allocation_id,
                 "allocation_type": "invoice",
                 "amount": major(refund.amount, currency),
-                "amount_cents": refund.amount,
                 "invoice_id": invoice.id,
                 "invoice_number": invoice.invoice_number,
                 "invoice_outstanding_balance_cents": invoice.outstanding,

@@ -11,6 +11,8 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .account_entry_line import AccountEntryLine
+    from .account_reference import AccountReference
     from .account_subtype_enum import AccountSubtypeEnum
     from .account_type_enum import AccountTypeEnum
     from .aging_buckets import AgingBuckets
@@ -24,12 +26,17 @@ if TYPE_CHECKING:
     from .balance_sheet import BalanceSheet
     from .balance_sheet_detail_level import BalanceSheetDetailLevel
     from .balance_sheet_summary import BalanceSheetSummary
+    from .bank_account_balance_summary import BankAccountBalanceSummary
     from .bank_account_connection import BankAccountConnection
     from .bank_account_connection_bank_link_status import BankAccountConnectionBankLinkStatus
     from .bank_account_connection_summary import BankAccountConnectionSummary
     from .bank_account_connection_summary_bank_link_status import (
         BankAccountConnectionSummaryBankLinkStatus,
     )
+    from .bank_account_statistics import BankAccountStatistics
+    from .bank_account_statistics_by_currency import BankAccountStatisticsByCurrency
+    from .bank_account_statistics_by_provider import BankAccountStatisticsByProvider
+    from .bank_account_statistics_by_status import BankAccountStatisticsByStatus
     from .bank_transaction_category_ref import BankTransactionCategoryRef
     from .bank_transaction_subcategory import BankTransactionSubcategory
     from .bank_transaction_summary import BankTransactionSummary
@@ -62,7 +69,7 @@ if TYPE_CHECKING:
     from .cash_flow_summary import CashFlowSummary
     from .cash_reconciliation import CashReconciliation
     from .chart_of_accounts_hierarchy import ChartOfAccountsHierarchy
-    from .chart_of_accounts_hierarchy_hierarchy_item import ChartOfAccountsHierarchyHierarchyItem
+    from .chart_of_accounts_node import ChartOfAccountsNode
     from .child_ledger_account_request import ChildLedgerAccountRequest
     from .create_business_request import CreateBusinessRequest
     from .create_business_request_accounting_method import CreateBusinessRequestAccountingMethod
@@ -74,6 +81,7 @@ if TYPE_CHECKING:
     from .create_vendor_credit_request_tags_item import CreateVendorCreditRequestTagsItem
     from .create_vendor_request import CreateVendorRequest
     from .created_by_enum import CreatedByEnum
+    from .creation_meta import CreationMeta
     from .customer import Customer
     from .customer_create_request import CustomerCreateRequest
     from .customer_create_request_document import CustomerCreateRequestDocument
@@ -111,7 +119,9 @@ if TYPE_CHECKING:
     )
     from .invoice_create_upload import InvoiceCreateUpload
     from .invoice_document_request import InvoiceDocumentRequest
+    from .invoice_line_item import InvoiceLineItem
     from .invoice_line_item_request import InvoiceLineItemRequest
+    from .invoice_line_sales_tax import InvoiceLineSalesTax
     from .invoice_payment_allocation_request import InvoicePaymentAllocationRequest
     from .invoice_payment_create_response import InvoicePaymentCreateResponse
     from .invoice_payment_currency_enum import InvoicePaymentCurrencyEnum
@@ -152,7 +162,6 @@ if TYPE_CHECKING:
     from .journal_entry_status_enum import JournalEntryStatusEnum
     from .ledger_account import LedgerAccount
     from .ledger_account_detail import LedgerAccountDetail
-    from .ledger_account_detail_sub_accounts_item import LedgerAccountDetailSubAccountsItem
     from .ledger_account_request import LedgerAccountRequest
     from .list_bank_accounts_bank_link_status import ListBankAccountsBankLinkStatus
     from .list_bank_transactions_direction import ListBankTransactionsDirection
@@ -171,9 +180,6 @@ if TYPE_CHECKING:
     from .o_auth_2_token_response import OAuth2TokenResponse
     from .page_info import PageInfo
     from .paginated_account_entry_line_list import PaginatedAccountEntryLineList
-    from .paginated_account_entry_line_list_results_item import (
-        PaginatedAccountEntryLineListResultsItem,
-    )
     from .paginated_bank_account_connection_summary_list import (
         PaginatedBankAccountConnectionSummaryList,
     )
@@ -275,15 +281,6 @@ if TYPE_CHECKING:
         VendorRefundPaymentCreateRequestRefundType,
     )
     from .vendor_refund_payment_create_response import VendorRefundPaymentCreateResponse
-    from .vendor_refund_payment_create_response_allocations_item import (
-        VendorRefundPaymentCreateResponseAllocationsItem,
-    )
-    from .vendor_refund_payment_create_response_payment import (
-        VendorRefundPaymentCreateResponsePayment,
-    )
-    from .vendor_refund_payment_create_response_refund import (
-        VendorRefundPaymentCreateResponseRefund,
-    )
     from .vendor_refund_payment_inline_request import VendorRefundPaymentInlineRequest
     from .vendor_refund_payment_response import VendorRefundPaymentResponse
     from .vendor_refund_reconciled_bank_transaction import VendorRefundReconciledBankTransaction
@@ -292,6 +289,8 @@ if TYPE_CHECKING:
     from .vendor_request import VendorRequest
 
 _MODULES = {
+    "AccountEntryLine": ".account_entry_line",
+    "AccountReference": ".account_reference",
     "AccountSubtypeEnum": ".account_subtype_enum",
     "AccountTypeEnum": ".account_type_enum",
     "AgingBuckets": ".aging_buckets",
@@ -305,10 +304,15 @@ _MODULES = {
     "BalanceSheet": ".balance_sheet",
     "BalanceSheetDetailLevel": ".balance_sheet_detail_level",
     "BalanceSheetSummary": ".balance_sheet_summary",
+    "BankAccountBalanceSummary": ".bank_account_balance_summary",
     "BankAccountConnection": ".bank_account_connection",
     "BankAccountConnectionBankLinkStatus": ".bank_account_connection_bank_link_status",
     "BankAccountConnectionSummary": ".bank_account_connection_summary",
     "BankAccountConnectionSummaryBankLinkStatus": ".bank_account_connection_summary_bank_link_status",
+    "BankAccountStatistics": ".bank_account_statistics",
+    "BankAccountStatisticsByCurrency": ".bank_account_statistics_by_currency",
+    "BankAccountStatisticsByProvider": ".bank_account_statistics_by_provider",
+    "BankAccountStatisticsByStatus": ".bank_account_statistics_by_status",
     "BankTransactionCategoryRef": ".bank_transaction_category_ref",
     "BankTransactionSubcategory": ".bank_transaction_subcategory",
     "BankTransactionSummary": ".bank_transaction_summary",
@@ -341,7 +345,7 @@ _MODULES = {
     "CashFlowSummary": ".cash_flow_summary",
     "CashReconciliation": ".cash_reconciliation",
     "ChartOfAccountsHierarchy": ".chart_of_accounts_hierarchy",
-    "ChartOfAccountsHierarchyHierarchyItem": ".chart_of_accounts_hierarchy_hierarchy_item",
+    "ChartOfAccountsNode": ".chart_of_accounts_node",
     "ChildLedgerAccountRequest": ".child_ledger_account_request",
     "CreateBusinessRequest": ".create_business_request",
     "CreateBusinessRequestAccountingMethod": ".create_business_request_accounting_method",
@@ -353,6 +357,7 @@ _MODULES = {
     "CreateVendorCreditRequestTagsItem": ".create_vendor_credit_request_tags_item",
     "CreateVendorRequest": ".create_vendor_request",
     "CreatedByEnum": ".created_by_enum",
+    "CreationMeta": ".creation_meta",
     "Customer": ".customer",
     "CustomerCreateRequest": ".customer_create_request",
     "CustomerCreateRequestDocument": ".customer_create_request_document",
@@ -386,7 +391,9 @@ _MODULES = {
     "InvoiceCreateRequestAdditionalSalesTaxesItem": ".invoice_create_request_additional_sales_taxes_item",
     "InvoiceCreateUpload": ".invoice_create_upload",
     "InvoiceDocumentRequest": ".invoice_document_request",
+    "InvoiceLineItem": ".invoice_line_item",
     "InvoiceLineItemRequest": ".invoice_line_item_request",
+    "InvoiceLineSalesTax": ".invoice_line_sales_tax",
     "InvoicePaymentAllocationRequest": ".invoice_payment_allocation_request",
     "InvoicePaymentCreateResponse": ".invoice_payment_create_response",
     "InvoicePaymentCurrencyEnum": ".invoice_payment_currency_enum",
@@ -417,7 +424,6 @@ _MODULES = {
     "JournalEntryStatusEnum": ".journal_entry_status_enum",
     "LedgerAccount": ".ledger_account",
     "LedgerAccountDetail": ".ledger_account_detail",
-    "LedgerAccountDetailSubAccountsItem": ".ledger_account_detail_sub_accounts_item",
     "LedgerAccountRequest": ".ledger_account_request",
     "ListBankAccountsBankLinkStatus": ".list_bank_accounts_bank_link_status",
     "ListBankTransactionsDirection": ".list_bank_transactions_direction",
@@ -436,7 +442,6 @@ _MODULES = {
     "OAuth2TokenResponse": ".o_auth_2_token_response",
     "PageInfo": ".page_info",
     "PaginatedAccountEntryLineList": ".paginated_account_entry_line_list",
-    "PaginatedAccountEntryLineListResultsItem": ".paginated_account_entry_line_list_results_item",
     "PaginatedBankAccountConnectionSummaryList": ".paginated_bank_account_connection_summary_list",
     "PaginatedBankTransactionSummaryList": ".paginated_bank_transaction_summary_list",
     "PaginatedBillList": ".paginated_bill_list",
@@ -524,9 +529,6 @@ _MODULES = {
     "VendorRefundPaymentCreateRequest": ".vendor_refund_payment_create_request",
     "VendorRefundPaymentCreateRequestRefundType": ".vendor_refund_payment_create_request_refund_type",
     "VendorRefundPaymentCreateResponse": ".vendor_refund_payment_create_response",
-    "VendorRefundPaymentCreateResponseAllocationsItem": ".vendor_refund_payment_create_response_allocations_item",
-    "VendorRefundPaymentCreateResponsePayment": ".vendor_refund_payment_create_response_payment",
-    "VendorRefundPaymentCreateResponseRefund": ".vendor_refund_payment_create_response_refund",
     "VendorRefundPaymentInlineRequest": ".vendor_refund_payment_inline_request",
     "VendorRefundPaymentResponse": ".vendor_refund_payment_response",
     "VendorRefundReconciledBankTransaction": ".vendor_refund_reconciled_bank_transaction",
@@ -550,6 +552,8 @@ if not TYPE_CHECKING:  # at runtime only, so that a misspelt name stays a type e
 
 
 __all__ = (
+    "AccountEntryLine",
+    "AccountReference",
     "AccountSubtypeEnum",
     "AccountTypeEnum",
     "AgingBuckets",
@@ -563,10 +567,15 @@ __all__ = (
     "BalanceSheet",
     "BalanceSheetDetailLevel",
     "BalanceSheetSummary",
+    "BankAccountBalanceSummary",
     "BankAccountConnection",
     "BankAccountConnectionBankLinkStatus",
     "BankAccountConnectionSummary",
     "BankAccountConnectionSummaryBankLinkStatus",
+    "BankAccountStatistics",
+    "BankAccountStatisticsByCurrency",
+    "BankAccountStatisticsByProvider",
+    "BankAccountStatisticsByStatus",
     "BankTransactionCategoryRef",
     "BankTransactionSubcategory",
     "BankTransactionSummary",
@@ -599,7 +608,7 @@ __all__ = (
     "CashFlowSummary",
     "CashReconciliation",
     "ChartOfAccountsHierarchy",
-    "ChartOfAccountsHierarchyHierarchyItem",
+    "ChartOfAccountsNode",
     "ChildLedgerAccountRequest",
     "CreateBusinessRequest",
     "CreateBusinessRequestAccountingMethod",
@@ -611,6 +620,7 @@ __all__ = (
     "CreateVendorCreditRequest",
     "CreateVendorCreditRequestTagsItem",
     "CreateVendorRequest",
+    "CreationMeta",
     "Customer",
     "CustomerCreateRequest",
     "CustomerCreateRequestDocument",
@@ -644,7 +654,9 @@ __all__ = (
     "InvoiceCreateRequestAdditionalSalesTaxesItem",
     "InvoiceCreateUpload",
     "InvoiceDocumentRequest",
+    "InvoiceLineItem",
     "InvoiceLineItemRequest",
+    "InvoiceLineSalesTax",
     "InvoicePaymentAllocationRequest",
     "InvoicePaymentCreateResponse",
     "InvoicePaymentCurrencyEnum",
@@ -675,7 +687,6 @@ __all__ = (
     "JournalEntryStatusEnum",
     "LedgerAccount",
     "LedgerAccountDetail",
-    "LedgerAccountDetailSubAccountsItem",
     "LedgerAccountRequest",
     "ListBankAccountsBankLinkStatus",
     "ListBankTransactionsDirection",
@@ -694,7 +705,6 @@ __all__ = (
     "OAuth2TokenResponse",
     "PageInfo",
     "PaginatedAccountEntryLineList",
-    "PaginatedAccountEntryLineListResultsItem",
     "PaginatedBankAccountConnectionSummaryList",
     "PaginatedBankTransactionSummaryList",
     "PaginatedBillList",
@@ -782,9 +792,6 @@ __all__ = (
     "VendorRefundPaymentCreateRequest",
     "VendorRefundPaymentCreateRequestRefundType",
     "VendorRefundPaymentCreateResponse",
-    "VendorRefundPaymentCreateResponseAllocationsItem",
-    "VendorRefundPaymentCreateResponsePayment",
-    "VendorRefundPaymentCreateResponseRefund",
     "VendorRefundPaymentInlineRequest",
     "VendorRefundPaymentResponse",
     "VendorRefundReconciledBankTransaction",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 
@@ -16,6 +17,7 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.bill_line_item import BillLineItem
     from ..models.bill_payment_allocation_summary import BillPaymentAllocationSummary
+    from ..models.document_link import DocumentLink
     from ..models.vendor import Vendor
 
 _FIELDS: tuple[tuple[str, str], ...] = (
@@ -34,6 +36,24 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("vendor", "vendor"),
     ("line_items", "line_items"),
     ("bill_payment_allocations", "bill_payment_allocations"),
+    ("external_id", "external_id"),
+    ("bill_number", "bill_number"),
+    ("vendor_bill_number", "vendor_bill_number"),
+    ("purchase_order_number", "purchase_order_number"),
+    ("memo", "memo"),
+    ("reference_numbers", "reference_numbers"),
+    ("attachment_urls", "attachment_urls"),
+    ("approved_at", "approved_at"),
+    ("vendor_id", "vendor_id"),
+    ("documents", "documents"),
+    ("subtotal_cents", "subtotal_cents"),
+    ("tax_amount_cents", "tax_amount_cents"),
+    ("total_amount_cents", "total_amount_cents"),
+    ("paid_amount_cents", "paid_amount_cents"),
+    ("outstanding_amount_cents", "outstanding_amount_cents"),
+    ("total_amount", "total_amount"),
+    ("created_at", "created_at"),
+    ("updated_at", "updated_at"),
 )
 
 
@@ -70,6 +90,42 @@ class Bill:
     """Lines that make up the bill."""
     bill_payment_allocations: list[BillPaymentAllocationSummary] | None | Unset = UNSET
     """Payments applied to this bill."""
+    external_id: str | None | Unset = UNSET
+    """The caller's own identifier, as sent on create."""
+    bill_number: str | None | Unset = UNSET
+    """Bill number."""
+    vendor_bill_number: str | None | Unset = UNSET
+    """The vendor's own number for the bill."""
+    purchase_order_number: str | None | Unset = UNSET
+    """Purchase order the bill answers."""
+    memo: str | None | Unset = UNSET
+    """Note on the bill."""
+    reference_numbers: list[str] | None | Unset = UNSET
+    """Further references."""
+    attachment_urls: list[str] | None | Unset = UNSET
+    """Links to attachments."""
+    approved_at: datetime.datetime | str | None | Unset = UNSET
+    """When the bill was approved."""
+    vendor_id: UUID | str | None | Unset = UNSET
+    """Vendor billing (the embedded vendor's id)."""
+    documents: list[DocumentLink] | None | Unset = UNSET
+    """Files attached to the bill."""
+    subtotal_cents: int | None | Unset = UNSET
+    """Sum of the lines' subtotals. In minor units."""
+    tax_amount_cents: int | None | Unset = UNSET
+    """Sum of the lines' taxes. In minor units."""
+    total_amount_cents: int | None | Unset = UNSET
+    """What the business owes in all. In minor units."""
+    paid_amount_cents: int | None | Unset = UNSET
+    """Applied by payments and vendor credits so far. In minor units."""
+    outstanding_amount_cents: int | None | Unset = UNSET
+    """Still to be paid. In minor units."""
+    total_amount: Decimal | None | Unset = UNSET
+    """The total in major units, as the lines' total_amount is."""
+    created_at: datetime.datetime | str | None | Unset = UNSET
+    """Creation time."""
+    updated_at: datetime.datetime | str | None | Unset = UNSET
+    """Last change time."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
 
@@ -102,6 +158,7 @@ class Bill:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         BillLineItem = _models.BillLineItem
         BillPaymentAllocationSummary = _models.BillPaymentAllocationSummary
+        DocumentLink = _models.DocumentLink
         Vendor = _models.Vendor
         # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
         # in their order. Arguments are positional, in field order (as _FIELDS lists them):
@@ -124,6 +181,24 @@ class Bill:
             _c.model(Vendor, pop("vendor", UNSET)),
             _c.model_list(BillLineItem, pop("line_items", UNSET)),
             _c.model_list(BillPaymentAllocationSummary, pop("bill_payment_allocations", UNSET)),
+            pop("external_id", UNSET),
+            pop("bill_number", UNSET),
+            pop("vendor_bill_number", UNSET),
+            pop("purchase_order_number", UNSET),
+            pop("memo", UNSET),
+            pop("reference_numbers", UNSET),
+            pop("attachment_urls", UNSET),
+            _c.datetime(pop("approved_at", UNSET)),
+            _c.uuid(pop("vendor_id", UNSET)),
+            _c.model_list(DocumentLink, pop("documents", UNSET)),
+            pop("subtotal_cents", UNSET),
+            pop("tax_amount_cents", UNSET),
+            pop("total_amount_cents", UNSET),
+            pop("paid_amount_cents", UNSET),
+            pop("outstanding_amount_cents", UNSET),
+            _c.decimal(pop("total_amount", UNSET)),
+            _c.datetime(pop("created_at", UNSET)),
+            _c.datetime(pop("updated_at", UNSET)),
         )
         if rest:
             obj.additional_properties = rest

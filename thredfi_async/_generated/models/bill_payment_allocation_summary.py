@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping
 from typing import Any, Self
+from uuid import UUID
 
 from attrs import define as _attrs_define, field as _attrs_field
 
@@ -15,6 +16,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("amount_cents", "amount_cents"),
     ("payment_date", "payment_date"),
     ("payment_method", "payment_method"),
+    ("bill_payment_id", "bill_payment_id"),
 )
 
 
@@ -28,6 +30,8 @@ class BillPaymentAllocationSummary:
     """Date of the payment."""
     payment_method: str | None | Unset = UNSET
     """How the payment was made."""
+    bill_payment_id: UUID | str | None | Unset = UNSET
+    """The bill payment applied."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
 
@@ -53,6 +57,7 @@ class BillPaymentAllocationSummary:
             pop("amount_cents", UNSET),
             _c.date(pop("payment_date", UNSET)),
             pop("payment_method", UNSET),
+            _c.uuid(pop("bill_payment_id", UNSET)),
         )
         if rest:
             obj.additional_properties = rest

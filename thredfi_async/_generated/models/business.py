@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
 from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.creation_meta import CreationMeta
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("_id", "id"),
@@ -34,6 +38,8 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("created_at", "created_at"),
     ("updated_at", "updated_at"),
     ("metadata", "metadata"),
+    ("tax_id", "tax_id"),
+    ("field_meta", "_meta"),
 )
 
 
@@ -77,6 +83,10 @@ class Business:
     """Last modification time."""
     metadata: Any = UNSET
     """Free-form partner data (untyped)."""
+    tax_id: str | None | Unset = UNSET
+    """Tax identification number (list rows use this name for tin)."""
+    field_meta: CreationMeta | None | Unset = UNSET
+    """Whether a create made the record or returned the existing one."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
 
@@ -177,6 +187,7 @@ class Business:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
+        CreationMeta = _models.CreationMeta
         # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
         # in their order. Arguments are positional, in field order (as _FIELDS lists them):
         # keywords made a third of the parsing time of a page.
@@ -204,6 +215,8 @@ class Business:
             _c.datetime(pop("created_at", UNSET)),
             _c.datetime(pop("updated_at", UNSET)),
             pop("metadata", UNSET),
+            pop("tax_id", UNSET),
+            _c.model(CreationMeta, pop("_meta", UNSET)),  # field_meta
         )
         if rest:
             obj.additional_properties = rest

@@ -12,9 +12,7 @@ from .. import models as _models  # resolved at call time: models refer to each 
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.chart_of_accounts_hierarchy_hierarchy_item import (
-        ChartOfAccountsHierarchyHierarchyItem,
-    )
+    from ..models.chart_of_accounts_node import ChartOfAccountsNode
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("hierarchy", "hierarchy"),
@@ -26,7 +24,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class ChartOfAccountsHierarchy:
     """Chart of accounts as a tree."""
 
-    hierarchy: list[ChartOfAccountsHierarchyHierarchyItem] | None | Unset = UNSET
+    hierarchy: list[ChartOfAccountsNode] | None | Unset = UNSET
     """Root accounts, each carrying its children recursively (node shape not documented)."""
     total_accounts: int | None | Unset = UNSET
     """Number of accounts in the whole tree."""
@@ -46,14 +44,14 @@ class ChartOfAccountsHierarchy:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        ChartOfAccountsHierarchyHierarchyItem = _models.ChartOfAccountsHierarchyHierarchyItem
+        ChartOfAccountsNode = _models.ChartOfAccountsNode
         # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
         # in their order. Arguments are positional, in field order (as _FIELDS lists them):
         # keywords made a third of the parsing time of a page.
         rest = dict(src_dict)
         pop = rest.pop
         obj = cls(
-            _c.model_list(ChartOfAccountsHierarchyHierarchyItem, pop("hierarchy", UNSET)),
+            _c.model_list(ChartOfAccountsNode, pop("hierarchy", UNSET)),
             pop("total_accounts", UNSET),
         )
         if rest:

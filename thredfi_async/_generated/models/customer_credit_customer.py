@@ -4,18 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, Self
+from uuid import UUID
 
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from ..types import UNSET, Unset
 
-_FIELDS: tuple[tuple[str, str], ...] = ()
+_FIELDS: tuple[tuple[str, str], ...] = (
+    ("id", "id"),
+    ("external_id", "external_id"),
+    ("display_name", "display_name"),
+)
 
 
 @_attrs_define(repr=False)
 class CustomerCreditCustomer:
     """Summary of the customer."""
 
+    id: UUID | str | None | Unset = UNSET
+    """Customer identifier."""
+    external_id: str | None | Unset = UNSET
+    """Customer's caller-side identifier."""
+    display_name: str | None | Unset = UNSET
+    """Name shown for the customer."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
 
@@ -37,7 +49,11 @@ class CustomerCreditCustomer:
         # keywords made a third of the parsing time of a page.
         rest = dict(src_dict)
         pop = rest.pop
-        obj = cls()
+        obj = cls(
+            _c.uuid(pop("id", UNSET)),
+            pop("external_id", UNSET),
+            pop("display_name", UNSET),
+        )
         if rest:
             obj.additional_properties = rest
         return obj

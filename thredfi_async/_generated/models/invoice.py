@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 
@@ -15,6 +16,8 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.customer import Customer
+    from ..models.document_link import DocumentLink
+    from ..models.invoice_line_item import InvoiceLineItem
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("_id", "id"),
@@ -30,6 +33,27 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("invoice_type", "invoice_type"),
     ("currency", "currency"),
     ("customer", "customer"),
+    ("external_id", "external_id"),
+    ("memo", "memo"),
+    ("customer_id", "customer_id"),
+    ("additional_discount", "additional_discount"),
+    ("additional_sales_taxes_total", "additional_sales_taxes_total"),
+    ("tips", "tips"),
+    ("transaction_tags", "transaction_tags"),
+    ("metadata", "metadata"),
+    ("line_items", "line_items"),
+    ("documents", "documents"),
+    ("subtotal_cents", "subtotal_cents"),
+    ("discount_amount_cents", "discount_amount_cents"),
+    ("tax_amount_cents", "tax_amount_cents"),
+    ("total_amount_cents", "total_amount_cents"),
+    ("paid_amount_cents", "paid_amount_cents"),
+    ("refunded_amount_cents", "refunded_amount_cents"),
+    ("outstanding_amount_cents", "outstanding_amount_cents"),
+    ("total_amount", "total_amount"),
+    ("outstanding_amount", "outstanding_amount"),
+    ("created_at", "created_at"),
+    ("updated_at", "updated_at"),
 )
 
 
@@ -64,6 +88,48 @@ class Invoice:
     """Currency code of the invoice."""
     customer: Customer | None | Unset = UNSET
     """A customer (buyer) of the business, as returned by the customer endpoints."""
+    external_id: str | None | Unset = UNSET
+    """The caller's own identifier, as sent on create."""
+    memo: str | None | Unset = UNSET
+    """Note on the invoice."""
+    customer_id: UUID | str | None | Unset = UNSET
+    """Customer billed (the embedded customer's id)."""
+    additional_discount: int | None | Unset = UNSET
+    """Invoice-level discount, in minor units."""
+    additional_sales_taxes_total: int | None | Unset = UNSET
+    """Invoice-level taxes, in minor units."""
+    tips: int | None | Unset = UNSET
+    """Tips, in minor units."""
+    transaction_tags: list[str] | None | Unset = UNSET
+    """Tags on the invoice's transactions."""
+    metadata: Any = UNSET
+    """Arbitrary caller data."""
+    line_items: list[InvoiceLineItem] | None | Unset = UNSET
+    """The invoice's lines."""
+    documents: list[DocumentLink] | None | Unset = UNSET
+    """Files attached to the invoice."""
+    subtotal_cents: int | None | Unset = UNSET
+    """Sum of the lines' quantity times unit price. In minor units."""
+    discount_amount_cents: int | None | Unset = UNSET
+    """Line and invoice-level discounts together. In minor units."""
+    tax_amount_cents: int | None | Unset = UNSET
+    """Line and invoice-level taxes together. In minor units."""
+    total_amount_cents: int | None | Unset = UNSET
+    """What the customer owes in all. In minor units."""
+    paid_amount_cents: int | None | Unset = UNSET
+    """Applied by payments and credits so far. In minor units."""
+    refunded_amount_cents: int | None | Unset = UNSET
+    """Refunded so far. In minor units."""
+    outstanding_amount_cents: int | None | Unset = UNSET
+    """Still to be paid. In minor units."""
+    total_amount: Decimal | None | Unset = UNSET
+    """The total in major units."""
+    outstanding_amount: Decimal | None | Unset = UNSET
+    """The outstanding amount in major units."""
+    created_at: datetime.datetime | str | None | Unset = UNSET
+    """Creation time."""
+    updated_at: datetime.datetime | str | None | Unset = UNSET
+    """Last change time."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
 
@@ -95,6 +161,8 @@ class Invoice:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         Customer = _models.Customer
+        DocumentLink = _models.DocumentLink
+        InvoiceLineItem = _models.InvoiceLineItem
         # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
         # in their order. Arguments are positional, in field order (as _FIELDS lists them):
         # keywords made a third of the parsing time of a page.
@@ -114,6 +182,27 @@ class Invoice:
             pop("invoice_type", UNSET),
             pop("currency", UNSET),
             _c.model(Customer, pop("customer", UNSET)),
+            pop("external_id", UNSET),
+            pop("memo", UNSET),
+            _c.uuid(pop("customer_id", UNSET)),
+            pop("additional_discount", UNSET),
+            pop("additional_sales_taxes_total", UNSET),
+            pop("tips", UNSET),
+            pop("transaction_tags", UNSET),
+            pop("metadata", UNSET),
+            _c.model_list(InvoiceLineItem, pop("line_items", UNSET)),
+            _c.model_list(DocumentLink, pop("documents", UNSET)),
+            pop("subtotal_cents", UNSET),
+            pop("discount_amount_cents", UNSET),
+            pop("tax_amount_cents", UNSET),
+            pop("total_amount_cents", UNSET),
+            pop("paid_amount_cents", UNSET),
+            pop("refunded_amount_cents", UNSET),
+            pop("outstanding_amount_cents", UNSET),
+            _c.decimal(pop("total_amount", UNSET)),
+            _c.decimal(pop("outstanding_amount", UNSET)),
+            _c.datetime(pop("created_at", UNSET)),
+            _c.datetime(pop("updated_at", UNSET)),
         )
         if rest:
             obj.additional_properties = rest

@@ -40,6 +40,9 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("created_at", "created_at"),
     ("updated_at", "updated_at"),
     ("applied_invoices", "applied_invoices"),
+    ("payment_date", "payment_date"),
+    ("processing_fee_cents", "processing_fee_cents"),
+    ("net_amount_cents", "net_amount_cents"),
 )
 
 
@@ -86,6 +89,12 @@ class InvoicePaymentDetail:
     """When the payment last changed."""
     applied_invoices: list[InvoicePaymentDetailAppliedInvoicesItem] | None | Unset = UNSET
     """Invoices the payment was applied to."""
+    payment_date: datetime.date | str | None | Unset = UNSET
+    """Date the payment was made."""
+    processing_fee_cents: int | None | Unset = UNSET
+    """Processing fee, in minor units."""
+    net_amount_cents: int | None | Unset = UNSET
+    """Total less the processing fee, in minor units."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
 
@@ -144,6 +153,9 @@ class InvoicePaymentDetail:
             _c.datetime(pop("created_at", UNSET)),
             _c.datetime(pop("updated_at", UNSET)),
             _c.model_list(InvoicePaymentDetailAppliedInvoicesItem, pop("applied_invoices", UNSET)),
+            _c.date(pop("payment_date", UNSET)),
+            pop("processing_fee_cents", UNSET),
+            pop("net_amount_cents", UNSET),
         )
         if rest:
             obj.additional_properties = rest

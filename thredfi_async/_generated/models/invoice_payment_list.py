@@ -50,6 +50,11 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("reconciled_bank_transactions", "reconciled_bank_transactions"),
     ("currency", "currency"),
     ("status", "status"),
+    ("total_amount_cents", "total_amount_cents"),
+    ("allocated_amount_cents", "allocated_amount_cents"),
+    ("payment_date", "payment_date"),
+    ("payment_reference", "payment_reference"),
+    ("external_id", "external_id"),
 )
 
 
@@ -104,6 +109,16 @@ class InvoicePaymentList:
     """Currency codes accepted for invoice payments."""
     status: InvoicePaymentStatusEnum | None | Unset = UNSET
     """Lifecycle state of an invoice payment."""
+    total_amount_cents: int | None | Unset = UNSET
+    """Payment amount, in minor units."""
+    allocated_amount_cents: int | None | Unset = UNSET
+    """Amount allocated to invoices, in minor units."""
+    payment_date: datetime.date | str | None | Unset = UNSET
+    """Date the payment was made."""
+    payment_reference: str | None | Unset = UNSET
+    """The caller's payment reference."""
+    external_id: str | None | Unset = UNSET
+    """The caller's own identifier for the payment."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
 
@@ -174,6 +189,11 @@ class InvoicePaymentList:
             ),
             _c.enum(InvoicePaymentCurrencyEnum, pop("currency", UNSET)),
             _c.enum(InvoicePaymentStatusEnum, pop("status", UNSET)),
+            pop("total_amount_cents", UNSET),
+            pop("allocated_amount_cents", UNSET),
+            _c.date(pop("payment_date", UNSET)),
+            pop("payment_reference", UNSET),
+            pop("external_id", UNSET),
         )
         if rest:
             obj.additional_properties = rest

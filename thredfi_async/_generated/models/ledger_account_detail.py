@@ -16,7 +16,7 @@ from ..models.account_type_enum import AccountTypeEnum
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.ledger_account_detail_sub_accounts_item import LedgerAccountDetailSubAccountsItem
+    from ..models.ledger_account import LedgerAccount
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("_id", "id"),
@@ -104,7 +104,7 @@ class LedgerAccountDetail:
     """Time of the latest posting."""
     last_entry_reference: str | None | Unset = UNSET
     """Reference of the latest journal entry."""
-    sub_accounts: list[LedgerAccountDetailSubAccountsItem] | None | Unset = UNSET
+    sub_accounts: list[LedgerAccount] | None | Unset = UNSET
     """Direct child accounts (objects, shape not documented)."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
@@ -178,7 +178,7 @@ class LedgerAccountDetail:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        LedgerAccountDetailSubAccountsItem = _models.LedgerAccountDetailSubAccountsItem
+        LedgerAccount = _models.LedgerAccount
         # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
         # in their order. Arguments are positional, in field order (as _FIELDS lists them):
         # keywords made a third of the parsing time of a page.
@@ -212,7 +212,7 @@ class LedgerAccountDetail:
             pop("total_credits", UNSET),
             _c.datetime(pop("last_entry_date", UNSET)),
             pop("last_entry_reference", UNSET),
-            _c.model_list(LedgerAccountDetailSubAccountsItem, pop("sub_accounts", UNSET)),
+            _c.model_list(LedgerAccount, pop("sub_accounts", UNSET)),
         )
         if rest:
             obj.additional_properties = rest

@@ -12,10 +12,8 @@ from .. import models as _models  # resolved at call time: models refer to each 
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.account_entry_line import AccountEntryLine
     from ..models.page_info import PageInfo
-    from ..models.paginated_account_entry_line_list_results_item import (
-        PaginatedAccountEntryLineListResultsItem,
-    )
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("count", "count"),
@@ -23,6 +21,8 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("opening_balance_cents", "opening_balance_cents"),
     ("closing_balance_cents", "closing_balance_cents"),
     ("results", "results"),
+    ("next", "next"),
+    ("previous", "previous"),
 )
 
 
@@ -40,8 +40,12 @@ class PaginatedAccountEntryLineList:
     """Balance before the first line of the range, in minor units."""
     closing_balance_cents: int | None | Unset = UNSET
     """Balance after the last line of the range, in minor units."""
-    results: list[PaginatedAccountEntryLineListResultsItem] | None | Unset = UNSET
+    results: list[AccountEntryLine] | None | Unset = UNSET
     """Journal lines with running balance and source document type (line shape not documented)."""
+    next: str | None | Unset = UNSET
+    """Absolute URL of the next page; null on the last page."""
+    previous: str | None | Unset = UNSET
+    """Absolute URL of the previous page; null on the first page."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
 
@@ -58,8 +62,8 @@ class PaginatedAccountEntryLineList:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
+        AccountEntryLine = _models.AccountEntryLine
         PageInfo = _models.PageInfo
-        PaginatedAccountEntryLineListResultsItem = _models.PaginatedAccountEntryLineListResultsItem
         # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
         # in their order. Arguments are positional, in field order (as _FIELDS lists them):
         # keywords made a third of the parsing time of a page.
@@ -70,7 +74,9 @@ class PaginatedAccountEntryLineList:
             _c.model(PageInfo, pop("page_info", UNSET)),
             pop("opening_balance_cents", UNSET),
             pop("closing_balance_cents", UNSET),
-            _c.model_list(PaginatedAccountEntryLineListResultsItem, pop("results", UNSET)),
+            _c.model_list(AccountEntryLine, pop("results", UNSET)),
+            pop("next", UNSET),
+            pop("previous", UNSET),
         )
         if rest:
             obj.additional_properties = rest

@@ -13,12 +13,16 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.bank_account_connection_summary import BankAccountConnectionSummary
+    from ..models.bank_account_statistics import BankAccountStatistics
     from ..models.page_info import PageInfo
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("count", "count"),
     ("page_info", "page_info"),
     ("results", "results"),
+    ("next", "next"),
+    ("previous", "previous"),
+    ("statistics", "statistics"),
 )
 
 
@@ -33,6 +37,12 @@ class PaginatedBankAccountConnectionSummaryList:
     The pagination guide instead documents next/previous URL fields, so clients should
     tolerate either form."""
     results: list[BankAccountConnectionSummary] | None | Unset = UNSET
+    next: str | None | Unset = UNSET
+    """Absolute URL of the next page; null on the last page."""
+    previous: str | None | Unset = UNSET
+    """Absolute URL of the previous page; null on the first page."""
+    statistics: BankAccountStatistics | None | Unset = UNSET
+    """Counts and balances over the bank accounts a list matched."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
 
@@ -50,6 +60,7 @@ class PaginatedBankAccountConnectionSummaryList:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         BankAccountConnectionSummary = _models.BankAccountConnectionSummary
+        BankAccountStatistics = _models.BankAccountStatistics
         PageInfo = _models.PageInfo
         # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
         # in their order. Arguments are positional, in field order (as _FIELDS lists them):
@@ -60,6 +71,9 @@ class PaginatedBankAccountConnectionSummaryList:
             pop("count", UNSET),
             _c.model(PageInfo, pop("page_info", UNSET)),
             _c.model_list(BankAccountConnectionSummary, pop("results", UNSET)),
+            pop("next", UNSET),
+            pop("previous", UNSET),
+            _c.model(BankAccountStatistics, pop("statistics", UNSET)),
         )
         if rest:
             obj.additional_properties = rest

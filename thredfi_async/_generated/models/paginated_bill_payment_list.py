@@ -19,6 +19,8 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("count", "count"),
     ("page_info", "page_info"),
     ("results", "results"),
+    ("next", "next"),
+    ("previous", "previous"),
 )
 
 
@@ -33,6 +35,10 @@ class PaginatedBillPaymentList:
     The pagination guide instead documents next/previous URL fields, so clients should
     tolerate either form."""
     results: list[BillPaymentListItem] | None | Unset = UNSET
+    next: str | None | Unset = UNSET
+    """Absolute URL of the next page; null on the last page."""
+    previous: str | None | Unset = UNSET
+    """Absolute URL of the previous page; null on the first page."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
 
@@ -60,6 +66,8 @@ class PaginatedBillPaymentList:
             pop("count", UNSET),
             _c.model(PageInfo, pop("page_info", UNSET)),
             _c.model_list(BillPaymentListItem, pop("results", UNSET)),
+            pop("next", UNSET),
+            pop("previous", UNSET),
         )
         if rest:
             obj.additional_properties = rest

@@ -19,6 +19,8 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("_count", "count"),
     ("_page_info", "page_info"),
     ("_results", "results"),
+    ("next", "next"),
+    ("previous", "previous"),
 )
 
 
@@ -29,6 +31,10 @@ class PaginatedRefundList:
     _count: int | Unset = _attrs_field(default=UNSET, alias="count")
     _page_info: PageInfo | Unset = _attrs_field(default=UNSET, alias="page_info")
     _results: list[Refund] | Unset = _attrs_field(default=UNSET, alias="results")
+    next: str | None | Unset = UNSET
+    """Absolute URL of the next page; null on the last page."""
+    previous: str | None | Unset = UNSET
+    """Absolute URL of the previous page; null on the first page."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
 
@@ -100,6 +106,8 @@ class PaginatedRefundList:
             pop("count", UNSET),
             _c.model(PageInfo, pop("page_info", UNSET)),
             _c.model_list(Refund, pop("results", UNSET)),
+            pop("next", UNSET),
+            pop("previous", UNSET),
         )
         if rest:
             obj.additional_properties = rest

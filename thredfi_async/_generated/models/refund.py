@@ -2,6 +2,7 @@
 # Edit codegen/ (templates, patches.yaml, names.yaml) or openapi.yaml; then make generate.
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Self
@@ -14,6 +15,7 @@ from .. import models as _models  # resolved at call time: models refer to each 
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.document_link import DocumentLink
     from ..models.refund_allocation import RefundAllocation
     from ..models.refund_payment import RefundPayment
 
@@ -24,6 +26,22 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("customer_name", "customer_name"),
     ("allocations", "allocations"),
     ("refund_payments", "refund_payments"),
+    ("invoice_id", "invoice_id"),
+    ("external_id", "external_id"),
+    ("method", "method"),
+    ("processor", "processor"),
+    ("completed_at", "completed_at"),
+    ("memo", "memo"),
+    ("reference_number", "reference_number"),
+    ("refund_processing_fee_cents", "refund_processing_fee_cents"),
+    ("documents", "documents"),
+    ("status", "status"),
+    ("currency", "currency"),
+    ("refunded_amount_cents", "refunded_amount_cents"),
+    ("paid_amount_cents", "paid_amount_cents"),
+    ("remaining_amount_cents", "remaining_amount_cents"),
+    ("created_at", "created_at"),
+    ("updated_at", "updated_at"),
 )
 
 
@@ -42,6 +60,38 @@ class Refund:
     """Where the refund is applied."""
     refund_payments: list[RefundPayment] | None | Unset = UNSET
     """Payments made against the refund."""
+    invoice_id: UUID | str | None | Unset = UNSET
+    """Invoice refunded."""
+    external_id: str | None | Unset = UNSET
+    """The caller's own identifier, as sent on create."""
+    method: str | None | Unset = UNSET
+    """Refund method, e.g. CASH."""
+    processor: str | None | Unset = UNSET
+    """Payment processor."""
+    completed_at: datetime.datetime | str | None | Unset = UNSET
+    """When the refund was completed."""
+    memo: str | None | Unset = UNSET
+    """Note on the refund."""
+    reference_number: str | None | Unset = UNSET
+    """The caller's reference."""
+    refund_processing_fee_cents: int | None | Unset = UNSET
+    """Processing fee, in minor units."""
+    documents: list[DocumentLink] | None | Unset = UNSET
+    """Files attached to the refund."""
+    status: str | None | Unset = UNSET
+    """pending, processing (partly paid) or paid (fully covered)."""
+    currency: str | None | Unset = UNSET
+    """Currency of the refund."""
+    refunded_amount_cents: int | None | Unset = UNSET
+    """Amount refunded (refunded_amount in minor units). In minor units."""
+    paid_amount_cents: int | None | Unset = UNSET
+    """Paid out by refund payments so far. In minor units."""
+    remaining_amount_cents: int | None | Unset = UNSET
+    """Still to be paid out. In minor units."""
+    created_at: datetime.datetime | str | None | Unset = UNSET
+    """Creation time."""
+    updated_at: datetime.datetime | str | None | Unset = UNSET
+    """Last change time."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
 
@@ -72,6 +122,7 @@ class Refund:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
+        DocumentLink = _models.DocumentLink
         RefundAllocation = _models.RefundAllocation
         RefundPayment = _models.RefundPayment
         # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
@@ -86,6 +137,22 @@ class Refund:
             pop("customer_name", UNSET),
             _c.model_list(RefundAllocation, pop("allocations", UNSET)),
             _c.model_list(RefundPayment, pop("refund_payments", UNSET)),
+            _c.uuid(pop("invoice_id", UNSET)),
+            pop("external_id", UNSET),
+            pop("method", UNSET),
+            pop("processor", UNSET),
+            _c.datetime(pop("completed_at", UNSET)),
+            pop("memo", UNSET),
+            pop("reference_number", UNSET),
+            pop("refund_processing_fee_cents", UNSET),
+            _c.model_list(DocumentLink, pop("documents", UNSET)),
+            pop("status", UNSET),
+            pop("currency", UNSET),
+            pop("refunded_amount_cents", UNSET),
+            pop("paid_amount_cents", UNSET),
+            pop("remaining_amount_cents", UNSET),
+            _c.datetime(pop("created_at", UNSET)),
+            _c.datetime(pop("updated_at", UNSET)),
         )
         if rest:
             obj.additional_properties = rest

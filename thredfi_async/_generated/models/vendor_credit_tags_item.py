@@ -8,14 +8,17 @@ from typing import Any, Self
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from ..types import UNSET, Unset
 
-_FIELDS: tuple[tuple[str, str], ...] = ()
+_FIELDS: tuple[tuple[str, str], ...] = (("name", "name"),)
 
 
 @_attrs_define(repr=False)
 class VendorCreditTagsItem:
     """VendorCreditTagsItem"""
 
+    name: str | None | Unset = UNSET
+    """The tag."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
 
@@ -37,7 +40,9 @@ class VendorCreditTagsItem:
         # keywords made a third of the parsing time of a page.
         rest = dict(src_dict)
         pop = rest.pop
-        obj = cls()
+        obj = cls(
+            pop("name", UNSET),
+        )
         if rest:
             obj.additional_properties = rest
         return obj

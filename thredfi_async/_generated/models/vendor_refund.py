@@ -18,6 +18,8 @@ from ..models.vendor_refund_status import VendorRefundStatus
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.document_link import DocumentLink
+    from ..models.vendor_credit_vendor import VendorCreditVendor
     from ..models.vendor_refund_allocation import VendorRefundAllocation
     from ..models.vendor_refund_payment_response import VendorRefundPaymentResponse
 
@@ -43,6 +45,13 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("expected_completion_date", "expected_completion_date"),
     ("created_at", "created_at"),
     ("updated_at", "updated_at"),
+    ("vendor", "vendor"),
+    ("total_refunded_amount_cents", "total_refunded_amount_cents"),
+    ("is_fully_allocated", "is_fully_allocated"),
+    ("allocated_amount_cents", "allocated_amount_cents"),
+    ("unallocated_amount_cents", "unallocated_amount_cents"),
+    ("documents", "documents"),
+    ("deleted_at", "deleted_at"),
 )
 
 
@@ -91,6 +100,20 @@ class VendorRefund:
     """Creation time (inferred field, see notes)."""
     updated_at: datetime.datetime | str | None | Unset = UNSET
     """Last modification time (inferred field, see notes)."""
+    vendor: VendorCreditVendor | None | Unset = UNSET
+    """Compact reference to the vendor that issued a credit."""
+    total_refunded_amount_cents: int | None | Unset = UNSET
+    """Amount refunded, in minor units."""
+    is_fully_allocated: bool | None | Unset = UNSET
+    """Whether the whole amount is allocated."""
+    allocated_amount_cents: int | None | Unset = UNSET
+    """Allocated so far. In minor units."""
+    unallocated_amount_cents: int | None | Unset = UNSET
+    """Not allocated yet. In minor units."""
+    documents: list[DocumentLink] | None | Unset = UNSET
+    """Files attached to the refund."""
+    deleted_at: datetime.datetime | str | None | Unset = UNSET
+    """When the refund was deleted (soft delete)."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
 
@@ -121,6 +144,8 @@ class VendorRefund:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
+        DocumentLink = _models.DocumentLink
+        VendorCreditVendor = _models.VendorCreditVendor
         VendorRefundAllocation = _models.VendorRefundAllocation
         VendorRefundPaymentResponse = _models.VendorRefundPaymentResponse
         # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
@@ -150,6 +175,13 @@ class VendorRefund:
             _c.date(pop("expected_completion_date", UNSET)),
             _c.datetime(pop("created_at", UNSET)),
             _c.datetime(pop("updated_at", UNSET)),
+            _c.model(VendorCreditVendor, pop("vendor", UNSET)),
+            pop("total_refunded_amount_cents", UNSET),
+            pop("is_fully_allocated", UNSET),
+            pop("allocated_amount_cents", UNSET),
+            pop("unallocated_amount_cents", UNSET),
+            _c.model_list(DocumentLink, pop("documents", UNSET)),
+            _c.datetime(pop("deleted_at", UNSET)),
         )
         if rest:
             obj.additional_properties = rest

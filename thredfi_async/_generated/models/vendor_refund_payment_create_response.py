@@ -12,15 +12,9 @@ from .. import models as _models  # resolved at call time: models refer to each 
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.vendor_refund_payment_create_response_allocations_item import (
-        VendorRefundPaymentCreateResponseAllocationsItem,
-    )
-    from ..models.vendor_refund_payment_create_response_payment import (
-        VendorRefundPaymentCreateResponsePayment,
-    )
-    from ..models.vendor_refund_payment_create_response_refund import (
-        VendorRefundPaymentCreateResponseRefund,
-    )
+    from ..models.vendor_refund import VendorRefund
+    from ..models.vendor_refund_allocation import VendorRefundAllocation
+    from ..models.vendor_refund_payment import VendorRefundPayment
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("_refund", "refund"),
@@ -33,21 +27,17 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class VendorRefundPaymentCreateResponse:
     """Result of creating, reading or updating a vendor refund payment."""
 
-    _refund: VendorRefundPaymentCreateResponseRefund | Unset = _attrs_field(
-        default=UNSET, alias="refund"
-    )
-    _payment: VendorRefundPaymentCreateResponsePayment | Unset = _attrs_field(
-        default=UNSET, alias="payment"
-    )
-    _allocations: list[VendorRefundPaymentCreateResponseAllocationsItem] | Unset = _attrs_field(
+    _refund: VendorRefund | Unset = _attrs_field(default=UNSET, alias="refund")
+    _payment: VendorRefundPayment | Unset = _attrs_field(default=UNSET, alias="payment")
+    _allocations: list[VendorRefundAllocation] | Unset = _attrs_field(
         default=UNSET, alias="allocations"
     )
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
 
     @property
-    def refund(self) -> VendorRefundPaymentCreateResponseRefund:
-        """The parent vendor refund.
+    def refund(self) -> VendorRefund:
+        """Money returned by a vendor, with how it was allocated and the payments that settled it.
 
         Raises MissingFieldError if the response lacked it."""
         value = self._refund
@@ -56,12 +46,12 @@ class VendorRefundPaymentCreateResponse:
         return value
 
     @refund.setter
-    def refund(self, value: VendorRefundPaymentCreateResponseRefund) -> None:
+    def refund(self, value: VendorRefund) -> None:
         self._refund = value
 
     @property
-    def payment(self) -> VendorRefundPaymentCreateResponsePayment:
-        """The vendor refund payment.
+    def payment(self) -> VendorRefundPayment:
+        """A vendor refund payment as returned by the list endpoint.
 
         Raises MissingFieldError if the response lacked it."""
         value = self._payment
@@ -70,11 +60,11 @@ class VendorRefundPaymentCreateResponse:
         return value
 
     @payment.setter
-    def payment(self, value: VendorRefundPaymentCreateResponsePayment) -> None:
+    def payment(self, value: VendorRefundPayment) -> None:
         self._payment = value
 
     @property
-    def allocations(self) -> list[VendorRefundPaymentCreateResponseAllocationsItem]:
+    def allocations(self) -> list[VendorRefundAllocation]:
         """Allocations belonging to the payment.
 
         Raises MissingFieldError if the response lacked it."""
@@ -84,7 +74,7 @@ class VendorRefundPaymentCreateResponse:
         return value
 
     @allocations.setter
-    def allocations(self, value: list[VendorRefundPaymentCreateResponseAllocationsItem]) -> None:
+    def allocations(self, value: list[VendorRefundAllocation]) -> None:
         self._allocations = value
 
     def to_dict(self) -> dict[str, Any]:
@@ -100,22 +90,18 @@ class VendorRefundPaymentCreateResponse:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
-        VendorRefundPaymentCreateResponseAllocationsItem = (
-            _models.VendorRefundPaymentCreateResponseAllocationsItem
-        )
-        VendorRefundPaymentCreateResponsePayment = _models.VendorRefundPaymentCreateResponsePayment
-        VendorRefundPaymentCreateResponseRefund = _models.VendorRefundPaymentCreateResponseRefund
+        VendorRefund = _models.VendorRefund
+        VendorRefundAllocation = _models.VendorRefundAllocation
+        VendorRefundPayment = _models.VendorRefundPayment
         # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
         # in their order. Arguments are positional, in field order (as _FIELDS lists them):
         # keywords made a third of the parsing time of a page.
         rest = dict(src_dict)
         pop = rest.pop
         obj = cls(
-            _c.model(VendorRefundPaymentCreateResponseRefund, pop("refund", UNSET)),
-            _c.model(VendorRefundPaymentCreateResponsePayment, pop("payment", UNSET)),
-            _c.model_list(
-                VendorRefundPaymentCreateResponseAllocationsItem, pop("allocations", UNSET)
-            ),
+            _c.model(VendorRefund, pop("refund", UNSET)),
+            _c.model(VendorRefundPayment, pop("payment", UNSET)),
+            _c.model_list(VendorRefundAllocation, pop("allocations", UNSET)),
         )
         if rest:
             obj.additional_properties = rest

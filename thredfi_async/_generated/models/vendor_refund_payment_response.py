@@ -25,6 +25,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("processing_fee", "processing_fee"),
     ("net_amount", "net_amount"),
     ("reconciled_bank_transactions", "reconciled_bank_transactions"),
+    ("status", "status"),
 )
 
 
@@ -45,6 +46,8 @@ class VendorRefundPaymentResponse:
     """Amount received after the fee."""
     reconciled_bank_transactions: list[VendorRefundReconciledBankTransaction] | None | Unset = UNSET
     """Bank transactions matched to this payment."""
+    status: str | None | Unset = UNSET
+    """Status of the payment."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
 
@@ -90,6 +93,7 @@ class VendorRefundPaymentResponse:
             _c.model_list(
                 VendorRefundReconciledBankTransaction, pop("reconciled_bank_transactions", UNSET)
             ),
+            pop("status", UNSET),
         )
         if rest:
             obj.additional_properties = rest

@@ -8,14 +8,18 @@ from typing import Any, Self
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from ..types import UNSET, Unset
 
-_FIELDS: tuple[tuple[str, str], ...] = ()
+_FIELDS: tuple[tuple[str, str], ...] = (("created", "created"),)
 
 
 @_attrs_define(repr=False)
-class VendorRefundPaymentCreateResponsePayment:
-    """The vendor refund payment."""
+class CreationMeta:
+    """Whether a create made the record or returned the existing one."""
 
+    created: bool | None | Unset = UNSET
+    """True when this call created the business (201), false when an existing one with the
+    external_id came back (200)."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
 
@@ -37,7 +41,9 @@ class VendorRefundPaymentCreateResponsePayment:
         # keywords made a third of the parsing time of a page.
         rest = dict(src_dict)
         pop = rest.pop
-        obj = cls()
+        obj = cls(
+            pop("created", UNSET),
+        )
         if rest:
             obj.additional_properties = rest
         return obj

@@ -3,19 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from .. import models as _models  # resolved at call time: models refer to each other in cycles
+from ..types import UNSET, Unset
 
-_FIELDS: tuple[tuple[str, str], ...] = ()
+if TYPE_CHECKING:
+    from ..models.account_reference import AccountReference
+
+_FIELDS: tuple[tuple[str, str], ...] = (
+    ("amount", "amount"),
+    ("discount_amount", "discount_amount"),
+    ("tax_account", "tax_account"),
+)
 
 
 @_attrs_define(repr=False)
-class VendorRefundPaymentCreateResponseRefund:
-    """The parent vendor refund."""
+class InvoiceLineSalesTax:
+    """A tax charged on an invoice line, as the invoice returns it."""
 
+    amount: int | None | Unset = UNSET
+    """Tax amount, in minor units."""
+    discount_amount: int | None | Unset = UNSET
+    """Discount on the tax, in minor units."""
+    tax_account: AccountReference | None | Unset = UNSET
+    """A ledger account as a response names it: {id, type}, type AccountId."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
 
@@ -32,12 +47,17 @@ class VendorRefundPaymentCreateResponseRefund:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
+        AccountReference = _models.AccountReference
         # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
         # in their order. Arguments are positional, in field order (as _FIELDS lists them):
         # keywords made a third of the parsing time of a page.
         rest = dict(src_dict)
         pop = rest.pop
-        obj = cls()
+        obj = cls(
+            pop("amount", UNSET),
+            pop("discount_amount", UNSET),
+            _c.model(AccountReference, pop("tax_account", UNSET)),
+        )
         if rest:
             obj.additional_properties = rest
         return obj

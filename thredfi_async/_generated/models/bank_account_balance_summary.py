@@ -8,14 +8,17 @@ from typing import Any, Self
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from ..types import UNSET, Unset
 
-_FIELDS: tuple[tuple[str, str], ...] = ()
+_FIELDS: tuple[tuple[str, str], ...] = (("total_balance_cents", "total_balance_cents"),)
 
 
 @_attrs_define(repr=False)
-class PaginatedAccountEntryLineListResultsItem:
-    """PaginatedAccountEntryLineListResultsItem"""
+class BankAccountBalanceSummary:
+    """Balance figures over the listed bank accounts."""
 
+    total_balance_cents: int | None | Unset = UNSET
+    """Sum of the balances, in minor units."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
 
@@ -37,7 +40,9 @@ class PaginatedAccountEntryLineListResultsItem:
         # keywords made a third of the parsing time of a page.
         rest = dict(src_dict)
         pop = rest.pop
-        obj = cls()
+        obj = cls(
+            pop("total_balance_cents", UNSET),
+        )
         if rest:
             obj.additional_properties = rest
         return obj

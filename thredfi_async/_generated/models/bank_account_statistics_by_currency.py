@@ -13,8 +13,8 @@ _FIELDS: tuple[tuple[str, str], ...] = ()
 
 
 @_attrs_define(repr=False)
-class ChartOfAccountsHierarchyHierarchyItem:
-    """ChartOfAccountsHierarchyHierarchyItem"""
+class BankAccountStatisticsByCurrency:
+    """Accounts per currency."""
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""

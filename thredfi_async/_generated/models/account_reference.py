@@ -4,18 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, Self
+from uuid import UUID
 
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from ..types import UNSET, Unset
 
-_FIELDS: tuple[tuple[str, str], ...] = ()
+_FIELDS: tuple[tuple[str, str], ...] = (
+    ("id", "id"),
+    ("type", "type"),
+)
 
 
 @_attrs_define(repr=False)
-class VendorRefundPaymentCreateResponseAllocationsItem:
-    """VendorRefundPaymentCreateResponseAllocationsItem"""
+class AccountReference:
+    """A ledger account as a response names it: {id, type}, type AccountId."""
 
+    id: UUID | str | None | Unset = UNSET
+    """Ledger account identifier."""
+    type: str | None | Unset = UNSET
+    """Kind of identifier; AccountId is the value shown."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
 
@@ -37,7 +46,10 @@ class VendorRefundPaymentCreateResponseAllocationsItem:
         # keywords made a third of the parsing time of a page.
         rest = dict(src_dict)
         pop = rest.pop
-        obj = cls()
+        obj = cls(
+            _c.uuid(pop("id", UNSET)),
+            pop("type", UNSET),
+        )
         if rest:
             obj.additional_properties = rest
         return obj
