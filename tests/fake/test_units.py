@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import anyio
 import pytest
 
-from thredfi_async.testing import FakeClock
+from thredfi_async.testing import FakeClock, RecordingClock
 from thredfi_async.testing._json import dumps, loads
 from thredfi_async.testing._money import format_money, major, round_minor
 from thredfi_async.testing._spec import REPORT_OPERATIONS, OperationTable, load_spec
@@ -48,6 +49,24 @@ def test_clock_follows_the_wall_or_stands_still() -> None:
     assert wall.now() - before >= timedelta(seconds=3599)
     wall.set(datetime(2030, 5, 5))
     assert wall.today().isoformat() == "2030-05-05"
+
+
+def test_the_recording_clock_records_waits_and_each_is_still_a_checkpoint() -> None:
+    clock = RecordingClock(now=1000.0)
+
+    async def cancelled_sleep() -> bool:
+        with anyio.CancelScope() as scope:
+            scope.cancel()
+            await clock.sleep(2.5)
+        return scope.cancelled_caught
+
+    for backend in ("asyncio", "trio"):
+        assert anyio.run(cancelled_sleep, backend=backend)
+    assert clock.sleeps == [2.5, 2.5]
+    assert clock.time() == 1005.0
+    clock.advance(60)
+    assert clock.time() == 1065.0
+    assert clock.sleeps == [2.5, 2.5]
 
 
 def test_the_packaged_spec_carries_the_sdk_corrections() -> None:

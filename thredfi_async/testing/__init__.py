@@ -15,17 +15,20 @@
     fake.faults.drop_connection()              #       expire_tokens, clear
     fake.advance(3600)                         # tokens issued an hour ago have now expired
     fake.requests.count("get_partner_token")   # every request is recorded
+    fake.client(clock=RecordingClock())        # retry waits recorded in clock.sleeps, not slept
 
 Every operation of the spec is served with its business rules (balances, statuses, soft
 deletes, idempotency, token scopes), validated against the same OpenAPI document the SDK is
 generated from. ``python -m thredfi_async.testing --port 8000`` serves the same app over HTTP.
+Under pytest the ``thredfi_fake``, ``thredfi``, ``thredfi_clock`` and ``thredfi_business``
+fixtures (``thredfi_async.pytest_plugin``) give each test a fresh fake and a client on it.
 
 A request that fails, refused or crashed, changes nothing (each write is a transaction), and
 values the fake cannot represent are refused with a 400 naming the field; docs/fake.md has the
 details and the choices made where the API's behaviour is undocumented.
 """
 
-from ._clock import FakeClock
+from ._clock import FakeClock, RecordingClock
 from ._fake import DEFAULT_BASE_URL, FakeThredfi
 from ._faults import FaultRule, Faults
 from ._recording import RecordedRequest, RequestLog
@@ -40,6 +43,7 @@ __all__ = [
     "Faults",
     "PartnerCredentials",
     "RecordedRequest",
+    "RecordingClock",
     "RequestLog",
     "SeedResult",
     "SeededBusiness",
