@@ -17,7 +17,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Being cleaned separately; drop an entry once its files no longer cite anything foreign.
 EXCLUDED = (
-    "codegen/patches.yaml",
     "thredfi_async/testing/",
     "thredfi_async/_generated/",
 )
