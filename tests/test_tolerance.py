@@ -233,3 +233,29 @@ def test_a_required_field_the_response_lacked_raises_on_read_not_on_parse() -> N
         "vendor_name": "Initech",
         "total_outstanding_cents": 1250,
     }
+
+
+def test_item_access_reads_undeclared_fields_and_points_declared_ones_to_their_attribute() -> None:
+    from thredfi_async import DeclaredFieldError, ThredfiError, models
+
+    invoice = models.Invoice.from_dict(
+        {"id": "inv-1", "total_amount_cents": 1250, "status": "SENT", "loyalty_tier": "gold"}
+    )
+    assert invoice["loyalty_tier"] == "gold"
+    assert "loyalty_tier" in invoice
+    assert "total_amount_cents" not in invoice
+    with pytest.raises(
+        DeclaredFieldError, match=r"declared field of Invoice: read it as \.total_amount_cents"
+    ):
+        invoice["total_amount_cents"]
+    with pytest.raises(KeyError) as caught:
+        invoice["status"]
+    assert isinstance(caught.value, ThredfiError)
+    assert (caught.value.model, caught.value.field, caught.value.attribute) == (  # type: ignore[attr-defined]
+        "Invoice",
+        "status",
+        "status",
+    )
+    with pytest.raises(KeyError) as unknown:
+        invoice["nowhere"]
+    assert not isinstance(unknown.value, ThredfiError)

@@ -20,7 +20,7 @@ from enum import Enum
 from typing import Any, Literal, Protocol, Self, TypeVar, overload
 from uuid import UUID, SafeUUID
 
-from ._exceptions import MissingFieldError
+from ._exceptions import DeclaredFieldError, MissingFieldError
 from ._generated.types import UNSET, File, Unset
 
 __all__ = [
@@ -253,6 +253,19 @@ def model_to_json(obj: Any, fields: tuple[tuple[str, str], ...]) -> str:
 def missing_field(obj: Any, field: str) -> MissingFieldError:
     """The error for reading a required field that the response lacked."""
     return MissingFieldError(type(obj).__name__, field)
+
+
+def extra_item(obj: Any, key: str, fields: tuple[tuple[str, str], ...]) -> Any:
+    """`model[key]`: an undeclared field the response carried; a declared one is an attribute."""
+    try:
+        return obj.additional_properties[key]
+    except KeyError:
+        for attribute, name in fields:
+            if name == key:
+                raise DeclaredFieldError(
+                    type(obj).__name__, key, attribute.removeprefix("_")
+                ) from None
+        raise
 
 
 def model_repr(obj: Any, fields: tuple[tuple[str, str], ...]) -> str:

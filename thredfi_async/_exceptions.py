@@ -30,6 +30,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
+    "DeclaredFieldError",
     "InternalServerError",
     "InvalidRequestError",
     "MissingFieldError",
@@ -174,21 +175,44 @@ class UsageError(ThredfiError, RuntimeError):
 
 
 class MissingFieldError(ThredfiError, AttributeError):
-    """Code read a field the API reference says every response has, and this one lacked it.
+    """Code read a field every response is declared to have, and this one lacked it.
 
     The model parsed anyway (one absent field should not cost the whole response), and the
-    field is typed without `None` or `Unset` because the reference promises it; reading it
+    field is typed without `None` or `Unset` because the reference (or, where the reference
+    is silent, every example the docs show) promises it; reading it
     raises this rather than hand back a value its type does not allow. It is an
     AttributeError too, so `getattr(model, name, default)` and `hasattr` work as usual.
     """
 
     def __init__(self, model: str, field: str) -> None:
         super().__init__(
-            f"{model}.{field} is missing from the response, although the API reference says "
-            "it is always there; the other fields are usable (to_dict() shows what came)"
+            f"{model}.{field} is missing from the response, although it is declared always "
+            "present; the other fields are usable (to_dict() shows what came)"
         )
         self.model = model
         self.field = field
+
+
+class DeclaredFieldError(ThredfiError, KeyError):
+    """`model["name"]` named a declared field, which is an attribute, not an extra key.
+
+    Item access reads only what the API sent beyond the declared fields (`additional_properties`),
+    so code written before a field was declared fails loudly, saying where the value now is,
+    instead of silently finding nothing. It is a KeyError too, so `key in model` and
+    `model.get`-style fallbacks keep their usual meaning.
+    """
+
+    def __init__(self, model: str, field: str, attribute: str) -> None:
+        super().__init__(
+            f"{field!r} is a declared field of {model}: read it as .{attribute} "
+            "(item access reads only undeclared fields)"
+        )
+        self.model = model
+        self.field = field
+        self.attribute = attribute
+
+    def __str__(self) -> str:
+        return str(self.args[0])  # KeyError would show the repr of the message
 
 
 class UnexpectedResponseError(ThredfiError):

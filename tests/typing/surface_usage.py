@@ -73,6 +73,22 @@ def enums_are_enums(report: models.APAgingReport) -> None:
     assert_type(report.group_by.is_known, bool)
 
 
+def statuses_are_enums(invoice: Invoice, bill: models.Bill, vendor: models.Vendor) -> None:
+    assert_type(invoice.status, models.InvoiceStatus)
+    assert_type(bill.status, models.BillStatus)
+    assert_type(vendor.status, models.VendorStatus)
+    if invoice.status is models.InvoiceStatus.PAID:
+        print("paid")
+    assert_type(models.InvoiceStatus("WRITTEN_OFF"), models.InvoiceStatus)
+
+
+def totals_are_integers(invoice: Invoice, bill: models.Bill) -> None:
+    assert_type(invoice.total_amount_cents, int)
+    assert_type(invoice.outstanding_amount_cents, int)
+    assert_type(bill.paid_amount_cents, int)
+    print(invoice.total_amount_cents - invoice.paid_amount_cents)
+
+
 def money_is_decimal(connection: models.BankAccountConnection) -> None:
     assert_type(connection.balance, Decimal | None)
 

@@ -58,8 +58,10 @@ if TYPE_CHECKING:
     from .bill_payment_reconciled_bank_transaction import BillPaymentReconciledBankTransaction
     from .bill_payment_request import BillPaymentRequest
     from .bill_payment_request_payment_method import BillPaymentRequestPaymentMethod
+    from .bill_payment_status import BillPaymentStatus
     from .bill_payment_vendor_refund_allocation import BillPaymentVendorRefundAllocation
     from .bill_request import BillRequest
+    from .bill_status import BillStatus
     from .bill_update_api_request import BillUpdateAPIRequest
     from .business import Business
     from .business_token_response import BusinessTokenResponse
@@ -154,6 +156,7 @@ if TYPE_CHECKING:
     )
     from .invoice_request import InvoiceRequest
     from .invoice_sales_tax_request import InvoiceSalesTaxRequest
+    from .invoice_status import InvoiceStatus
     from .invoice_update_request import InvoiceUpdateRequest
     from .journal_entry import JournalEntry
     from .journal_entry_accounting_period import JournalEntryAccountingPeriod
@@ -236,6 +239,7 @@ if TYPE_CHECKING:
     from .refund import Refund
     from .refund_allocation import RefundAllocation
     from .refund_payment import RefundPayment
+    from .refund_status import RefundStatus
     from .report_line_item import ReportLineItem
     from .report_section import ReportSection
     from .update_business import UpdateBusiness
@@ -283,10 +287,12 @@ if TYPE_CHECKING:
     from .vendor_refund_payment_create_response import VendorRefundPaymentCreateResponse
     from .vendor_refund_payment_inline_request import VendorRefundPaymentInlineRequest
     from .vendor_refund_payment_response import VendorRefundPaymentResponse
+    from .vendor_refund_payment_status import VendorRefundPaymentStatus
     from .vendor_refund_reconciled_bank_transaction import VendorRefundReconciledBankTransaction
     from .vendor_refund_refund_type import VendorRefundRefundType
     from .vendor_refund_status import VendorRefundStatus
     from .vendor_request import VendorRequest
+    from .vendor_status import VendorStatus
 
 _MODULES = {
     "AccountEntryLine": ".account_entry_line",
@@ -334,8 +340,10 @@ _MODULES = {
     "BillPaymentReconciledBankTransaction": ".bill_payment_reconciled_bank_transaction",
     "BillPaymentRequest": ".bill_payment_request",
     "BillPaymentRequestPaymentMethod": ".bill_payment_request_payment_method",
+    "BillPaymentStatus": ".bill_payment_status",
     "BillPaymentVendorRefundAllocation": ".bill_payment_vendor_refund_allocation",
     "BillRequest": ".bill_request",
+    "BillStatus": ".bill_status",
     "BillUpdateAPIRequest": ".bill_update_api_request",
     "Business": ".business",
     "BusinessTokenResponse": ".business_token_response",
@@ -416,6 +424,7 @@ _MODULES = {
     "InvoiceRecordPaymentRequestRequestReferences": ".invoice_record_payment_request_request_references",
     "InvoiceRequest": ".invoice_request",
     "InvoiceSalesTaxRequest": ".invoice_sales_tax_request",
+    "InvoiceStatus": ".invoice_status",
     "InvoiceUpdateRequest": ".invoice_update_request",
     "JournalEntry": ".journal_entry",
     "JournalEntryAccountingPeriod": ".journal_entry_accounting_period",
@@ -488,6 +497,7 @@ _MODULES = {
     "Refund": ".refund",
     "RefundAllocation": ".refund_allocation",
     "RefundPayment": ".refund_payment",
+    "RefundStatus": ".refund_status",
     "ReportLineItem": ".report_line_item",
     "ReportSection": ".report_section",
     "UpdateBusiness": ".update_business",
@@ -531,10 +541,12 @@ _MODULES = {
     "VendorRefundPaymentCreateResponse": ".vendor_refund_payment_create_response",
     "VendorRefundPaymentInlineRequest": ".vendor_refund_payment_inline_request",
     "VendorRefundPaymentResponse": ".vendor_refund_payment_response",
+    "VendorRefundPaymentStatus": ".vendor_refund_payment_status",
     "VendorRefundReconciledBankTransaction": ".vendor_refund_reconciled_bank_transaction",
     "VendorRefundRefundType": ".vendor_refund_refund_type",
     "VendorRefundStatus": ".vendor_refund_status",
     "VendorRequest": ".vendor_request",
+    "VendorStatus": ".vendor_status",
 }
 
 if not TYPE_CHECKING:  # at runtime only, so that a misspelt name stays a type error
@@ -597,8 +609,10 @@ __all__ = (
     "BillPaymentReconciledBankTransaction",
     "BillPaymentRequest",
     "BillPaymentRequestPaymentMethod",
+    "BillPaymentStatus",
     "BillPaymentVendorRefundAllocation",
     "BillRequest",
+    "BillStatus",
     "BillUpdateAPIRequest",
     "Business",
     "BusinessTokenResponse",
@@ -679,6 +693,7 @@ __all__ = (
     "InvoiceRecordPaymentRequestRequestReferences",
     "InvoiceRequest",
     "InvoiceSalesTaxRequest",
+    "InvoiceStatus",
     "InvoiceUpdateRequest",
     "JournalEntry",
     "JournalEntryAccountingPeriod",
@@ -751,6 +766,7 @@ __all__ = (
     "Refund",
     "RefundAllocation",
     "RefundPayment",
+    "RefundStatus",
     "ReportLineItem",
     "ReportSection",
     "UpdateBusiness",
@@ -794,8 +810,10 @@ __all__ = (
     "VendorRefundPaymentCreateResponse",
     "VendorRefundPaymentInlineRequest",
     "VendorRefundPaymentResponse",
+    "VendorRefundPaymentStatus",
     "VendorRefundReconciledBankTransaction",
     "VendorRefundRefundType",
     "VendorRefundStatus",
     "VendorRequest",
+    "VendorStatus",
 )

@@ -12,6 +12,7 @@ from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
 from .. import models as _models  # resolved at call time: models refer to each other in cycles
+from ..models.bill_status import BillStatus
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -22,9 +23,12 @@ if TYPE_CHECKING:
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("_id", "id"),
+    ("_business_id", "business_id"),
+    ("_status", "status"),
+    ("_total_amount_cents", "total_amount_cents"),
+    ("_paid_amount_cents", "paid_amount_cents"),
+    ("_outstanding_amount_cents", "outstanding_amount_cents"),
     ("type", "type"),
-    ("business_id", "business_id"),
-    ("status", "status"),
     ("terms", "terms"),
     ("issue_date", "issue_date"),
     ("received_at", "received_at"),
@@ -48,9 +52,6 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("documents", "documents"),
     ("subtotal_cents", "subtotal_cents"),
     ("tax_amount_cents", "tax_amount_cents"),
-    ("total_amount_cents", "total_amount_cents"),
-    ("paid_amount_cents", "paid_amount_cents"),
-    ("outstanding_amount_cents", "outstanding_amount_cents"),
     ("total_amount", "total_amount"),
     ("created_at", "created_at"),
     ("updated_at", "updated_at"),
@@ -62,12 +63,15 @@ class Bill:
     """A payable document received from a vendor."""
 
     _id: UUID | str | Unset = _attrs_field(default=UNSET, alias="id")
+    _business_id: UUID | str | Unset = _attrs_field(default=UNSET, alias="business_id")
+    _status: BillStatus | Unset = _attrs_field(default=UNSET, alias="status")
+    _total_amount_cents: int | Unset = _attrs_field(default=UNSET, alias="total_amount_cents")
+    _paid_amount_cents: int | Unset = _attrs_field(default=UNSET, alias="paid_amount_cents")
+    _outstanding_amount_cents: int | Unset = _attrs_field(
+        default=UNSET, alias="outstanding_amount_cents"
+    )
     type: str | None | Unset = UNSET
     """Resource type marker."""
-    business_id: UUID | str | None | Unset = UNSET
-    """UUID of the owning business."""
-    status: str | None | Unset = UNSET
-    """Current bill state."""
     terms: str | None | Unset = UNSET
     """Payment terms of the bill."""
     issue_date: datetime.date | str | None | Unset = UNSET
@@ -114,12 +118,6 @@ class Bill:
     """Sum of the lines' subtotals. In minor units."""
     tax_amount_cents: int | None | Unset = UNSET
     """Sum of the lines' taxes. In minor units."""
-    total_amount_cents: int | None | Unset = UNSET
-    """What the business owes in all. In minor units."""
-    paid_amount_cents: int | None | Unset = UNSET
-    """Applied by payments and vendor credits so far. In minor units."""
-    outstanding_amount_cents: int | None | Unset = UNSET
-    """Still to be paid. In minor units."""
     total_amount: Decimal | None | Unset = UNSET
     """The total in major units, as the lines' total_amount is."""
     created_at: datetime.datetime | str | None | Unset = UNSET
@@ -142,6 +140,76 @@ class Bill:
     @id.setter
     def id(self, value: UUID | str) -> None:
         self._id = value
+
+    @property
+    def business_id(self) -> UUID | str:
+        """UUID of the owning business.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._business_id
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "business_id")
+        return value
+
+    @business_id.setter
+    def business_id(self, value: UUID | str) -> None:
+        self._business_id = value
+
+    @property
+    def status(self) -> BillStatus:
+        """Where a bill stands; VOIDED bills keep their history but owe nothing.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._status
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "status")
+        return value
+
+    @status.setter
+    def status(self, value: BillStatus) -> None:
+        self._status = value
+
+    @property
+    def total_amount_cents(self) -> int:
+        """What the business owes in all. In minor units.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._total_amount_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "total_amount_cents")
+        return value
+
+    @total_amount_cents.setter
+    def total_amount_cents(self, value: int) -> None:
+        self._total_amount_cents = value
+
+    @property
+    def paid_amount_cents(self) -> int:
+        """Applied by payments and vendor credits so far. In minor units.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._paid_amount_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "paid_amount_cents")
+        return value
+
+    @paid_amount_cents.setter
+    def paid_amount_cents(self, value: int) -> None:
+        self._paid_amount_cents = value
+
+    @property
+    def outstanding_amount_cents(self) -> int:
+        """Still to be paid. In minor units.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._outstanding_amount_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "outstanding_amount_cents")
+        return value
+
+    @outstanding_amount_cents.setter
+    def outstanding_amount_cents(self, value: int) -> None:
+        self._outstanding_amount_cents = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as plain data under the API's keys: UNSET fields left out; ids, dates
@@ -167,9 +235,12 @@ class Bill:
         pop = rest.pop
         obj = cls(
             _c.uuid(pop("id", UNSET)),
-            pop("type", UNSET),
             _c.uuid(pop("business_id", UNSET)),
-            pop("status", UNSET),
+            _c.enum(BillStatus, pop("status", UNSET)),
+            pop("total_amount_cents", UNSET),
+            pop("paid_amount_cents", UNSET),
+            pop("outstanding_amount_cents", UNSET),
+            pop("type", UNSET),
             pop("terms", UNSET),
             _c.date(pop("issue_date", UNSET)),
             _c.datetime(pop("received_at", UNSET)),
@@ -193,9 +264,6 @@ class Bill:
             _c.model_list(DocumentLink, pop("documents", UNSET)),
             pop("subtotal_cents", UNSET),
             pop("tax_amount_cents", UNSET),
-            pop("total_amount_cents", UNSET),
-            pop("paid_amount_cents", UNSET),
-            pop("outstanding_amount_cents", UNSET),
             _c.decimal(pop("total_amount", UNSET)),
             _c.datetime(pop("created_at", UNSET)),
             _c.datetime(pop("updated_at", UNSET)),
@@ -208,7 +276,7 @@ class Bill:
         return _c.model_repr(self, _FIELDS)
 
     def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
+        return _c.extra_item(self, key, _FIELDS)
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

@@ -11,6 +11,7 @@ from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
 from .. import models as _models  # resolved at call time: models refer to each other in cycles
+from ..models.bill_payment_status import BillPaymentStatus
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -90,8 +91,8 @@ class BillPayment:
     """True when the whole amount is applied to bills."""
     payment_method: str | None | Unset = UNSET
     """How the payment was made (bank_transfer, check, wire, ...)."""
-    status: str | None | Unset = UNSET
-    """Payment state (pending, processing, completed, failed, cancelled, ...)."""
+    status: BillPaymentStatus | None | Unset = UNSET
+    """Lifecycle state of a bill payment."""
     payment_date: datetime.date | str | None | Unset = UNSET
     """Date the payment was made."""
     value_date: datetime.date | str | None | Unset = UNSET
@@ -175,7 +176,7 @@ class BillPayment:
             pop("unallocated_amount_cents", UNSET),
             pop("is_fully_allocated", UNSET),
             pop("payment_method", UNSET),
-            pop("status", UNSET),
+            _c.enum(BillPaymentStatus, pop("status", UNSET)),
             _c.date(pop("payment_date", UNSET)),
             _c.date(pop("value_date", UNSET)),
             _c.datetime(pop("submitted_at", UNSET)),
@@ -203,7 +204,7 @@ class BillPayment:
         return _c.model_repr(self, _FIELDS)
 
     def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
+        return _c.extra_item(self, key, _FIELDS)
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

@@ -10,6 +10,7 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from ..models.bill_status import BillStatus
 from ..types import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
@@ -37,8 +38,8 @@ class BillPaymentAllocation:
     """Business's number for that bill."""
     vendor_bill_number: str | None | Unset = UNSET
     """Vendor's number for that bill."""
-    bill_status: str | None | Unset = UNSET
-    """State of that bill."""
+    bill_status: BillStatus | None | Unset = UNSET
+    """Where a bill stands; VOIDED bills keep their history but owe nothing."""
     amount_cents: int | None | Unset = UNSET
     """Amount applied, in minor units."""
     allocation_date: datetime.datetime | str | None | Unset = UNSET
@@ -73,7 +74,7 @@ class BillPaymentAllocation:
             _c.uuid(pop("bill_id", UNSET)),
             pop("bill_number", UNSET),
             pop("vendor_bill_number", UNSET),
-            pop("bill_status", UNSET),
+            _c.enum(BillStatus, pop("bill_status", UNSET)),
             pop("amount_cents", UNSET),
             _c.datetime(pop("allocation_date", UNSET)),
             _c.datetime(pop("created_at", UNSET)),
@@ -87,7 +88,7 @@ class BillPaymentAllocation:
         return _c.model_repr(self, _FIELDS)
 
     def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
+        return _c.extra_item(self, key, _FIELDS)
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

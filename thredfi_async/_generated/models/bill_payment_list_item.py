@@ -11,6 +11,7 @@ from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
 from .. import models as _models  # resolved at call time: models refer to each other in cycles
+from ..models.bill_payment_status import BillPaymentStatus
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -58,8 +59,8 @@ class BillPaymentListItem:
     """Currency code of the payment."""
     payment_method: str | None | Unset = UNSET
     """How the payment was made."""
-    status: str | None | Unset = UNSET
-    """Payment state."""
+    status: BillPaymentStatus | None | Unset = UNSET
+    """Lifecycle state of a bill payment."""
     allocated_amount_cents: int | None | Unset = UNSET
     """Portion already applied to bills, in minor units."""
     unallocated_amount_cents: int | None | Unset = UNSET
@@ -120,7 +121,7 @@ class BillPaymentListItem:
             pop("amount_cents", UNSET),
             pop("currency", UNSET),
             pop("payment_method", UNSET),
-            pop("status", UNSET),
+            _c.enum(BillPaymentStatus, pop("status", UNSET)),
             pop("allocated_amount_cents", UNSET),
             pop("unallocated_amount_cents", UNSET),
             pop("is_fully_allocated", UNSET),
@@ -139,7 +140,7 @@ class BillPaymentListItem:
         return _c.model_repr(self, _FIELDS)
 
     def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
+        return _c.extra_item(self, key, _FIELDS)
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

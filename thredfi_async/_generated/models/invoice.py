@@ -12,6 +12,7 @@ from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
 from .. import models as _models  # resolved at call time: models refer to each other in cycles
+from ..models.invoice_status import InvoiceStatus
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -21,9 +22,12 @@ if TYPE_CHECKING:
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("_id", "id"),
+    ("_business_id", "business_id"),
+    ("_status", "status"),
+    ("_total_amount_cents", "total_amount_cents"),
+    ("_paid_amount_cents", "paid_amount_cents"),
+    ("_outstanding_amount_cents", "outstanding_amount_cents"),
     ("type", "type"),
-    ("business_id", "business_id"),
-    ("status", "status"),
     ("sent_at", "sent_at"),
     ("due_at", "due_at"),
     ("paid_at", "paid_at"),
@@ -46,10 +50,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("subtotal_cents", "subtotal_cents"),
     ("discount_amount_cents", "discount_amount_cents"),
     ("tax_amount_cents", "tax_amount_cents"),
-    ("total_amount_cents", "total_amount_cents"),
-    ("paid_amount_cents", "paid_amount_cents"),
     ("refunded_amount_cents", "refunded_amount_cents"),
-    ("outstanding_amount_cents", "outstanding_amount_cents"),
     ("total_amount", "total_amount"),
     ("outstanding_amount", "outstanding_amount"),
     ("created_at", "created_at"),
@@ -64,12 +65,15 @@ class Invoice:
     """
 
     _id: UUID | str | Unset = _attrs_field(default=UNSET, alias="id")
+    _business_id: UUID | str | Unset = _attrs_field(default=UNSET, alias="business_id")
+    _status: InvoiceStatus | Unset = _attrs_field(default=UNSET, alias="status")
+    _total_amount_cents: int | Unset = _attrs_field(default=UNSET, alias="total_amount_cents")
+    _paid_amount_cents: int | Unset = _attrs_field(default=UNSET, alias="paid_amount_cents")
+    _outstanding_amount_cents: int | Unset = _attrs_field(
+        default=UNSET, alias="outstanding_amount_cents"
+    )
     type: str | None | Unset = UNSET
     """Object type label."""
-    business_id: UUID | str | None | Unset = UNSET
-    """Business that issued the invoice."""
-    status: str | None | Unset = UNSET
-    """Invoice status (an enumeration; SENT is the value shown)."""
     sent_at: datetime.datetime | str | None | Unset = UNSET
     """When the invoice was issued."""
     due_at: datetime.datetime | str | None | Unset = UNSET
@@ -114,14 +118,8 @@ class Invoice:
     """Line and invoice-level discounts together. In minor units."""
     tax_amount_cents: int | None | Unset = UNSET
     """Line and invoice-level taxes together. In minor units."""
-    total_amount_cents: int | None | Unset = UNSET
-    """What the customer owes in all. In minor units."""
-    paid_amount_cents: int | None | Unset = UNSET
-    """Applied by payments and credits so far. In minor units."""
     refunded_amount_cents: int | None | Unset = UNSET
     """Refunded so far. In minor units."""
-    outstanding_amount_cents: int | None | Unset = UNSET
-    """Still to be paid. In minor units."""
     total_amount: Decimal | None | Unset = UNSET
     """The total in major units."""
     outstanding_amount: Decimal | None | Unset = UNSET
@@ -147,6 +145,76 @@ class Invoice:
     def id(self, value: UUID | str) -> None:
         self._id = value
 
+    @property
+    def business_id(self) -> UUID | str:
+        """Business that issued the invoice.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._business_id
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "business_id")
+        return value
+
+    @business_id.setter
+    def business_id(self, value: UUID | str) -> None:
+        self._business_id = value
+
+    @property
+    def status(self) -> InvoiceStatus:
+        """Where an invoice stands; VOIDED invoices keep their history but owe nothing.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._status
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "status")
+        return value
+
+    @status.setter
+    def status(self, value: InvoiceStatus) -> None:
+        self._status = value
+
+    @property
+    def total_amount_cents(self) -> int:
+        """What the customer owes in all. In minor units.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._total_amount_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "total_amount_cents")
+        return value
+
+    @total_amount_cents.setter
+    def total_amount_cents(self, value: int) -> None:
+        self._total_amount_cents = value
+
+    @property
+    def paid_amount_cents(self) -> int:
+        """Applied by payments and credits so far. In minor units.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._paid_amount_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "paid_amount_cents")
+        return value
+
+    @paid_amount_cents.setter
+    def paid_amount_cents(self, value: int) -> None:
+        self._paid_amount_cents = value
+
+    @property
+    def outstanding_amount_cents(self) -> int:
+        """Still to be paid. In minor units.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._outstanding_amount_cents
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "outstanding_amount_cents")
+        return value
+
+    @outstanding_amount_cents.setter
+    def outstanding_amount_cents(self, value: int) -> None:
+        self._outstanding_amount_cents = value
+
     def to_dict(self) -> dict[str, Any]:
         """This model as plain data under the API's keys: UNSET fields left out; ids, dates
         and enums as their JSON strings; money kept as Decimal, so `json.dumps` needs
@@ -170,9 +238,12 @@ class Invoice:
         pop = rest.pop
         obj = cls(
             _c.uuid(pop("id", UNSET)),
-            pop("type", UNSET),
             _c.uuid(pop("business_id", UNSET)),
-            pop("status", UNSET),
+            _c.enum(InvoiceStatus, pop("status", UNSET)),
+            pop("total_amount_cents", UNSET),
+            pop("paid_amount_cents", UNSET),
+            pop("outstanding_amount_cents", UNSET),
+            pop("type", UNSET),
             _c.datetime(pop("sent_at", UNSET)),
             _c.datetime(pop("due_at", UNSET)),
             _c.datetime(pop("paid_at", UNSET)),
@@ -195,10 +266,7 @@ class Invoice:
             pop("subtotal_cents", UNSET),
             pop("discount_amount_cents", UNSET),
             pop("tax_amount_cents", UNSET),
-            pop("total_amount_cents", UNSET),
-            pop("paid_amount_cents", UNSET),
             pop("refunded_amount_cents", UNSET),
-            pop("outstanding_amount_cents", UNSET),
             _c.decimal(pop("total_amount", UNSET)),
             _c.decimal(pop("outstanding_amount", UNSET)),
             _c.datetime(pop("created_at", UNSET)),
@@ -212,7 +280,7 @@ class Invoice:
         return _c.model_repr(self, _FIELDS)
 
     def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
+        return _c.extra_item(self, key, _FIELDS)
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

@@ -10,6 +10,7 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from ..models.invoice_payment_status_enum import InvoicePaymentStatusEnum
 from ..types import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
@@ -26,7 +27,7 @@ class InvoicePaymentDeleteResponse:
 
     _message: str | Unset = _attrs_field(default=UNSET, alias="message")
     _payment_id: UUID | str | Unset = _attrs_field(default=UNSET, alias="payment_id")
-    _status: str | Unset = _attrs_field(default=UNSET, alias="status")
+    _status: InvoicePaymentStatusEnum | Unset = _attrs_field(default=UNSET, alias="status")
     _updated_at: datetime.datetime | str | Unset = _attrs_field(default=UNSET, alias="updated_at")
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
@@ -60,8 +61,8 @@ class InvoicePaymentDeleteResponse:
         self._payment_id = value
 
     @property
-    def status(self) -> str:
-        """Status the payment now has.
+    def status(self) -> InvoicePaymentStatusEnum:
+        """Lifecycle state of an invoice payment.
 
         Raises MissingFieldError if the response lacked it."""
         value = self._status
@@ -70,7 +71,7 @@ class InvoicePaymentDeleteResponse:
         return value
 
     @status.setter
-    def status(self, value: str) -> None:
+    def status(self, value: InvoicePaymentStatusEnum) -> None:
         self._status = value
 
     @property
@@ -108,7 +109,7 @@ class InvoicePaymentDeleteResponse:
         obj = cls(
             pop("message", UNSET),
             _c.uuid(pop("payment_id", UNSET)),
-            pop("status", UNSET),
+            _c.enum(InvoicePaymentStatusEnum, pop("status", UNSET)),
             _c.datetime(pop("updated_at", UNSET)),
         )
         if rest:
@@ -119,7 +120,7 @@ class InvoicePaymentDeleteResponse:
         return _c.model_repr(self, _FIELDS)
 
     def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
+        return _c.extra_item(self, key, _FIELDS)
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

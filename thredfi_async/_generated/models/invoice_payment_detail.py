@@ -11,6 +11,7 @@ from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
 from .. import models as _models  # resolved at call time: models refer to each other in cycles
+from ..models.invoice_payment_status_enum import InvoicePaymentStatusEnum
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -67,8 +68,8 @@ class InvoicePaymentDetail:
     """Part still available."""
     currency: str | None | Unset = UNSET
     """Currency code."""
-    status: str | None | Unset = UNSET
-    """Payment status."""
+    status: InvoicePaymentStatusEnum | None | Unset = UNSET
+    """Lifecycle state of an invoice payment."""
     payment_method: str | None | Unset = UNSET
     """How the payment was made."""
     payment_reference: str | None | Unset = UNSET
@@ -142,7 +143,7 @@ class InvoicePaymentDetail:
             pop("unapplied_amount_cents", UNSET),
             pop("remaining_amount_cents", UNSET),
             pop("currency", UNSET),
-            pop("status", UNSET),
+            _c.enum(InvoicePaymentStatusEnum, pop("status", UNSET)),
             pop("payment_method", UNSET),
             pop("payment_reference", UNSET),
             pop("external_id", UNSET),
@@ -165,7 +166,7 @@ class InvoicePaymentDetail:
         return _c.model_repr(self, _FIELDS)
 
     def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
+        return _c.extra_item(self, key, _FIELDS)
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

@@ -9,6 +9,7 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from ..models.invoice_status import InvoiceStatus
 from ..types import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
@@ -30,8 +31,8 @@ class InvoicePaymentDetailAppliedInvoicesItem:
     """Invoice number."""
     applied_amount_cents: int | None | Unset = UNSET
     """Amount applied to this invoice."""
-    status: str | None | Unset = UNSET
-    """Invoice status after the payment."""
+    status: InvoiceStatus | None | Unset = UNSET
+    """Where an invoice stands; VOIDED invoices keep their history but owe nothing."""
     outstanding_amount_cents: int | None | Unset = UNSET
     """Amount still owed on this invoice."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -59,7 +60,7 @@ class InvoicePaymentDetailAppliedInvoicesItem:
             _c.uuid(pop("id", UNSET)),
             pop("invoice_number", UNSET),
             pop("applied_amount_cents", UNSET),
-            pop("status", UNSET),
+            _c.enum(InvoiceStatus, pop("status", UNSET)),
             pop("outstanding_amount_cents", UNSET),
         )
         if rest:
@@ -70,7 +71,7 @@ class InvoicePaymentDetailAppliedInvoicesItem:
         return _c.model_repr(self, _FIELDS)
 
     def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
+        return _c.extra_item(self, key, _FIELDS)
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

@@ -10,6 +10,7 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from ..models.invoice_status import InvoiceStatus
 from ..types import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
@@ -34,8 +35,8 @@ class InvoicePaymentListAllocationsItem:
     """Invoice the money went to."""
     invoice_number: str | None | Unset = UNSET
     """Number of that invoice."""
-    invoice_status: str | None | Unset = UNSET
-    """Status of that invoice."""
+    invoice_status: InvoiceStatus | None | Unset = UNSET
+    """Where an invoice stands; VOIDED invoices keep their history but owe nothing."""
     amount: int | None | Unset = UNSET
     """Allocated amount in cents."""
     allocated_at: datetime.datetime | str | None | Unset = UNSET
@@ -69,7 +70,7 @@ class InvoicePaymentListAllocationsItem:
             _c.uuid(pop("id", UNSET)),
             _c.uuid(pop("invoice_id", UNSET)),
             pop("invoice_number", UNSET),
-            pop("invoice_status", UNSET),
+            _c.enum(InvoiceStatus, pop("invoice_status", UNSET)),
             pop("amount", UNSET),
             _c.datetime(pop("allocated_at", UNSET)),
             pop("transaction_tags", UNSET),
@@ -83,7 +84,7 @@ class InvoicePaymentListAllocationsItem:
         return _c.model_repr(self, _FIELDS)
 
     def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
+        return _c.extra_item(self, key, _FIELDS)
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

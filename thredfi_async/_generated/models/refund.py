@@ -12,6 +12,7 @@ from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
 from .. import models as _models  # resolved at call time: models refer to each other in cycles
+from ..models.refund_status import RefundStatus
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ class Refund:
     """Processing fee, in minor units."""
     documents: list[DocumentLink] | None | Unset = UNSET
     """Files attached to the refund."""
-    status: str | None | Unset = UNSET
+    status: RefundStatus | None | Unset = UNSET
     """pending, processing (partly paid) or paid (fully covered)."""
     currency: str | None | Unset = UNSET
     """Currency of the refund."""
@@ -146,7 +147,7 @@ class Refund:
             pop("reference_number", UNSET),
             pop("refund_processing_fee_cents", UNSET),
             _c.model_list(DocumentLink, pop("documents", UNSET)),
-            pop("status", UNSET),
+            _c.enum(RefundStatus, pop("status", UNSET)),
             pop("currency", UNSET),
             pop("refunded_amount_cents", UNSET),
             pop("paid_amount_cents", UNSET),
@@ -162,7 +163,7 @@ class Refund:
         return _c.model_repr(self, _FIELDS)
 
     def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
+        return _c.extra_item(self, key, _FIELDS)
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

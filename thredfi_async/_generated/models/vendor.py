@@ -10,6 +10,7 @@ from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
 from .. import models as _models  # resolved at call time: models refer to each other in cycles
+from ..models.vendor_status import VendorStatus
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ class Vendor:
     _office_phone: str | Unset = _attrs_field(default=UNSET, alias="office_phone")
     _address_string: str | Unset = _attrs_field(default=UNSET, alias="address_string")
     _memo: str | Unset = _attrs_field(default=UNSET, alias="memo")
-    _status: str | Unset = _attrs_field(default=UNSET, alias="status")
+    _status: VendorStatus | Unset = _attrs_field(default=UNSET, alias="status")
     _transaction_tags: list[Any] | Unset = _attrs_field(default=UNSET, alias="transaction_tags")
     documents: list[VendorDocument] | None | Unset = UNSET
     """Files attached to the vendor."""
@@ -142,8 +143,8 @@ class Vendor:
         self._memo = value
 
     @property
-    def status(self) -> str:
-        """Vendor state; documented values are ACTIVE, INACTIVE, ARCHIVED and BLOCKED.
+    def status(self) -> VendorStatus:
+        """A vendor's state.
 
         Raises MissingFieldError if the response lacked it."""
         value = self._status
@@ -152,7 +153,7 @@ class Vendor:
         return value
 
     @status.setter
-    def status(self, value: str) -> None:
+    def status(self, value: VendorStatus) -> None:
         self._status = value
 
     @property
@@ -195,7 +196,7 @@ class Vendor:
             pop("office_phone", UNSET),
             pop("address_string", UNSET),
             pop("memo", UNSET),
-            pop("status", UNSET),
+            _c.enum(VendorStatus, pop("status", UNSET)),
             pop("transaction_tags", UNSET),
             _c.model_list(VendorDocument, pop("documents", UNSET)),
             pop("external_id", UNSET),
@@ -211,7 +212,7 @@ class Vendor:
         return _c.model_repr(self, _FIELDS)
 
     def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
+        return _c.extra_item(self, key, _FIELDS)
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

@@ -11,6 +11,7 @@ from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
 from .. import models as _models  # resolved at call time: models refer to each other in cycles
+from ..models.vendor_refund_payment_status import VendorRefundPaymentStatus
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -67,8 +68,8 @@ class VendorRefundPayment:
     """Amount after the fee, in cents."""
     currency: str | None | Unset = UNSET
     """Currency of the payment."""
-    status: str | None | Unset = UNSET
-    """One of pending, processing, completed, failed, cancelled."""
+    status: VendorRefundPaymentStatus | None | Unset = UNSET
+    """Lifecycle state of a vendor refund payment."""
     payment_date: datetime.date | str | None | Unset = UNSET
     """Date the money was received."""
     submitted_at: datetime.datetime | str | None | Unset = UNSET
@@ -133,7 +134,7 @@ class VendorRefundPayment:
             pop("processing_fee_cents", UNSET),
             pop("net_amount_cents", UNSET),
             pop("currency", UNSET),
-            pop("status", UNSET),
+            _c.enum(VendorRefundPaymentStatus, pop("status", UNSET)),
             _c.date(pop("payment_date", UNSET)),
             _c.datetime(pop("submitted_at", UNSET)),
             _c.datetime(pop("completed_at", UNSET)),
@@ -153,7 +154,7 @@ class VendorRefundPayment:
         return _c.model_repr(self, _FIELDS)
 
     def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
+        return _c.extra_item(self, key, _FIELDS)
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

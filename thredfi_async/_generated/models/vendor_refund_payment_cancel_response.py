@@ -10,6 +10,7 @@ from uuid import UUID
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
+from ..models.vendor_refund_payment_status import VendorRefundPaymentStatus
 from ..types import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
@@ -28,7 +29,7 @@ class VendorRefundPaymentCancelResponse:
     _message: str | Unset = _attrs_field(default=UNSET, alias="message")
     _payment_id: UUID | str | Unset = _attrs_field(default=UNSET, alias="payment_id")
     _refund_id: UUID | str | Unset = _attrs_field(default=UNSET, alias="refund_id")
-    _status: str | Unset = _attrs_field(default=UNSET, alias="status")
+    _status: VendorRefundPaymentStatus | Unset = _attrs_field(default=UNSET, alias="status")
     _updated_at: datetime.datetime | str | Unset = _attrs_field(default=UNSET, alias="updated_at")
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
@@ -76,8 +77,8 @@ class VendorRefundPaymentCancelResponse:
         self._refund_id = value
 
     @property
-    def status(self) -> str:
-        """Payment status after the call.
+    def status(self) -> VendorRefundPaymentStatus:
+        """Lifecycle state of a vendor refund payment.
 
         Raises MissingFieldError if the response lacked it."""
         value = self._status
@@ -86,7 +87,7 @@ class VendorRefundPaymentCancelResponse:
         return value
 
     @status.setter
-    def status(self, value: str) -> None:
+    def status(self, value: VendorRefundPaymentStatus) -> None:
         self._status = value
 
     @property
@@ -125,7 +126,7 @@ class VendorRefundPaymentCancelResponse:
             pop("message", UNSET),
             _c.uuid(pop("payment_id", UNSET)),
             _c.uuid(pop("refund_id", UNSET)),
-            pop("status", UNSET),
+            _c.enum(VendorRefundPaymentStatus, pop("status", UNSET)),
             _c.datetime(pop("updated_at", UNSET)),
         )
         if rest:
@@ -136,7 +137,7 @@ class VendorRefundPaymentCancelResponse:
         return _c.model_repr(self, _FIELDS)
 
     def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
+        return _c.extra_item(self, key, _FIELDS)
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

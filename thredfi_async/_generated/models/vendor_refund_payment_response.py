@@ -11,6 +11,7 @@ from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
 from .. import models as _models  # resolved at call time: models refer to each other in cycles
+from ..models.vendor_refund_payment_status import VendorRefundPaymentStatus
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -46,8 +47,8 @@ class VendorRefundPaymentResponse:
     """Amount received after the fee."""
     reconciled_bank_transactions: list[VendorRefundReconciledBankTransaction] | None | Unset = UNSET
     """Bank transactions matched to this payment."""
-    status: str | None | Unset = UNSET
-    """Status of the payment."""
+    status: VendorRefundPaymentStatus | None | Unset = UNSET
+    """Lifecycle state of a vendor refund payment."""
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
 
@@ -93,7 +94,7 @@ class VendorRefundPaymentResponse:
             _c.model_list(
                 VendorRefundReconciledBankTransaction, pop("reconciled_bank_transactions", UNSET)
             ),
-            pop("status", UNSET),
+            _c.enum(VendorRefundPaymentStatus, pop("status", UNSET)),
         )
         if rest:
             obj.additional_properties = rest
@@ -103,7 +104,7 @@ class VendorRefundPaymentResponse:
         return _c.model_repr(self, _FIELDS)
 
     def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
+        return _c.extra_item(self, key, _FIELDS)
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
