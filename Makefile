@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 RUNTIME_STAMP := $(VENV)/.runtime
 
-.PHONY: install check-python check-node generate drift lint typecheck test demo bench bench-smoke contract package spec-update spec-drift clean
+.PHONY: install check-python check-node generate drift lint typecheck docs test demo bench bench-smoke contract package spec-update spec-drift clean
 
 NODE_STAMP := node_modules/.installed
 
@@ -67,6 +67,13 @@ lint: install
 
 typecheck: install
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy --strict docsite  # the docs site's hooks (not part of the package)
+
+## The documentation site into site/: the README's sections, docs/ and the API reference from
+## the docstrings (mkdocs.yml, docsite/). --strict: a broken link or reference fails the build.
+## NO_MKDOCS_2_WARNING: Material's banner about its end of life, printed on every build.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
 
 ## The test command (README): unit, scenario and contract tests.
 test: install
@@ -95,4 +102,4 @@ package: install
 	! tar tzf dist/*.tar.gz | grep -E '/(tests|benchmarks)/'
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache build dist site *.egg-info

@@ -10,58 +10,15 @@ import textwrap
 
 import pytest
 
+from tests._readme import readme_block
+
 pytest_plugins = ["pytester"]
 
 # Hypothesis (loaded by schemathesis's plugin) is irrelevant here and slow to start.
 ARGS = ("-p", "no:schemathesis", "-p", "no:cacheprovider")
 
 # The README's "The pytest plugin" example, as written there.
-README_EXAMPLE = """
-import pytest
-
-from thredfi_async import AsyncThredfi, BusinessView, InternalServerError
-from thredfi_async.testing import FakeThredfi, RecordingClock
-
-pytestmark = pytest.mark.anyio  # with pytest-asyncio: pytest.mark.asyncio
-
-
-async def test_a_flaky_list_is_retried(
-    thredfi: AsyncThredfi, thredfi_fake: FakeThredfi, thredfi_clock: RecordingClock
-) -> None:
-    thredfi_fake.faults.fail(503, times=2, operation_id="list_businesses")
-    page = await thredfi.businesses.list()
-    assert page.count == 0
-    assert thredfi_fake.requests.count("list_businesses") == 3
-    assert len(thredfi_clock.sleeps) == 2  # the backoff, recorded instead of slept
-
-
-async def test_gives_up_after_the_retries(thredfi: AsyncThredfi, thredfi_fake: FakeThredfi) -> None:
-    thredfi_fake.faults.fail(503, times=None, operation_id="list_businesses")
-    with pytest.raises(InternalServerError) as raised:
-        await thredfi.businesses.list()
-    assert raised.value.status_code == 503
-    assert thredfi_fake.requests.count("list_businesses") == 3  # max_retries=2
-
-
-async def test_a_customer_of_a_business(
-    thredfi_business: BusinessView, thredfi_fake: FakeThredfi
-) -> None:
-    customer = await thredfi_business.customers.create(
-        body={"company_name": "Globex", "email": "ap@globex.example"}
-    )
-    page = await thredfi_business.customers.list()
-    assert [c.id for c in page.results] == [customer.id]
-    assert thredfi_fake.requests.count("get_business_token") == 1
-
-
-@pytest.mark.thredfi_fake(envelope="next", seed=7)  # FakeThredfi(...) options for this test
-async def test_every_business_across_pages(
-    thredfi: AsyncThredfi, thredfi_fake: FakeThredfi
-) -> None:
-    seeded = thredfi_fake.seed(businesses=3)
-    listed = [str(b.id) async for b in thredfi.businesses.list(page_size=2)]
-    assert sorted(listed) == sorted(seeded.business_ids)
-"""
+README_EXAMPLE = readme_block("async def test_retries_a_flaky_list(")
 
 
 def user_suite(pytester: pytest.Pytester, source: str, **files: str) -> None:
@@ -76,7 +33,7 @@ def test_the_readme_example_runs_under_anyio_without_pytest_asyncio(
     result = pytester.runpytest_subprocess(*ARGS, "-p", "no:asyncio", "-v")
     # anyio's plugin runs each test on every backend installed: asyncio and trio here.
     result.assert_outcomes(passed=8)
-    result.stdout.fnmatch_lines(["*test_a_flaky_list_is_retried?trio? PASSED*"])
+    result.stdout.fnmatch_lines(["*test_retries_a_flaky_list?trio? PASSED*"])
 
 
 @pytest.mark.parametrize("mode", ["strict", "auto"])

@@ -34,6 +34,7 @@ HERE = {
     "async def record_payment(": "test_the_retry_example_records_a_payment_once",
 }
 ELSEWHERE = {
+    "async def test_retries_a_flaky_list(": "tests/test_pytest_plugin.py",
     "httpx_mock: HTTPXMock": "tests/test_transport.py",
     "class Timings(Hook)": "tests/test_hooks.py",
     "OpenTelemetryHook()": "tests/test_otel.py",

@@ -1,21 +1,21 @@
 """An embedded, stateful fake of the Thredfi Partner API for tests, demos and benchmarks.
 
-::
+```python
+from thredfi_async.testing import FakeThredfi
 
-    from thredfi_async.testing import FakeThredfi
+fake = FakeThredfi()                       # partner credentials: fake.partner_uuid / api_key
+async with fake.client() as thredfi:       # the SDK, in process (httpx.ASGITransport)
+    ...
+async with fake.http_client() as http:     # or plain httpx against fake.base_url
+    ...
 
-    fake = FakeThredfi()                       # partner credentials: fake.partner_uuid / api_key
-    async with fake.client() as thredfi:       # the SDK, in process (httpx.ASGITransport)
-        ...
-    async with fake.http_client() as http:     # or plain httpx against fake.base_url
-        ...
-
-    fake.seed(customers_per_business=100, invoices_per_customer=100)   # 10,000 invoices, fast
-    fake.faults.fail(503, times=2)             # also: rate_limit, latency, page_latency,
-    fake.faults.drop_connection()              #       expire_tokens, clear
-    fake.advance(3600)                         # tokens issued an hour ago have now expired
-    fake.requests.count("get_partner_token")   # every request is recorded
-    fake.client(clock=RecordingClock())        # retry waits recorded in clock.sleeps, not slept
+fake.seed(customers_per_business=100, invoices_per_customer=100)   # 10,000 invoices, fast
+fake.faults.fail(503, times=2)             # also: rate_limit, latency, page_latency,
+fake.faults.drop_connection()              #       expire_tokens, clear
+fake.advance(3600)                         # tokens issued an hour ago have now expired
+fake.requests.count("get_partner_token")   # every request is recorded
+fake.client(clock=RecordingClock())        # retry waits recorded in clock.sleeps, not slept
+```
 
 Every operation of the spec is served with its business rules (balances, statuses, soft
 deletes, idempotency, token scopes), validated against the same OpenAPI document the SDK is

@@ -13,7 +13,7 @@ __all__ = ["FakeClock", "RecordingClock"]
 class FakeClock:
     """The fake's notion of now.
 
-    By default it follows the wall clock, shifted by whatever :meth:`advance` added; give it a
+    By default it follows the wall clock, shifted by whatever `advance` added; give it a
     ``start`` and it stands still at that instant (plus advances), which makes timestamps in
     responses deterministic.
     """
