@@ -54,6 +54,30 @@ class OperationPlan:
     def business_scoped_path(self) -> bool:
         return "business_id" in self.path_params
 
+    def operation_values(self, fields: list[str]) -> dict[str, Any]:
+        """This operation's value for each field of thredfi_async._operation.Operation.
+
+        The fields of that dataclass are the one list of per-operation facts: each is read
+        from the attribute of the same name here (`method` from `http_method`), and the
+        endpoint template writes them all. A field this plan has no attribute for stops
+        generation rather than being left at a default.
+        """
+        values = {}
+        for name in fields:
+            attribute = _PLAN_ATTRIBUTE.get(name, name)
+            if not hasattr(self, attribute):
+                raise PlanError(
+                    f"Operation.{name} has no value: give OperationPlan a `{attribute}` "
+                    "(codegen/plan.py)"
+                )
+            value = getattr(self, attribute)
+            values[name] = tuple(value) if isinstance(value, list) else value
+        return values
+
+
+_PLAN_ATTRIBUTE = {"method": "http_method"}
+"""Operation fields whose OperationPlan attribute has another name."""
+
 
 def _deref(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
     while "$ref" in node:

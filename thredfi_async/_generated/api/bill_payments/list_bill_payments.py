@@ -23,8 +23,8 @@ OPERATION = Operation(
     success_statuses=(200,),
     body_encoding=None,
     idempotency_header=False,
-    deduplicates_on=None,
     paginated=True,
+    deduplicates_on=None,
 )
 
 

@@ -21,8 +21,8 @@ OPERATION = Operation(
     success_statuses=(200,),
     body_encoding=None,
     idempotency_header=False,
-    deduplicates_on=None,
     paginated=False,
+    deduplicates_on=None,
 )
 
 

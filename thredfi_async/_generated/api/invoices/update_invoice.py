@@ -23,8 +23,8 @@ OPERATION = Operation(
     success_statuses=(200,),
     body_encoding="json",
     idempotency_header=False,
-    deduplicates_on=None,
     paginated=False,
+    deduplicates_on=None,
 )
 
 

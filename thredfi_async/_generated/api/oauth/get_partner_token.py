@@ -22,8 +22,8 @@ OPERATION = Operation(
     success_statuses=(200,),
     body_encoding="form",
     idempotency_header=False,
-    deduplicates_on=None,
     paginated=False,
+    deduplicates_on=None,
 )
 
 

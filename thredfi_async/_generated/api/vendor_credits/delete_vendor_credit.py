@@ -19,8 +19,8 @@ OPERATION = Operation(
     success_statuses=(204,),
     body_encoding=None,
     idempotency_header=False,
-    deduplicates_on=None,
     paginated=False,
+    deduplicates_on=None,
 )
 
 
