@@ -313,6 +313,8 @@ def render(out_root: Path) -> None:
         if problems:
             raise GenerationError("\n".join(f"{e.header}: {e.detail}" for e in problems))
 
+        # The library always writes these (from its own templates); the overlay has the client
+        # and the errors.
         for unused in ("client.py", "errors.py"):
             (build / unused).unlink()
         (build / "resources.py").write_text(

@@ -47,8 +47,6 @@ class OperationPlan:
     deduplicates_on: str | None  # a body field the API deduplicates creates on (x-idempotent-on)
     paginated: bool
     param_docs: dict[str, str] = field(default_factory=dict)
-    envelope: list[str] = field(default_factory=list)  # pagination keys the schema declares
-    list_item_schema: str | None = None
 
     @property
     def business_scoped_path(self) -> bool:
@@ -134,20 +132,13 @@ def _body_plan(spec: dict[str, Any], operation: dict[str, Any]) -> tuple[str | N
     return ("json" if primary == JSON else "form"), upload
 
 
-def _pagination(
-    spec: dict[str, Any], schema: dict[str, Any] | None
-) -> tuple[list[str], str | None]:
+def _paginated(spec: dict[str, Any], schema: dict[str, Any] | None) -> bool:
+    """A list envelope: `results` beside `page_info` or `next` (docs/api-behaviour.md, "List
+    envelopes and pagination")."""
     if schema is None:
-        return [], None
-    resolved = _deref(spec, schema)
-    props = resolved.get("properties", {})
-    results = props.get("results")
-    envelope = [key for key in ("page_info", "next") if key in props]
-    if not results or not envelope:
-        return [], None
-    items = _deref(spec, results).get("items", {})
-    item_ref = items.get("$ref", "")
-    return envelope, (item_ref.rsplit("/", 1)[-1] or None)
+        return False
+    props = _deref(spec, schema).get("properties", {})
+    return "results" in props and ("page_info" in props or "next" in props)
 
 
 def plan_operations(spec: dict[str, Any], names: dict[str, Any]) -> list[OperationPlan]:
@@ -189,7 +180,6 @@ def plan_operations(spec: dict[str, Any], names: dict[str, Any]) -> list[Operati
                 if media and "schema" in media:
                     success_schema = media["schema"]
                     break
-            envelope, item_schema = _pagination(spec, success_schema)
             encoding, upload = _body_plan(spec, operation)
             plans.append(
                 OperationPlan(
@@ -214,9 +204,7 @@ def plan_operations(spec: dict[str, Any], names: dict[str, Any]) -> list[Operati
                     param_docs={
                         p["name"]: " ".join(str(p.get("description", "")).split()) for p in params
                     },
-                    paginated=bool(envelope),
-                    envelope=envelope,
-                    list_item_schema=item_schema,
+                    paginated=_paginated(spec, success_schema),
                 )
             )
     return plans

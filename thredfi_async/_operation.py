@@ -36,8 +36,6 @@ class Operation:
     scope: TokenScope
     resource: str
     method_name: str
-    success_statuses: tuple[int, ...]
-    body_encoding: str | None
     idempotency_header: bool  # the API honours an Idempotency-Key here (declared or documented)
     paginated: bool
     deduplicates_on: str | None = None  # a body field the API deduplicates creates on

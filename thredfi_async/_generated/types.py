@@ -2,9 +2,7 @@
 # Edit codegen/ (templates, patches.yaml, names.yaml) or openapi.yaml; then make generate.
 """Shared types of the generated models: UNSET (a field that is absent) and File (an upload)."""
 
-from collections.abc import Mapping, MutableMapping
-from http import HTTPStatus
-from typing import IO, BinaryIO, Generic, Literal, TypeVar
+from typing import BinaryIO, Literal
 
 from attrs import define
 
@@ -30,41 +28,18 @@ class Unset:
 
 UNSET: Unset = Unset()
 
-# The types that `httpx.Client(files=)` can accept, copied from that library.
-FileContent = IO[bytes] | bytes | str
-FileTypes = (
-    # (filename, file (or bytes), content_type)
-    tuple[str | None, FileContent, str | None]
-    # (filename, file (or bytes), content_type, headers)
-    | tuple[str | None, FileContent, str | None, Mapping[str, str]]
-)
-RequestFiles = list[tuple[str, FileTypes]]
-
 
 @define
 class File:
-    """Contains information for file uploads"""
+    """A file to upload: multipart/form-data sends it as a file part, not a text field."""
 
     payload: BinaryIO
     file_name: str | None = None
     mime_type: str | None = None
 
-    def to_tuple(self) -> FileTypes:
-        """Return a tuple representation that httpx will accept for multipart/form-data"""
+    def to_tuple(self) -> tuple[str | None, BinaryIO, str | None]:
+        """The part as httpx's `files=` takes it."""
         return self.file_name, self.payload, self.mime_type
 
 
-T = TypeVar("T")
-
-
-@define
-class Response(Generic[T]):
-    """A response from an endpoint"""
-
-    status_code: HTTPStatus
-    content: bytes
-    headers: MutableMapping[str, str]
-    parsed: T | None
-
-
-__all__ = ["UNSET", "File", "FileTypes", "RequestFiles", "Response", "Unset"]
+__all__ = ["UNSET", "File", "Unset"]
