@@ -23,7 +23,7 @@ from ._exceptions import (
 )
 from ._generated.api.oauth import get_business_token, get_partner_token
 from ._generated.models import OAuth2TokenRequestRequest
-from ._generated.resources import Resources
+from ._generated.resources import ResourceFacade
 from ._guards import check_credential, path_segment
 from ._hooks import Hook, check_hooks
 from ._http import HTTPCore
@@ -46,7 +46,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 DEFAULT_MAX_CONCURRENT_REQUESTS = 20
 
 
-class AsyncThredfi(Resources):
+class AsyncThredfi(ResourceFacade):
     """The async client for the Thredfi Partner API.
 
     ```python
@@ -191,7 +191,7 @@ class AsyncThredfi(Resources):
             HeaderAuth.bearer(access_token) if access_token else TokenAuth(self._tokens, None)
         )
 
-    # -- the Resources mixin reads these two -------------------------------------------------
+    # -- the ResourceFacade reads these two --------------------------------------------------
 
     @property
     def _resource_client(self) -> AsyncThredfi:  # type: ignore[override]
@@ -271,7 +271,12 @@ class AsyncThredfi(Resources):
             operation = get_business_token.OPERATION
             parts = get_business_token.build_request(business_id)
             response = await self._http.send(
-                operation, parts, options, self._partner_auth, replay_safe=True, limited=False
+                operation,
+                parts,
+                options,
+                self._partner_auth,
+                replay_safe=True,
+                bypass_concurrency_limit=True,
             )
             parsed = _parse(response, get_business_token.parse_response)
         access_token = parsed.access_token
@@ -304,14 +309,14 @@ class AsyncThredfi(Resources):
         auth = HeaderAuth.basic(self.partner_uuid, self._api_key)
         try:
             return await self._http.send(
-                operation, parts, options, auth, replay_safe=True, limited=False
+                operation, parts, options, auth, replay_safe=True, bypass_concurrency_limit=True
             )
         except APIStatusError as error:
             if error.status_code not in (400, 415):
                 raise
             parts.body = RequestBody("json", body.to_dict())
             return await self._http.send(
-                operation, parts, options, auth, replay_safe=True, limited=False
+                operation, parts, options, auth, replay_safe=True, bypass_concurrency_limit=True
             )
 
 
@@ -354,7 +359,7 @@ def _parse(response: httpx.Response, parse: Callable[[Any], T]) -> T:
         ) from None
 
 
-class BusinessView(Resources):
+class BusinessView(ResourceFacade):
     """The client's resources bound to one business (`thredfi.business(business_id)`).
 
     Cheap to create: it shares the client's connection pool and token cache.
