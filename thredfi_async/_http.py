@@ -252,7 +252,8 @@ class HTTPCore:
         without hooks does not pay for it)."""
         hooks = self._hooks
         assert hooks is not None
-        call = CallInfo.of(operation, parts.path_params, token=bypass_concurrency_limit)
+        # Only the token exchanges bypass the limit (_token_exchange.py).
+        call = CallInfo.of(operation, parts.path_params, token_exchange=bypass_concurrency_limit)
         try:
             hooks.run("before_call", call)
             response = await self.send(
