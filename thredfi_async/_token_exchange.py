@@ -54,9 +54,6 @@ class TokenExchange:
         self._clock = clock
         self._leeway = leeway
 
-    def __repr__(self) -> str:
-        return f"<TokenExchange partner_uuid={self._partner_uuid!r}>"
-
     async def fetch(self, business_id: str | None, *, partner_auth: CallAuth) -> Token:
         """The partner token (business_id None), else that business's token, which is
         exchanged for the partner token `partner_auth` carries."""
