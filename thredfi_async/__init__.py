@@ -35,13 +35,12 @@ from ._exceptions import (
     UnprocessableEntityError,
     UsageError,
 )
-from ._generated.types import UNSET, File, Unset
 from ._hooks import PROTECTED_HEADERS, AttemptHeaders, AttemptInfo, CallInfo, Hook, HookError
 from ._pagination import AsyncPaginator, Page
 from ._response import APIResponse
 from ._retry import RetryPolicy
 from ._tokens import InMemoryTokenStore, Token, TokenStore
-from ._types import NOT_GIVEN, NotGiven
+from ._types import NOT_GIVEN, UNSET, File, NotGiven, Unset
 from ._version import __version__
 
 __all__ = [

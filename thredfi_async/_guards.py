@@ -172,13 +172,13 @@ def _declared_type(operation_id: str, location: str, field: str) -> str | None:
     schemas = [media.get("schema") for media in content.values()]
     steps = [s for s in re.split(r"\.|\[\d+\]", field)[1:] if s]  # drop the leading "body"
     for schema in schemas:
-        found = _walk(schema, steps, field.endswith("]"))
+        found = _walk(schema, steps)
         if found is not None:
             return found
     return None
 
 
-def _walk(schema: Any, steps: list[str], ends_in_item: bool) -> str | None:
+def _walk(schema: Any, steps: list[str]) -> str | None:
     for step in steps:
         schema = next(
             (
