@@ -5,6 +5,14 @@ task; so background fetching needs a block that owns the group, and `async with 
 that block. Up to N pages are fetched ahead of the consumer and delivered in order. A loop that
 ends (or fails) stops its fetches; one left with `break` stops fetching once it is N pages
 ahead; leaving the block cancels whatever is still in flight.
+
+Why a second engine, at about 200 lines against the in-step engine's 75: it is the only one
+that overlaps fetching with the consumer's own work, which is what `async with paginator:`
+offers (the in-step engine overlaps fetches with each other only, so its consumer waits for
+every batch). Even where the consumer does no work, `python -m benchmarks.pagination` (10,000
+invoices, 10 ms per page, prefetch=4) measured it 1.2 times as fast as the in-step engine
+(median of 9 runs, 0.95 to 1.5 on a shared 2-core machine): the next page is always under way,
+where the in-step engine idles at the end of each batch until its slowest page arrives.
 """
 
 from __future__ import annotations
