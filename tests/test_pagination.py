@@ -478,6 +478,23 @@ async def test_a_server_that_repeats_a_page_does_not_loop_forever(
     assert len(served.requests) == 2  # the repeat is noticed on the first one
 
 
+@pytest.mark.parametrize("mode", ["plain", "prefetch", "background"])
+async def test_a_repeated_page_ends_the_listing_whichever_engine_fetches_it(
+    httpx_mock: HTTPXMock, tokens: TokenEndpoints, client: AsyncThredfi, mode: str
+) -> None:
+    served = listing(httpx_mock, tokens, ignore_page=True, total=500)
+    items: list[Any] = []
+    async with client:
+        paginator = client.business(BUSINESS_ID).invoices.list(
+            page_size=5, prefetch=0 if mode == "plain" else 2
+        )
+        with anyio.fail_after(5):
+            await consume(paginator, items, in_block=mode == "background")
+
+    assert ids(items) == expected_ids(5)  # page one, once
+    assert 2 <= len(served.requests) <= 3  # the repeat ends it within one prefetch's reach
+
+
 async def test_a_next_url_that_points_back_ends_the_listing(
     httpx_mock: HTTPXMock, tokens: TokenEndpoints, client: AsyncThredfi
 ) -> None:
