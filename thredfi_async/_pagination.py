@@ -26,11 +26,11 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import _convert
 from ._exceptions import InvalidRequestError, UsageError
-from ._generated.types import Unset
 from ._operation import RequestParts
 from ._prefetch import PageEngine, Request
 from ._prefetch_in_background import Block
 from ._prefetch_in_step import PagesInStep
+from ._types import Unset
 
 __all__ = ["AsyncPaginator", "Page"]
 
