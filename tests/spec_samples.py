@@ -23,7 +23,8 @@ METHODS = ("get", "post", "put", "patch", "delete")
 
 @cache
 def spec() -> dict[str, Any]:
-    return json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+    return loaded
 
 
 def deref(node: dict[str, Any]) -> dict[str, Any]:

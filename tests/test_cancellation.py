@@ -18,7 +18,7 @@ import random
 import statistics
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import httpx
@@ -26,6 +26,7 @@ import pytest
 
 from thredfi_async import APIConnectionError, AsyncThredfi
 from thredfi_async._cancellation import httpcore_pools, reclaim_orphaned_connections
+from thredfi_async._transport import AutoTransport
 from thredfi_async.testing import FakeThredfi
 
 from ._served import Switchboard, serve
@@ -72,7 +73,7 @@ def make_client(fake: FakeThredfi, transport: str) -> AsyncThredfi:
 
 def stuck_connections(client: AsyncThredfi) -> int:
     """Connections of the client's pool that are neither idle nor closed, plus queued waits."""
-    auto = client._http._transport
+    auto = cast("AutoTransport | None", client._http._transport)
     if auto is not None and auto.aiohttp is not None and auto.aiohttp.session is not None:
         connector = auto.aiohttp.session.connector
         assert connector is not None

@@ -115,10 +115,13 @@ def test_no_generator_artefacts_leak_into_signatures() -> None:
                     else inspect.Parameter.KEYWORD_ONLY
                 )
                 assert params["business_id"].kind is expected, f"{name}.{method_name}"
-            for param in params.values():
-                if param.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD and param.name != "self":
-                    assert param.name.endswith("_id"), (
-                        f"{name}.{method_name}: {param.name} positional"
+            for parameter in params.values():
+                if (
+                    parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+                    and parameter.name != "self"
+                ):
+                    assert parameter.name.endswith("_id"), (
+                        f"{name}.{method_name}: {parameter.name} positional"
                     )
 
 
@@ -176,9 +179,9 @@ async def test_a_body_of_the_wrong_type_is_refused_before_sending(
     seen: list[httpx.Request] = []
     async with make_client(recorder(seen)) as thredfi:
         with pytest.raises(t.InvalidRequestError, match="body must be a CustomerCreateRequest"):
-            await thredfi.business(BUSINESS).customers.create(body=["not", "a", "dict"])  # type: ignore[arg-type]
+            await thredfi.business(BUSINESS).customers.create(body=["not", "a", "dict"])
         with pytest.raises(t.InvalidRequestError, match="body must be"):
-            await thredfi.business(BUSINESS).customers.create(body=t.models.Invoice())  # type: ignore[arg-type]
+            await thredfi.business(BUSINESS).customers.create(body=t.models.Invoice())
     assert seen == []
     assert sum(tokens.calls.values()) == 0
 

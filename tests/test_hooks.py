@@ -65,7 +65,7 @@ def fake() -> FakeThredfi:
 
 def client(fake: FakeThredfi, *hooks: Hook, **kwargs: Any) -> AsyncThredfi:
     kwargs.setdefault("clock", RecordingClock())
-    return fake.client(hooks=list(hooks), **kwargs)  # type: ignore[no-any-return]
+    return fake.client(hooks=list(hooks), **kwargs)
 
 
 @pytest.mark.asyncio

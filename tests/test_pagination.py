@@ -34,6 +34,7 @@ from thredfi_async import (
 )
 from thredfi_async._generated import resources
 from thredfi_async._json import dumps
+from thredfi_async._resource import Resource
 
 from .conftest import API_KEY, BASE_URL, PARTNER_UUID, TokenEndpoints
 from .spec_samples import deref, operations
@@ -207,6 +208,7 @@ def other_tasks() -> set[Any]:
         pending = [trio.lowlevel.current_root_task()]
         while pending:
             task = pending.pop()
+            assert task is not None
             found.add(task)
             pending.extend(t for n in task.child_nurseries for t in n.child_tasks)
         return found - {trio.lowlevel.current_task()}
@@ -244,7 +246,7 @@ def test_every_list_operation_in_the_spec_returns_an_async_paginator() -> None:
     returning_paginators = [
         f"{resource.__name__}.{name}"
         for resource in vars(resources).values()
-        if inspect.isclass(resource) and issubclass(resource, resources.Resource)
+        if inspect.isclass(resource) and issubclass(resource, Resource)
         for name, method in vars(resource).items()
         if not name.startswith("_")
         and callable(method)

@@ -12,7 +12,7 @@ import inspect
 import json
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -472,7 +472,9 @@ async def test_a_token_exchange_answered_5xx_is_retried_like_any_safe_request(
 ) -> None:
     """Minting a token twice does no harm, so a 503 or a read timeout on a token exchange is
     retried under the client's max_retries although the exchange is a POST without a key."""
-    failures = iter([error(503, "server_error"), httpx.ReadTimeout("slow token service")])
+    failures: Iterator[httpx.Response | Exception] = iter(
+        [error(503, "server_error"), httpx.ReadTimeout("slow token service")]
+    )
 
     def flaky(request: httpx.Request) -> Reply:
         is_target = (
