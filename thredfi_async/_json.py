@@ -4,17 +4,20 @@ Decoding hands every fractional literal's text to Decimal (`FLOAT_HOOK`), so
 `12345678901234.56` arrives with every digit; msgspec's decoder does it at twice the speed of
 `json.loads(parse_float=Decimal)`, which is what keeps parsing a page on par with pydantic.
 Encoding writes a Decimal with exactly its digits and refuses a float outright, naming the
-field, instead of guessing which decimal the caller meant by `0.1 + 0.2`. The standard library
+field, instead of guessing which decimal the caller meant by `0.1 + 0.2`. Ids, dates and times
+are written as the models write them (the typed bodies take `UUID`, `date` and `datetime`). The standard library
 cannot write a Decimal as a JSON number, hence this small recursive encoder; strings still go
 through the C-accelerated escaper.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import msgspec
 
@@ -100,6 +103,10 @@ def _encode(value: Any, out: list[str]) -> None:
             out.append(":")
             _encode(item, out)
         out.append("}")
+    elif isinstance(value, UUID):
+        out.append(f'"{value}"')
+    elif isinstance(value, datetime.date):  # datetime too: both as the models write them
+        out.append(_escape(value.isoformat()))
     elif isinstance(value, list | tuple):
         out.append("[")
         for index, item in enumerate(value):
