@@ -5,9 +5,9 @@ Decoding hands every fractional literal's text to Decimal (`FLOAT_HOOK`), so
 `json.loads(parse_float=Decimal)`, which is what keeps parsing a page on par with pydantic.
 Encoding writes a Decimal with exactly its digits and refuses a float outright, naming the
 field, instead of guessing which decimal the caller meant by `0.1 + 0.2`. Ids, dates and times
-are written as the models write them (the typed bodies take `UUID`, `date` and `datetime`). The standard library
-cannot write a Decimal as a JSON number, hence this small recursive encoder; strings still go
-through the C-accelerated escaper.
+are written as the models write them (the typed bodies take `UUID`, `date` and `datetime`).
+The standard library cannot write a Decimal as a JSON number, hence this small recursive
+encoder; strings still go through the C-accelerated escaper.
 """
 
 from __future__ import annotations
