@@ -10,9 +10,9 @@ import anyio
 import pytest
 
 from thredfi_async.testing import FakeClock, RecordingClock
-from thredfi_async.testing._json import dumps, loads
-from thredfi_async.testing._money import format_money, major, round_minor
-from thredfi_async.testing._spec import REPORT_OPERATIONS, OperationTable, load_spec
+from thredfi_async.testing._books.money import format_money, major, round_minor
+from thredfi_async.testing._server.jsonio import dumps, loads
+from thredfi_async.testing._server.spec import REPORT_OPERATIONS, OperationTable, load_spec
 
 
 def test_json_keeps_decimals_exact_both_ways() -> None:
@@ -104,7 +104,7 @@ def test_the_packaged_spec_has_93_routable_operations() -> None:
 
 def test_a_spec_mapping_can_be_served() -> None:
     from thredfi_async.testing import FakeThredfi
-    from thredfi_async.testing._spec import load_spec as load
+    from thredfi_async.testing._server.spec import load_spec as load
 
     fake = FakeThredfi(spec=load())
     assert len(fake.operations) == 93
@@ -116,10 +116,11 @@ def test_every_field_of_the_records_is_used() -> None:
     import re
     from pathlib import Path
 
-    from thredfi_async.testing import _ledger, _state
+    from thredfi_async.testing._books import ledger as _ledger
+    from thredfi_async.testing._books import state as _state
 
-    package = Path(_state.__file__).parent
-    sources = {path.name: path.read_text(encoding="utf-8") for path in package.glob("*.py")}
+    package = Path(_state.__file__).parents[1]  # the whole fake, every layer
+    sources = {str(path): path.read_text(encoding="utf-8") for path in package.rglob("*.py")}
     unused = []
     for module in (_state, _ledger):
         for record in vars(module).values():

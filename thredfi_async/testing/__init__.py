@@ -28,12 +28,12 @@ values the fake cannot represent are refused with a 400 naming the field; docs/f
 details and the choices made where the API's behaviour is undocumented.
 """
 
-from ._clock import FakeClock, RecordingClock
+from ._books.clock import FakeClock, RecordingClock
+from ._books.seed import SeededBusiness, SeedResult
+from ._books.world import PartnerCredentials
 from ._fake import DEFAULT_BASE_URL, FakeThredfi
-from ._faults import FaultRule, Faults
-from ._recording import RecordedRequest, RequestLog
-from ._seed import SeededBusiness, SeedResult
-from ._world import PartnerCredentials
+from ._server.faults import FaultRule, Faults
+from ._server.recording import RecordedRequest, RequestLog
 
 __all__ = [
     "DEFAULT_BASE_URL",

@@ -9,14 +9,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._app import DropStyle, FakeApp
-from ._clock import FakeClock
-from ._faults import Faults
-from ._recording import RequestLog
-from ._seed import SeedResult, seed
-from ._spec import OperationTable, load_spec
-from ._state import Books
-from ._world import Envelope, PartnerCredentials, World
+from ._books.clock import FakeClock
+from ._books.seed import SeedResult, seed
+from ._books.state import Books
+from ._books.world import Envelope, PartnerCredentials, World
+from ._server.app import DropStyle, FakeApp
+from ._server.faults import Faults
+from ._server.recording import RequestLog
+from ._server.spec import OperationTable, load_spec
 
 if TYPE_CHECKING:
     import httpx

@@ -1,0 +1,139 @@
+"""Payments received (invoice payments) and made (bill payments): their allocations to documents
+and their ledger entries.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from .._server.context import (
+    Context,
+)
+from .allocations import Share, reallocate
+from .ledger import CODES, Posting
+from .state import Bill, BillPayment, Books, Customer, Invoice, InvoicePayment, Vendor
+
+
+def allocate_invoice_payment(
+    books: Books, payment: InvoicePayment, shares: list[Share[Invoice]], ctx: Context
+) -> None:
+    reallocate(
+        books,
+        payment,
+        shares,
+        ctx,
+        documents=books.invoices,
+        source_type="payment",
+        on=payment.payment_date,
+    )
+
+
+def post_payment(books: Books, payment: InvoicePayment) -> None:
+    """DR Bank (net of fee) and fees / CR Accounts Receivable and, for the rest, customer credit."""
+    ledger = books.ledger
+    if payment.status == "cancelled":
+        ledger.unpost_source("invoice_payment", payment.id)
+        return
+    allocated = payment.allocated
+    ledger.post_source(
+        "invoice_payment",
+        payment.id,
+        payment.payment_date,
+        [
+            Posting(ledger.system[CODES.BANK], payment.total - payment.fee),
+            Posting(ledger.system[CODES.PROCESSING_FEES], payment.fee),
+            Posting(ledger.system[CODES.RECEIVABLES], -allocated),
+            Posting(ledger.system[CODES.CUSTOMER_CREDITS], -(payment.total - allocated)),
+        ],
+        description=f"Payment {payment.payment_reference or payment.id[:8]}",
+        reference=payment.payment_reference,
+    )
+
+
+def create_payment_record(
+    books: Books,
+    ctx: Context,
+    *,
+    customer: Customer,
+    total: int,
+    shares: list[Share[Invoice]],
+    payment_date: date,
+    **fields: Any,
+) -> InvoicePayment:
+    payment = InvoicePayment(
+        id=ctx.new_id(),
+        customer_id=customer.id,
+        total=total,
+        currency=books.currency,
+        payment_date=payment_date,
+        created_at=ctx.now,
+        updated_at=ctx.now,
+        **fields,
+    )
+    books.invoice_payments[payment.id] = payment
+    books.remember_external("invoice_payment", payment.external_id, payment.id)
+    allocate_invoice_payment(books, payment, shares, ctx)
+    post_payment(books, payment)
+    return payment
+
+
+def allocate_bill_payment(
+    books: Books, payment: BillPayment, shares: list[Share[Bill]], ctx: Context
+) -> None:
+    reallocate(
+        books,
+        payment,
+        shares,
+        ctx,
+        documents=books.bills,
+        source_type="bill_payment",
+        on=payment.payment_date,
+    )
+
+
+def post_bill_payment(books: Books, payment: BillPayment) -> None:
+    """DR Accounts Payable (and prepayments for the rest) and fees / CR Bank."""
+    ledger = books.ledger
+    if payment.status == "cancelled":
+        ledger.unpost_source("bill_payment", payment.id)
+        return
+    allocated = payment.allocated
+    ledger.post_source(
+        "bill_payment",
+        payment.id,
+        payment.payment_date,
+        [
+            Posting(ledger.system[CODES.PAYABLES], allocated),
+            Posting(ledger.system[CODES.VENDOR_PREPAYMENTS], payment.amount - allocated),
+            Posting(ledger.system[CODES.PROCESSING_FEES], payment.fee),
+            Posting(ledger.system[CODES.BANK], -(payment.amount + payment.fee)),
+        ],
+        description=f"Bill payment {payment.payment_reference or payment.id[:8]}",
+        reference=payment.payment_reference,
+    )
+
+
+def create_bill_payment_record(
+    books: Books,
+    ctx: Context,
+    *,
+    vendor: Vendor,
+    amount: int,
+    shares: list[Share[Bill]],
+    **fields: Any,
+) -> BillPayment:
+    payment = BillPayment(
+        id=ctx.new_id(),
+        vendor_id=vendor.id,
+        amount=amount,
+        currency=books.currency,
+        created_at=ctx.now,
+        updated_at=ctx.now,
+        **fields,
+    )
+    books.bill_payments[payment.id] = payment
+    books.remember_external("bill_payment", payment.external_id, payment.id)
+    allocate_bill_payment(books, payment, shares, ctx)
+    post_bill_payment(books, payment)
+    return payment
