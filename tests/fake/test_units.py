@@ -12,7 +12,7 @@ import pytest
 from thredfi_async.testing import FakeClock, RecordingClock
 from thredfi_async.testing._books.money import format_money, major, round_minor
 from thredfi_async.testing._server.jsonio import dumps, loads
-from thredfi_async.testing._server.spec import REPORT_OPERATIONS, OperationTable, load_spec
+from thredfi_async.testing._server.spec import OperationTable, load_spec
 
 
 def test_json_keeps_decimals_exact_both_ways() -> None:
@@ -67,6 +67,18 @@ def test_the_recording_clock_records_waits_and_each_is_still_a_checkpoint() -> N
     clock.advance(60)
     assert clock.time() == 1065.0
     assert clock.sleeps == [2.5, 2.5]
+
+
+REPORT_OPERATIONS = frozenset(
+    {
+        "get_ap_aging",
+        "get_ar_aging",
+        "get_financial_summary",
+        "get_balance_sheet",
+        "get_profit_and_loss",
+        "get_cash_flow_statement",
+    }
+)
 
 
 def test_the_packaged_spec_carries_the_sdk_corrections() -> None:

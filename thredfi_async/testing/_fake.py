@@ -152,7 +152,7 @@ class FakeThredfi:
         return self._world.tokens.issue(partner_uuid or self.partner_uuid).access_token
 
     def business_token(self, business_id: str) -> str:
-        """A valid token scoped to ``business_id``, minted directly."""
+        """A valid business token for ``business_id``, minted directly."""
         books = self.books(business_id)
         return self._world.tokens.issue(books.business.partner_uuid, business_id).access_token
 

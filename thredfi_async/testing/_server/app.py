@@ -33,16 +33,12 @@ from .recording import RecordedRequest, RequestLog
 from .spec import MethodNotAllowed, Operation, OperationTable
 from .validation import RequestValidator, parse_body
 
-__all__ = ["IDEMPOTENCY_KEY_OPERATIONS", "DropStyle", "FakeApp"]
+__all__ = ["DropStyle", "FakeApp"]
 
 logger = logging.getLogger("thredfi_async.testing")
 
 DropStyle = Literal["raise", "truncate"]
 
-# Declared as a header on two operations, stated in prose for invoice payments (FACTS 2.3).
-IDEMPOTENCY_KEY_OPERATIONS = frozenset(
-    {"create_invoice_payment", "create_bill_payment", "create_vendor_refund_payment"}
-)
 _JSON = "application/json"
 
 
@@ -106,8 +102,9 @@ class FakeApp:
             idempotency_key=request.headers.get("idempotency-key"),
             request_id=request_id,
             at=self.world.clock.now(),
+            token_exchange=bool(op and op.token_exchange),
         )
-        self.log.append(record)
+        self.log.add(record)
         decision = self.faults.decide(method, path, record.operation_id, bool(op and op.paginated))
         record.faults = decision.labels
         if decision.delay:
@@ -257,14 +254,14 @@ class FakeApp:
         if op.security == "basic":
             basic = self._basic(authorization)
             record.token_kind = "basic"
-        elif op.security in ("partner", "scoped"):
+        elif op.security in ("partner", "business"):
             claims = self._bearer(authorization)
             record.token_kind = "partner" if claims.is_partner else "business"
         self.validator.path(op, path_params)
         books = self._scope(op, path_params, claims)
         query, extra = self.validator.query(op, request.query_params.multi_items())
         body: dict[str, Any] = {}
-        if op.operation_id == "get_partner_token":  # any encoding, even none (FACTS 4.2)
+        if op.any_body_encoding:
             parsed = parse_body(request.headers.get("content-type", ""), raw_body, op)
             body = parsed if isinstance(parsed, dict) else {}
         elif op.body_schema is not None:
@@ -272,7 +269,7 @@ class FakeApp:
         key = request.headers.get("idempotency-key")
         replay_key = None
         sent: Any = None
-        if key and books is not None and op.operation_id in IDEMPOTENCY_KEY_OPERATIONS:
+        if key and books is not None and op.idempotency_header:
             replay_key = (op.operation_id, key)
             sent = copy.deepcopy((path_params, body))
             stored = books.idempotent_replies.get(replay_key)
@@ -365,12 +362,12 @@ class FakeApp:
         if claims is None:
             return None
         if op.security == "partner" and not claims.is_partner:
-            raise _forbidden("This operation needs the partner (unscoped) token.")
+            raise _forbidden("This operation needs the partner token.")
         business_id = path_params.get("business_id")
         if business_id is None:
             return None
         if not claims.is_partner and claims.business_id != business_id:
-            raise _forbidden("The token is scoped to a different business.")
+            raise _forbidden("The token is for a different business.")
         books = self.world.books.get(business_id)
         if books is None:
             raise ApiError(404, "business_not_found", f'Business "{business_id}" was not found.')

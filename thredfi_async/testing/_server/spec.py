@@ -15,12 +15,11 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 __all__ = [
-    "REPORT_OPERATIONS",
     "MethodNotAllowed",
     "Operation",
     "OperationTable",
@@ -28,16 +27,6 @@ __all__ = [
     "load_spec",
 ]
 
-REPORT_OPERATIONS = frozenset(
-    {
-        "get_ap_aging",
-        "get_ar_aging",
-        "get_financial_summary",
-        "get_balance_sheet",
-        "get_profit_and_loss",
-        "get_cash_flow_statement",
-    }
-)
 PACKAGED_SPEC = Path(__file__).resolve().parents[2] / "_generated" / "openapi.json"
 _METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -97,9 +86,23 @@ class Param:
     schema: dict[str, Any]
 
 
+Security = Literal["none", "basic", "partner", "business"]
+_SECURITY_BY_SCHEME: dict[str, Security] = {
+    "BasicAuth": "basic",
+    "BearerUnscoped": "partner",
+    "BearerScoped": "business",
+}
+
+
 @dataclass(slots=True)
 class Operation:
-    """One spec operation plus what the fake derives from it (token kind, pagination, schemas)."""
+    """One spec operation plus what the fake derives from it, read from the spec and nowhere else.
+
+    The pipeline branches on these facts, never on an operationId: ``security`` says which
+    credentials it takes (``"business"``: a business token, or the partner token of the partner
+    owning the business), ``idempotency_header`` whether an ``Idempotency-Key`` is honoured and
+    replayed, ``token_exchange`` whether it mints a token.
+    """
 
     operation_id: str
     method: str
@@ -110,15 +113,17 @@ class Operation:
     body_schema: dict[str, Any] | None
     body_content_types: tuple[str, ...]
     responses: dict[int, dict[str, Any] | None]
-    security: str
+    security: Security
     paginated: bool
     idempotency_header: bool
-    tags: tuple[str, ...] = field(default=())
+    token_exchange: bool
     body_required: bool = False
 
     @property
-    def success_status(self) -> int:
-        return min(code for code in self.responses if 200 <= code < 300)
+    def any_body_encoding(self) -> bool:
+        """The credentials exchange takes its body as JSON, a form, multipart or not at all:
+        the docs show each (docs/api-behaviour.md, "Token exchange")."""
+        return self.security == "basic"
 
     def response_schema(self, status: int) -> dict[str, Any] | None:
         if status in self.responses:
@@ -147,11 +152,9 @@ class OperationTable:
     """Routes a method and path to its operation, literal segments winning over parameters."""
 
     def __init__(self, spec: dict[str, Any]) -> None:
-        self.spec = spec
-        self.resolved = dereference(spec)
         self.operations: dict[str, Operation] = {}
         by_length: dict[int, list[tuple[tuple[int, ...], Operation]]] = {}
-        for path, item in self.resolved.get("paths", {}).items():
+        for path, item in dereference(spec).get("paths", {}).items():
             common = item.get("parameters", [])
             for method in _METHODS:
                 op = item.get(method)
@@ -238,14 +241,10 @@ def _build_operation(
             schema = media.get("schema")
             break
         responses[int(code)] = schema
-    security = "none"
+    security: Security = "none"
     for requirement in op.get("security") or []:
-        if "BasicAuth" in requirement:
-            security = "basic"
-        elif "BearerUnscoped" in requirement:
-            security = "partner"
-        elif "BearerScoped" in requirement:
-            security = "scoped"
+        for scheme in requirement:
+            security = _SECURITY_BY_SCHEME.get(scheme, security)
     success = [s for c, s in responses.items() if 200 <= c < 300 and s is not None]
     paginated = any(
         isinstance(s, dict)
@@ -266,6 +265,8 @@ def _build_operation(
         security=security,
         paginated=paginated,
         idempotency_header=("header", "Idempotency-Key") in merged,
-        tags=tuple(op.get("tags") or ()),
+        token_exchange=any(
+            isinstance(s, dict) and "access_token" in s.get("properties", {}) for s in success
+        ),
         body_required=bool(body.get("required")),
     )

@@ -304,7 +304,7 @@ def parse_body(content_type: str, raw: bytes, op: Operation) -> Any:
     """The request body as Python data, whatever encoding the client chose.
 
     JSON is always accepted; form and multipart bodies only where the spec offers them (and on the
-    token endpoint, which must take anything). Form values are coerced with the operation's body
+    credentials exchange, which takes anything). Form values are coerced with the operation's body
     schema; a nested object or list may be sent in a form field as JSON text.
     """
     media = content_type.split(";", 1)[0].strip().lower()
@@ -320,7 +320,7 @@ def parse_body(content_type: str, raw: bytes, op: Operation) -> Any:
                 "Malformed request body",
                 details={"non_field_errors": [f"JSON parse error - {exc}"]},
             ) from None
-    accepts_forms = op.operation_id == "get_partner_token" or any(
+    accepts_forms = op.any_body_encoding or any(
         t in op.body_content_types
         for t in ("application/x-www-form-urlencoded", "multipart/form-data")
     )
