@@ -9,10 +9,11 @@ from typing import Any
 import anyio
 import pytest
 
+from thredfi_async._json import dumps_exact as dumps
 from thredfi_async.testing import FakeClock, RecordingClock
 from thredfi_async.testing._books.money import format_money, major, round_minor
-from thredfi_async.testing._server.jsonio import dumps, loads
 from thredfi_async.testing._server.spec import OperationTable, load_spec
+from thredfi_async.testing._server.validation import loads
 
 
 def test_json_keeps_decimals_exact_both_ways() -> None:

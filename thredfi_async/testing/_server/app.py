@@ -19,11 +19,11 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..._json import dumps_exact
 from .. import _handlers
 from .._books.state import Books
 from .._books.transaction import Transaction
 from .._books.world import World
-from . import jsonio as _json
 from .auth import Claims, authentication_required
 from .conform import Conformer
 from .context import HANDLERS, Context, Reply
@@ -154,7 +154,7 @@ class FakeApp:
         headers = rule.failure_headers() | {"X-Request-ID": record.request_id}
         record.status = rule.status
         record.error_code = str(body["error_code"])
-        response = Response(_json.dumps(body), rule.status, headers, media_type=_JSON)
+        response = Response(dumps_exact(body), rule.status, headers, media_type=_JSON)
         await response(scope, receive, send)
 
     async def _drop(self, send: Any, request_id: str) -> None:
@@ -203,13 +203,13 @@ class FakeApp:
             payload = reply.body
             if payload is not None:
                 self.conformer.conform(payload, op.response_schema(reply.status))
-            encoded = None if payload is None else _json.dumps(payload)
+            encoded = None if payload is None else dumps_exact(payload)
         except ApiError as error:
             if transaction is not None:
                 transaction.rollback()
             body = error.body(record.request_id, object_detail=object_detail)
             record.error_code = error.error_code
-            return error.status, _json.dumps(body), dict(error.headers)
+            return error.status, dumps_exact(body), dict(error.headers)
         except Exception as exc:
             if transaction is not None:
                 transaction.rollback()
@@ -225,7 +225,7 @@ class FakeApp:
                 "request_id": record.request_id,
             }
             record.error_code = "internal_error"
-            return 500, _json.dumps(body), {}
+            return 500, dumps_exact(body), {}
         return reply.status, encoded, dict(reply.headers)
 
     def _not_found(self, method: str, path: str) -> ApiError:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from ..._refs import inline
+
 __all__ = [
     "MethodNotAllowed",
     "Operation",
@@ -47,35 +49,6 @@ def load_spec(source: str | Path | Mapping[str, Any] | None = None) -> dict[str,
     if not isinstance(data, dict):
         raise ValueError(f"{path} does not hold an OpenAPI document")
     return data
-
-
-def dereference(spec: dict[str, Any]) -> dict[str, Any]:
-    """Inline every local ``$ref``; identical refs become the same object, so memory stays flat."""
-    memo: dict[str, Any] = {}
-
-    def resolve(pointer: str) -> Any:
-        if not pointer.startswith("#/"):
-            raise ValueError(f"only local $refs are supported, got {pointer!r}")
-        node: Any = spec
-        for part in pointer[2:].split("/"):
-            node = node[part.replace("~1", "/").replace("~0", "~")]
-        return node
-
-    def walk(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str):
-                if ref not in memo:
-                    memo[ref] = {}  # placeholder guards against cycles
-                    memo[ref] = walk(resolve(ref))
-                return memo[ref]
-            return {k: walk(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [walk(v) for v in node]
-        return node
-
-    result: dict[str, Any] = walk(spec)
-    return result
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +127,7 @@ class OperationTable:
     def __init__(self, spec: dict[str, Any]) -> None:
         self.operations: dict[str, Operation] = {}
         by_length: dict[int, list[tuple[tuple[int, ...], Operation]]] = {}
-        for path, item in dereference(spec).get("paths", {}).items():
+        for path, item in inline(spec).get("paths", {}).items():
             common = item.get("parameters", [])
             for method in _METHODS:
                 op = item.get(method)
