@@ -28,16 +28,21 @@ values the fake cannot represent are refused with a 400 naming the field; docs/f
 details and the choices made where the API's behaviour is undocumented.
 """
 
-from ._books.clock import FakeClock, RecordingClock
-from ._books.seed import SeededBusiness, SeedResult
+from ._books.clock import ServerClock
+from ._books.seed import SeededBusiness, SeedPlan, SeedResult
 from ._books.world import PartnerCredentials
+from ._client_clock import RecordingClock
 from ._fake import DEFAULT_BASE_URL, FakeThredfi
 from ._server.faults import FaultRule, Faults
 from ._server.recording import RecordedRequest, RequestLog
 
+# The server's clock under its first name; new code says ServerClock (it is not an SDK Clock).
+FakeClock = ServerClock
+
 __all__ = [
     "DEFAULT_BASE_URL",
     "FakeClock",
+    "ServerClock",
     "FakeThredfi",
     "FaultRule",
     "Faults",
@@ -45,6 +50,7 @@ __all__ = [
     "RecordedRequest",
     "RecordingClock",
     "RequestLog",
+    "SeedPlan",
     "SeedResult",
     "SeededBusiness",
 ]

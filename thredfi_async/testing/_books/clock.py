@@ -1,17 +1,19 @@
-"""Injectable time, so tests can expire tokens or age invoices without sleeping."""
+"""The fake server's time, so tests can expire tokens or age invoices without sleeping.
+
+It is the server's clock (``fake.clock``, moved by ``fake.advance``), not an SDK ``Clock``: it
+has no ``sleep`` and the client never reads it. The client's test clock is ``RecordingClock``.
+"""
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, date, datetime, timedelta
 
-import anyio.lowlevel
-
-__all__ = ["FakeClock", "RecordingClock"]
+__all__ = ["ServerClock"]
 
 
-class FakeClock:
-    """The fake's notion of now.
+class ServerClock:
+    """The fake server's notion of now.
 
     By default it follows the wall clock, shifted by whatever :meth:`advance` added; give it a
     ``start`` and it stands still at that instant (plus advances), which makes timestamps in
@@ -44,35 +46,7 @@ class FakeClock:
 
     def __repr__(self) -> str:
         mode = "frozen" if self._frozen_at is not None else "wall"
-        return f"FakeClock({mode}, now={self.now().isoformat()})"
-
-
-class RecordingClock:
-    """A clock for the client (``AsyncThredfi(clock=...)``) whose waits cost no time.
-
-    Retry backoff and ``Retry-After`` waits are appended to ``sleeps`` and move ``time()`` on
-    at once, so a test that goes through retries runs in milliseconds and can assert the waits.
-    A sleep is still a checkpoint, as a real one is: other tasks run and cancellation lands.
-    """
-
-    def __init__(self, now: float | None = None) -> None:
-        self.now = time.time() if now is None else now
-        self.sleeps: list[float] = []
-
-    def time(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await anyio.lowlevel.checkpoint()
-
-    def advance(self, seconds: float) -> None:
-        """Move the client's time on without a recorded wait (its tokens age)."""
-        self.now += seconds
-
-    def __repr__(self) -> str:
-        return f"RecordingClock(now={self.now!r}, sleeps={self.sleeps!r})"
+        return f"ServerClock({mode}, now={self.now().isoformat()})"
 
 
 def _aware(value: datetime) -> datetime:

@@ -24,7 +24,7 @@ from .payments import create_payment_record
 from .state import BankAccount, BankTransaction, BillLine, Books, InvoiceLine
 from .world import World
 
-__all__ = ["SeedResult", "SeededBusiness", "seed"]
+__all__ = ["SeedPlan", "SeedResult", "SeededBusiness", "seed"]
 
 _COMPANIES = (
     "Acme Trading",
@@ -96,24 +96,37 @@ class SeedResult:
         return [i for b in self.businesses for i in b.bank_transaction_ids]
 
 
+@dataclass(frozen=True, slots=True)
+class SeedPlan:
+    """What ``fake.seed`` writes into each business: the one place its sizes are named.
+
+    ``FakeThredfi.seed`` takes these as keyword arguments and ``python -m thredfi_async.testing``
+    offers each as a ``--flag``. Counts are per parent (``invoices_per_customer`` invoices for
+    every customer); ``payments_per_invoice`` completed payments split each invoice (1 pays it in
+    full); invoice and bill dates are spread over the last ``spread_days`` days.
+    """
+
+    country: str = "GB"
+    customers_per_business: int = 0
+    invoices_per_customer: int = 0
+    line_items_per_invoice: int = 1
+    unit_price_cents: int = 10_000
+    payments_per_invoice: int = 0
+    vendors_per_business: int = 0
+    bills_per_vendor: int = 0
+    bank_accounts_per_business: int = 0
+    transactions_per_bank_account: int = 0
+    spread_days: int = 120
+
+
 def seed(
     world: World,
     table: OperationTable,
     partner_uuid: str,
+    plan: SeedPlan,
     *,
     businesses: int = 1,
     business_id: str | None = None,
-    country: str = "GB",
-    customers_per_business: int = 0,
-    invoices_per_customer: int = 0,
-    line_items_per_invoice: int = 1,
-    unit_price_cents: int = 10_000,
-    payments_per_invoice: int = 0,
-    vendors_per_business: int = 0,
-    bills_per_vendor: int = 0,
-    bank_accounts_per_business: int = 0,
-    transactions_per_bank_account: int = 0,
-    spread_days: int = 120,
 ) -> SeedResult:
     rng = world.rng
     now = world.clock.now()
@@ -133,7 +146,7 @@ def seed(
                         "legal_name": f"Seeded Business {number} Ltd",
                         "entity_type": "limited",
                         "email": f"owner{number}@seeded.example",
-                        "country": country,
+                        "country": plan.country,
                     },
                 )
             )
@@ -142,7 +155,7 @@ def seed(
         seeded = SeededBusiness(books.id)
         result.businesses.append(seeded)
         payment_ctx = _context(world, table, books, "create_invoice_payment")
-        for c in range(customers_per_business):
+        for c in range(plan.customers_per_business):
             customer = create_customer_record(
                 books,
                 world.new_id(),
@@ -156,20 +169,20 @@ def seed(
                 },
             )
             seeded.customer_ids.append(customer.id)
-            for _ in range(invoices_per_customer):
-                sent = now - timedelta(days=rng.randrange(spread_days or 1))
+            for _ in range(plan.invoices_per_customer):
+                sent = now - timedelta(days=rng.randrange(plan.spread_days or 1))
                 lines = [
                     InvoiceLine(
                         id=world.new_id(),
                         quantity=Decimal(1),
-                        unit_price=unit_price_cents,
+                        unit_price=plan.unit_price_cents,
                         discount=0,
                         taxes=[],
                         account_id=books.ledger.system[CODES.SALES],
-                        gross=unit_price_cents,
+                        gross=plan.unit_price_cents,
                         description=f"Item {n + 1}",
                     )
-                    for n in range(line_items_per_invoice)
+                    for n in range(plan.line_items_per_invoice)
                 ]
                 invoice = create_invoice_record(
                     books,
@@ -181,7 +194,7 @@ def seed(
                     external_id=f"seed-invoice-{len(books.invoices) + 1:07d}",
                 )
                 seeded.invoice_ids.append(invoice.id)
-                for amount in _split(invoice.total, payments_per_invoice):
+                for amount in _split(invoice.total, plan.payments_per_invoice):
                     payment = create_payment_record(
                         books,
                         payment_ctx,
@@ -193,7 +206,7 @@ def seed(
                         status="completed",
                     )
                     seeded.payment_ids.append(payment.id)
-        for v in range(vendors_per_business):
+        for v in range(plan.vendors_per_business):
             vendor = create_vendor_record(
                 books,
                 world.new_id(),
@@ -204,15 +217,15 @@ def seed(
                 },
             )
             seeded.vendor_ids.append(vendor.id)
-            for _ in range(bills_per_vendor):
-                issued = (now - timedelta(days=rng.randrange(spread_days or 1))).date()
+            for _ in range(plan.bills_per_vendor):
+                issued = (now - timedelta(days=rng.randrange(plan.spread_days or 1))).date()
                 line = BillLine(
                     id=world.new_id(),
                     quantity=Decimal(1),
-                    unit_price=Decimal(unit_price_cents),
+                    unit_price=Decimal(plan.unit_price_cents),
                     taxes=[],
                     account_id=books.ledger.system[CODES.OPERATING_EXPENSES],
-                    subtotal=unit_price_cents,
+                    subtotal=plan.unit_price_cents,
                     description="Services",
                 )
                 bill = create_bill_record(
@@ -226,12 +239,12 @@ def seed(
                     bill_number=f"BILL-{len(books.bills) + 1:06d}",
                 )
                 seeded.bill_ids.append(bill.id)
-        for a in range(bank_accounts_per_business):
+        for a in range(plan.bank_accounts_per_business):
             account = _bank_account(world, books, a, now)
             seeded.bank_account_ids.append(account.id)
-            for _ in range(transactions_per_bank_account):
+            for _ in range(plan.transactions_per_bank_account):
                 seeded.bank_transaction_ids.append(
-                    _bank_transaction(world, books, account, now, spread_days).id
+                    _bank_transaction(world, books, account, now, plan.spread_days).id
                 )
     return result
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .._server.auth import TokenAuthority
-from .clock import FakeClock
+from .clock import ServerClock
 from .ledger import Ledger
 from .state import Books, Business, IdGenerator, Partner
 
@@ -32,7 +32,7 @@ class World:
     def __init__(
         self,
         *,
-        clock: FakeClock,
+        clock: ServerClock,
         token_ttl: int,
         envelope: Envelope,
         rng: random.Random,

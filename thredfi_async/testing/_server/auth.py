@@ -18,7 +18,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from .._books.clock import FakeClock
+from .._books.clock import ServerClock
 from .errors import ApiError
 
 __all__ = ["BUSINESS_SCOPE", "PARTNER_SCOPE", "Claims", "IssuedToken", "TokenAuthority"]
@@ -62,7 +62,7 @@ class TokenAuthority:
 
     _HEADER = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
 
-    def __init__(self, clock: FakeClock, ttl: int, rng: random.Random) -> None:
+    def __init__(self, clock: ServerClock, ttl: int, rng: random.Random) -> None:
         self.clock = clock
         self.ttl = ttl
         # Not from the seeded rng: two fakes built with the same seed must refuse each other's

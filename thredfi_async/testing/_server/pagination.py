@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
+from ..._pagination import MAX_PAGE_SIZE
 from .context import Context
 from .errors import field_error
-from .validation import MAX_PAGE_SIZE
 
 __all__ = ["DEFAULT_PAGE_SIZE", "paginate"]
 

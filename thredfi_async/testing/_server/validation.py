@@ -33,13 +33,13 @@ from uuid import UUID
 from jsonschema import FormatChecker  # type: ignore[import-untyped]
 from openapi_schema_validator import OAS30WriteValidator
 
+from ..._pagination import MAX_PAGE_SIZE  # the API's clamp, as the SDK knows it
 from .errors import ApiError, validation_error
 from .spec import Operation
 
 __all__ = [
     "MAX_INTEGER",
     "MAX_NUMBER",
-    "MAX_PAGE_SIZE",
     "RequestValidator",
     "bounded",
     "coerce_query_value",
@@ -47,7 +47,6 @@ __all__ = [
     "parse_body",
 ]
 
-MAX_PAGE_SIZE = 100
 MAX_INTEGER = 2**63 - 1
 MIN_INTEGER = -(2**63)
 MAX_NUMBER = 10**15
