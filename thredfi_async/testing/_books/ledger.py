@@ -1,7 +1,8 @@
 """The general ledger behind every figure the fake reports.
 
-Business activity becomes balanced journal entries, posted at once (FACTS 4.14: so that reports
-and account balances agree). Each source document (an invoice, a payment...) owns the lines it
+Business activity becomes balanced journal entries, posted at once, so that reports (which
+count drafts) and account balances (which count posted entries) agree (docs/api-behaviour.md,
+"Ledger and reports"). Each source document (an invoice, a payment...) owns the lines it
 last posted; when the document changes, the old lines are reversed and the new ones posted, so the
 journal keeps a true history while balances always reflect the current state. Reports read these
 lines, never canned numbers.
@@ -341,7 +342,7 @@ class Ledger:
             yield from self.descendants(child)
 
     def rolled_up_balance(self, account: LedgerAccount) -> int:
-        """A parent's balance is its own plus all of its descendants' (FACTS 3.15)."""
+        """A parent's balance is its own plus all of its descendants' (docs/api-behaviour.md)."""
         total = account.debit_total - account.credit_total
         for child in self.descendants(account):
             total += child.debit_total - child.credit_total

@@ -1,8 +1,8 @@
 """Customers and vendors alike: finding the parent party of a record, archiving, unarchiving.
 
-Their fields, views, list filters and update rules differ (FACTS 3.2, 3.9) and stay in
-``_receivables`` and ``_payables``; ``kind`` (``"customer"`` or ``"vendor"``) names the party in
-messages and is its key in the books' external-id index.
+Their fields, views, list filters and update rules differ (docs/api-behaviour.md, "Parties and
+documents") and stay in the ``customers`` and ``vendors`` handlers; ``kind`` (``"customer"`` or
+``"vendor"``) names the party in messages and is its key in the books' external-id index.
 """
 
 from __future__ import annotations
@@ -31,7 +31,11 @@ def find_party(
     party_external_id: Any,
     field_name: str,
 ) -> P:
-    """The parent party by id or by partner id; a 400 when it does not exist (FACTS 2.2)."""
+    """The parent party by id or by partner id; a 400 when it does not exist.
+
+    A missing parent is a record sent out of dependency order (docs/api-behaviour.md, "Parties and
+    documents").
+    """
     if party_id:
         party = parties.get(str(party_id))
         if party is None:
@@ -62,7 +66,7 @@ def archive_party(ctx: Context, party: Party, apply_changes: ApplyChanges) -> No
 
 
 def unarchive_party(ctx: Context, party: Party, kind: str, apply_changes: ApplyChanges) -> None:
-    """Only an archived party can be unarchived (a 400 otherwise, FACTS 3.2)."""
+    """Only an archived party can be unarchived (a 400 otherwise, inferred)."""
     if party.archived_at is None:
         raise ApiError(
             400, "invalid_status_transition", f"Only archived {kind}s can be unarchived."

@@ -1,6 +1,7 @@
 """Payment status rules shared by invoice, bill and vendor-refund payments.
 
-The bill-payment state machine (FACTS 3.11) is the documented one; invoice payments use it too,
+The bill-payment state machine is the documented one (docs/api-behaviour.md, "Payment
+states"); invoice payments use it too,
 plus ``completed -> refunded``. Cancelling through ``POST .../delete/`` is a separate door that
 only ``pending`` and ``failed`` payments pass (a ``failed`` payment can be cancelled there even
 though PATCH treats ``failed`` as final).
@@ -52,7 +53,7 @@ def require_failure_reason(payment: TrackedPayment, body: dict[str, Any]) -> Non
 def apply_state_patch(
     payment: TrackedPayment, body: dict[str, Any], now: datetime, text_keys: tuple[str, ...]
 ) -> None:
-    """A PATCH under the bill-payment state machine (FACTS 3.11; vendor-refund payments, 3.14).
+    """A PATCH under the bill-payment state machine (docs/api-behaviour.md, "Payment states").
 
     The status moves first (an illegal move is refused before anything changes), then the
     ``failure_reason``, ``payment_reference``, ``memo``, further ``text_keys`` and ``metadata``

@@ -60,7 +60,7 @@ class World:
         return PartnerCredentials(partner.uuid, partner.api_key)
 
     def open_books(self, business: Business) -> Books:
-        """Register a business and provision its chart of accounts (FACTS 3.1 side effect)."""
+        """Register a business and provision its chart of accounts (as create-business does)."""
         ledger = Ledger(business.base_currency, self.new_id, self.clock.now)
         ledger.provision_default_chart()
         books = Books(business=business, ledger=ledger)

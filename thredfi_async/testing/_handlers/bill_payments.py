@@ -219,7 +219,7 @@ def get_bill_payment(ctx: Context) -> Reply:
 
 @handles("update_bill_payment")
 def update_bill_payment(ctx: Context) -> Reply:
-    """The documented state machine (FACTS 3.11); allocations change only before completion."""
+    """The documented state machine (``_books.status``); allocations change until completion."""
     books = ctx.books
     body = ctx.body
     payment = _bill_payment(ctx)

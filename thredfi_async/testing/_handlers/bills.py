@@ -273,7 +273,7 @@ def update_bill(ctx: Context) -> Reply:
 
 @handles("void_bill")
 def void_bill(ctx: Context) -> Reply:
-    """Unlike an invoice, a bill with payments may be voided; they stay allocated (FACTS 3.10)."""
+    """Unlike an invoice, a bill with payments may be voided; they stay allocated, as documented."""
     books = ctx.books
     bill = get_or_404(books.bills, ctx.param("bill_id"), "bill")
     if bill.voided_at is None:  # voiding again answers the voided bill (safe to retry)

@@ -52,7 +52,7 @@ def business_view(business: Business, *, list_row: bool = False) -> dict[str, An
         "metadata": business.metadata,
     }
     if list_row:
-        view["tax_id"] = business.tin  # list rows use tax_id (FACTS 3.1); tin is kept as well
+        view["tax_id"] = business.tin  # list rows say tax_id; tin is kept as well
     return view
 
 

@@ -60,7 +60,7 @@ def list_customers(ctx: Context) -> Reply:
 @handles("create_customer")
 def create_customer(ctx: Context) -> Reply:
     books = ctx.books
-    # No idempotency is documented for customers (FACTS 2.3); the fake answers the error
+    # No idempotency is documented for customers (docs/api-behaviour.md); the fake answers the error
     # guide's 409 so clients exercise that branch of "already exists".
     refuse_duplicate(books, "customer", ctx.body.get("external_id"))
     _check_payment_terms(ctx, ctx.body)

@@ -343,7 +343,7 @@ def update_invoice(ctx: Context) -> Reply:
 
 @handles("void_invoice")
 def void_invoice(ctx: Context) -> Reply:
-    """Unlike a bill, an invoice with money applied is refused (undocumented, FACTS 4.13)."""
+    """Unlike a bill, an invoice with money applied is refused (undocumented; inferred)."""
     books = ctx.books
     invoice = get_or_404(books.invoices, ctx.param("invoice_id"), "invoice")
     if invoice.voided_at is None:  # voiding again answers the voided invoice (safe to retry)

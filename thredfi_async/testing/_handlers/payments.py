@@ -366,7 +366,8 @@ def partial_update_invoice_payment(ctx: Context) -> Reply:
 def delete_invoice_payment(ctx: Context) -> Reply:
     """Cancel a pending or failed payment: its invoices are owed again, its ledger entry goes.
 
-    A completed payment is refused; its money comes back through refunds instead (FACTS 3.4).
+    A completed payment is refused; its money comes back through refunds instead
+    (docs/api-behaviour.md, "Payment states").
     """
     books = ctx.books
     payment = _payment(ctx)

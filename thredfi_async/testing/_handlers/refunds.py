@@ -109,7 +109,7 @@ def list_refunds(ctx: Context) -> Reply:
 def create_refund(ctx: Context) -> Reply:
     books = ctx.books
     body = ctx.body
-    # Refund idempotency is not documented (FACTS 2.3): answer 409, as the error guide does.
+    # Refund idempotency is not documented (docs/api-behaviour.md): answer the error guide's 409.
     refuse_duplicate(books, "refund", body.get("external_id"))
     invoice = books.invoices.get(str(body["invoice_id"]))
     if invoice is None:

@@ -1,12 +1,11 @@
 """Reports computed from the ledger and the open documents, never canned.
 
-Every figure is integer minor units of the base currency. The identities of FACTS 3.19 hold by
-construction: assets = non-current + current; net assets = assets - liabilities = equity, where
-retained earnings include the accumulated profit; the P&L ladder runs from net revenue to net
-profit; the cash-flow statement (indirect method) reconciles opening cash plus the net change to
-the closing cash on the cash accounts. Aging reports bucket what is still owed on the as-of date
-by days past due (no due date counts as current).
-"""
+Every figure is integer minor units of the base currency. The documented identities hold by
+construction (docs/api-behaviour.md, "Ledger and reports"): assets = non-current + current; net
+assets = assets - liabilities = equity, where retained earnings include the accumulated profit; the
+P&L ladder runs from net revenue to net profit; the cash-flow statement (indirect method) reconciles
+opening cash plus the net change to the closing cash on the cash accounts. Aging reports bucket what
+is still owed on the as-of date by days past due (no due date counts as current)."""
 
 from __future__ import annotations
 

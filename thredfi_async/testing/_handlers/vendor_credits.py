@@ -131,7 +131,7 @@ def _apply_vendor_credit(ctx: Context, credit: VendorCredit, shares: list[Share[
 
 
 def _credit_vendor(books: Books, body: dict[str, Any]) -> str | None:
-    """The vendor a credit names; None when its ``vendor_external_id`` is new (FACTS 3.12).
+    """The vendor a credit names; None when its ``vendor_external_id`` is new (its page says so).
 
     Such a vendor is created on the fly, but only by :func:`_create_credit_vendor`, once the
     whole request has passed its checks.

@@ -358,7 +358,7 @@ class FakeApp:
     def _scope(
         self, op: Operation, path_params: dict[str, str], claims: Claims | None
     ) -> Books | None:
-        """Enforce which token may reach which business (FACTS 1.3 and 4.3)."""
+        """Which token may reach which business (docs/api-behaviour.md, "Tokens and businesses")."""
         if claims is None:
             return None
         if op.security == "partner" and not claims.is_partner:

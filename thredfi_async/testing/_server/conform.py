@@ -1,10 +1,10 @@
 """Make a rendered response honour the loaded spec's nullability.
 
-Views render a value the fake does not have (an unpaid invoice's ``paid_at``) as ``None``. Where
-the spec declares the property ``nullable`` that ``null`` is sent, as FACTS 4.9 describes; where
-it does not, the key is left out, so every response validates against whichever spec the fake
-loaded, including one the SDK later patches to mark more fields nullable. Following OAS 3.0.3,
-``nullable`` only counts next to a ``type`` in the same schema object.
+Views render a value the fake does not have (an unpaid invoice's ``paid_at``) as ``None``. Where the
+spec declares the property ``nullable`` that ``null`` is sent (docs/api-behaviour.md, "Ledger and
+reports"); where it does not, the key is left out, so every response validates against whichever
+spec the fake loaded, including one the SDK later patches to mark more fields nullable. Following
+OAS 3.0.3, ``nullable`` only counts next to a ``type`` in the same schema object.
 
 Each schema is compiled once into a small plan that only visits the parts of a response where a
 ``null`` could need dropping; list pages are shaped on every request, so this stays cheap.

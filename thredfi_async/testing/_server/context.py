@@ -245,7 +245,7 @@ def change_external_id(
 
 
 def refuse_duplicate(books: Books, kind: str, external_id: Any) -> None:
-    """409 ``duplicate_external_id`` where no idempotency is documented (FACTS 2.3, 4.6)."""
+    """409 ``duplicate_external_id`` where no idempotency is documented (docs/api-behaviour.md)."""
     existing = books.find_external(kind, external_id)
     if existing is not None:
         raise conflict(
