@@ -9,7 +9,7 @@ may reach (its own party's, not voided), differ per source: the caller's ``resol
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Generic, Protocol, TypeVar
@@ -17,9 +17,17 @@ from typing import Any, Generic, Protocol, TypeVar
 from .._server.context import Context
 from .._server.errors import field_error
 from .documents import apply_to_document, unapply_from_document
+from .sides import Side
 from .state import Allocation, Books, TradeDocument
 
-__all__ = ["AllocationSource", "Share", "reallocate", "requested_shares"]
+__all__ = [
+    "AllocationSource",
+    "Share",
+    "allocated_cents",
+    "open_document",
+    "reallocate",
+    "requested_shares",
+]
 
 D = TypeVar("D", bound=TradeDocument)
 
@@ -36,6 +44,41 @@ class Share(Generic[D]):
 class AllocationSource(Protocol):
     id: str
     allocations: list[Allocation]
+
+
+def open_document(
+    books: Books, side: Side[D], index: int, item: dict[str, Any], party_id: str
+) -> D:
+    """The document allocation ``index`` names: it exists, is not voided, and is the party's.
+
+    Every source (a payment or a credit note, on either side) may reach only its own party's
+    open documents; the refusal names the field, ``allocations.<index>.<document>_id``.
+    """
+    key = f"{side.document}_id"
+    field_name = f"allocations.{index}.{key}"
+    document_id = item.get(key)
+    if not document_id:
+        raise field_error(field_name, "This field is required.")
+    document = side.documents(books).get(str(document_id))
+    if document is None:
+        raise field_error(
+            field_name, f'{side.document.capitalize()} "{document_id}" does not exist.'
+        )
+    if side.party_id(document) != party_id or document.voided_at is not None:
+        raise field_error(
+            field_name, f"The {side.document} is voided or belongs to another {side.party}."
+        )
+    return document
+
+
+def allocated_cents(index: int, item: dict[str, Any]) -> int:
+    """A payment allocation's ``amount_cents``: a whole number of minor units, at least 1."""
+    amount = item.get("amount_cents")
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount < 1:
+        raise field_error(
+            f"allocations.{index}.amount_cents", "Ensure this value is greater than or equal to 1."
+        )
+    return amount
 
 
 def requested_shares(
@@ -80,7 +123,7 @@ def reallocate(
     shares: Iterable[Share[D]],
     ctx: Context,
     *,
-    documents: Mapping[str, D],
+    side: Side[D],
     source_type: str,
     on: date,
 ) -> None:
@@ -88,6 +131,7 @@ def reallocate(
 
     An empty ``shares`` only reverses (a cancelled payment, a deleted credit note).
     """
+    documents = side.documents(books)
     for allocation in source.allocations:
         unapply_from_document(books, documents[allocation.target_id], allocation.id, ctx.now)
     source.allocations = []

@@ -4,15 +4,34 @@ Receivable, a vendor credit reverses expense against Accounts Payable.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from .._server.context import Context
+from .allocations import Share, reallocate
 from .ledger import CODES, Posting
-from .state import Books, CreditNote
+from .sides import PAYABLES, RECEIVABLES, Side
+from .state import Books, CreditNote, CustomerCredit
 
 
-def post_credit(
-    books: Books, credit: CreditNote, source_type: str, *, receivable: str, balance: str, sign: int
+def apply_credit(
+    books: Books, credit: CreditNote, shares: Sequence[Share[Any]], ctx: Context
 ) -> None:
+    """Apply a credit's shares (none: release them) and post its entry, on either side."""
+    if isinstance(credit, CustomerCredit):
+        side: Side[Any] = RECEIVABLES
+        source_type, ledger_source = "credit", "customer_credit"
+    else:
+        side, source_type, ledger_source = PAYABLES, "vendor_credit", "vendor_credit"
+    on = credit.issued_at.date()
+    reallocate(books, credit, shares, ctx, side=side, source_type=source_type, on=on)
+    post_credit(books, credit, ledger_source, side)
+
+
+def post_credit(books: Books, credit: CreditNote, source_type: str, side: Side[Any]) -> None:
     """Customer: DR revenue and VAT / CR AR and customer credit. Vendor: the mirror image."""
     ledger = books.ledger
+    receivable, balance, sign = side.control_account, side.spare_account, side.sign
     if credit.deleted_at is not None:
         ledger.unpost_source(source_type, credit.id)
         return

@@ -4,6 +4,7 @@ and their ledger entries.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -12,20 +13,24 @@ from .._server.context import (
 )
 from .allocations import Share, reallocate
 from .ledger import CODES, Posting
+from .sides import PAYABLES, RECEIVABLES, Side
 from .state import Bill, BillPayment, Books, Customer, Invoice, InvoicePayment, Vendor
 
 
-def allocate_invoice_payment(
-    books: Books, payment: InvoicePayment, shares: list[Share[Invoice]], ctx: Context
+def allocate_payment(
+    books: Books,
+    payment: InvoicePayment | BillPayment,
+    shares: Sequence[Share[Any]],
+    ctx: Context,
 ) -> None:
+    """Apply a payment's shares (none: release them) to invoices or bills, on its payment date."""
+    if isinstance(payment, InvoicePayment):
+        side: Side[Any] = RECEIVABLES
+        source_type = "payment"
+    else:
+        side, source_type = PAYABLES, "bill_payment"
     reallocate(
-        books,
-        payment,
-        shares,
-        ctx,
-        documents=books.invoices,
-        source_type="payment",
-        on=payment.payment_date,
+        books, payment, shares, ctx, side=side, source_type=source_type, on=payment.payment_date
     )
 
 
@@ -73,23 +78,9 @@ def create_payment_record(
     )
     books.invoice_payments[payment.id] = payment
     books.remember_external("invoice_payment", payment.external_id, payment.id)
-    allocate_invoice_payment(books, payment, shares, ctx)
+    allocate_payment(books, payment, shares, ctx)
     post_payment(books, payment)
     return payment
-
-
-def allocate_bill_payment(
-    books: Books, payment: BillPayment, shares: list[Share[Bill]], ctx: Context
-) -> None:
-    reallocate(
-        books,
-        payment,
-        shares,
-        ctx,
-        documents=books.bills,
-        source_type="bill_payment",
-        on=payment.payment_date,
-    )
 
 
 def post_bill_payment(books: Books, payment: BillPayment) -> None:
@@ -134,6 +125,6 @@ def create_bill_payment_record(
     )
     books.bill_payments[payment.id] = payment
     books.remember_external("bill_payment", payment.external_id, payment.id)
-    allocate_bill_payment(books, payment, shares, ctx)
+    allocate_payment(books, payment, shares, ctx)
     post_bill_payment(books, payment)
     return payment

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .._books.allocations import Share, requested_shares
+from .._books.allocations import Share, allocated_cents, open_document, requested_shares
 from .._books.parties import find_vendor
-from .._books.payments import allocate_bill_payment, create_bill_payment_record, post_bill_payment
+from .._books.payments import allocate_payment, create_bill_payment_record, post_bill_payment
+from .._books.sides import PAYABLES
 from .._books.state import Allocation, Bill, BillPayment, Books, Vendor
 from .._books.status import (
     apply_state_patch,
@@ -136,22 +137,8 @@ def _requested(
     """Each allocation names an open bill of the payment's vendor; a remainder is allowed."""
 
     def resolve(index: int, item: dict[str, Any]) -> Share[Bill]:
-        bill = books.bills.get(str(item.get("bill_id")))
-        share = item.get("amount_cents")
-        if bill is None:
-            raise field_error(
-                f"allocations.{index}.bill_id", f'Bill "{item.get("bill_id")}" does not exist.'
-            )
-        if not isinstance(share, int) or isinstance(share, bool) or share < 1:
-            raise field_error(
-                f"allocations.{index}.amount_cents",
-                "Ensure this value is greater than or equal to 1.",
-            )
-        if bill.vendor_id != vendor.id:
-            raise field_error(f"allocations.{index}.bill_id", "The bill belongs to another vendor.")
-        if bill.voided_at is not None:
-            raise field_error(f"allocations.{index}.bill_id", "The bill is voided.")
-        return Share(bill, share, text(item, "description"))
+        bill = open_document(books, PAYABLES, index, item, vendor.id)
+        return Share(bill, allocated_cents(index, item), text(item, "description"))
 
     return requested_shares(
         requested,
@@ -242,9 +229,9 @@ def update_bill_payment(ctx: Context) -> Reply:
     apply_state_patch(payment, body, ctx.now, ("check_number", "description"))
     payment.fee = fee
     if payment.status == "cancelled":
-        allocate_bill_payment(books, payment, [], ctx)
+        allocate_payment(books, payment, [], ctx)
     elif shares is not None:
-        allocate_bill_payment(books, payment, shares, ctx)
+        allocate_payment(books, payment, shares, ctx)
     payment.updated_at = ctx.now
     post_bill_payment(books, payment)
     return Reply(200, bill_payment_view(books, payment))
@@ -256,7 +243,7 @@ def delete_bill_payment(ctx: Context) -> Reply:
     books = ctx.books
     payment = _bill_payment(ctx)
     cancel(payment)
-    allocate_bill_payment(books, payment, [], ctx)
+    allocate_payment(books, payment, [], ctx)
     payment.updated_at = ctx.now
     post_bill_payment(books, payment)
     return cancelled_reply("Bill payment cancelled and its allocations reversed.", payment)

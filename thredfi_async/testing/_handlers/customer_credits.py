@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from .._books.allocations import Share, reallocate, requested_shares
-from .._books.credit_notes import post_credit
+from .._books.allocations import Share, open_document, requested_shares
+from .._books.credit_notes import apply_credit
 from .._books.ledger import CODES
 from .._books.parties import find_customer, party_reference
+from .._books.sides import RECEIVABLES
 from .._books.state import (
     Books,
     CreditLine,
@@ -31,7 +32,6 @@ from .._server.context import (
     set_texts,
     text,
 )
-from .._server.errors import field_error
 from .._server.filters import Filters, joined
 from .._server.pagination import paginate
 from ._credit_notes import (
@@ -82,17 +82,7 @@ def _customer_allocations(
     books: Books, credit: CustomerCredit, requested: Any
 ) -> list[Share[Invoice]]:
     def resolve(index: int, item: dict[str, Any]) -> Share[Invoice]:
-        invoice = books.invoices.get(str(item.get("invoice_id")))
-        if invoice is None:
-            raise field_error(
-                f"allocations.{index}.invoice_id",
-                f'Invoice "{item.get("invoice_id")}" does not exist.',
-            )
-        if invoice.customer_id != credit.customer_id or invoice.voided_at is not None:
-            raise field_error(
-                f"allocations.{index}.invoice_id",
-                "The invoice is voided or belongs to another customer.",
-            )
+        invoice = open_document(books, RECEIVABLES, index, item, credit.customer_id)
         return Share(invoice, int(item["amount"]))
 
     return requested_shares(
@@ -103,29 +93,6 @@ def _customer_allocations(
         exceeds="Allocation exceeds the invoice outstanding amount.",
         limit=credit.total,
         too_much="Allocations exceed the credit total.",
-    )
-
-
-def _apply_customer_credit(
-    ctx: Context, credit: CustomerCredit, shares: list[Share[Invoice]]
-) -> None:
-    books = ctx.books
-    reallocate(
-        books,
-        credit,
-        shares,
-        ctx,
-        documents=books.invoices,
-        source_type="credit",
-        on=credit.sent_at.date(),
-    )
-    post_credit(
-        books,
-        credit,
-        "customer_credit",
-        receivable=CODES.RECEIVABLES,
-        balance=CODES.CUSTOMER_CREDITS,
-        sign=1,
     )
 
 
@@ -163,7 +130,7 @@ def create_customer_credit(ctx: Context) -> Reply:
     shares = _customer_allocations(books, credit, body.get("allocations"))
     books.customer_credits[credit.id] = credit
     books.remember_external("customer_credit", credit.external_id, credit.id)
-    _apply_customer_credit(ctx, credit, shares)
+    apply_credit(books, credit, shares, ctx)
     return Reply(201, customer_credit_view(books, credit))
 
 
@@ -194,7 +161,7 @@ def update_customer_credit(ctx: Context) -> Reply:
     set_texts(credit, body, ("memo", "source_invoice_id"))
     if "metadata" in body:
         credit.metadata = body["metadata"]
-    _apply_customer_credit(ctx, credit, shares)
+    apply_credit(books, credit, shares, ctx)
     return Reply(200, customer_credit_view(books, credit))
 
 
@@ -203,5 +170,5 @@ def delete_customer_credit(ctx: Context) -> Reply:
     books = ctx.books
     credit = get_or_404(books.customer_credits, ctx.param("credit_id"), "customer_credit")
     soft_delete(ctx, credit, "customer_credit")
-    _apply_customer_credit(ctx, credit, [])
+    apply_credit(books, credit, [], ctx)
     return Reply(204)

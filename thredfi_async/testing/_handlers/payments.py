@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .._books.allocations import Share, requested_shares
+from .._books.allocations import Share, allocated_cents, open_document, requested_shares
 from .._books.money import format_money
 from .._books.parties import find_customer
-from .._books.payments import allocate_invoice_payment, create_payment_record, post_payment
+from .._books.payments import allocate_payment, create_payment_record, post_payment
+from .._books.sides import RECEIVABLES
 from .._books.state import Allocation, Books, Customer, Invoice, InvoicePayment
 from .._books.status import (
     PAYMENT_TRANSITIONS,
@@ -54,28 +55,8 @@ def _requested_allocations(
     """Each allocation names an open invoice of the payment's customer."""
 
     def resolve(index: int, item: dict[str, Any]) -> Share[Invoice]:
-        invoice_id = item.get("invoice_id")
-        amount = item.get("amount_cents")
-        if not invoice_id:
-            raise field_error(f"allocations.{index}.invoice_id", "This field is required.")
-        if not isinstance(amount, int) or isinstance(amount, bool) or amount < 1:
-            raise field_error(
-                f"allocations.{index}.amount_cents",
-                "Ensure this value is greater than or equal to 1.",
-            )
-        invoice = books.invoices.get(str(invoice_id))
-        if invoice is None:
-            raise field_error(
-                f"allocations.{index}.invoice_id", f'Invoice "{invoice_id}" does not exist.'
-            )
-        if invoice.voided_at is not None:
-            raise field_error(f"allocations.{index}.invoice_id", "The invoice is voided.")
-        if invoice.customer_id != customer.id:
-            raise field_error(
-                f"allocations.{index}.invoice_id",
-                "The invoice belongs to another customer.",
-            )
-        return Share(invoice, amount)
+        invoice = open_document(books, RECEIVABLES, index, item, customer.id)
+        return Share(invoice, allocated_cents(index, item))
 
     return requested_shares(
         requested,
@@ -344,9 +325,9 @@ def _update_payment(ctx: Context) -> Reply:
         payment.transaction_tags = list(body["transaction_tags"] or [])
     change_external_id(books, "invoice_payment", payment, body)
     if payment.status == "cancelled":
-        allocate_invoice_payment(books, payment, [], ctx)
+        allocate_payment(books, payment, [], ctx)
     else:
-        allocate_invoice_payment(books, payment, shares, ctx)
+        allocate_payment(books, payment, shares, ctx)
     payment.updated_at = ctx.now
     post_payment(books, payment)
     return Reply(200, {"payment": payment_detail_view(books, payment)})
@@ -372,7 +353,7 @@ def delete_invoice_payment(ctx: Context) -> Reply:
     books = ctx.books
     payment = _payment(ctx)
     cancel(payment)
-    allocate_invoice_payment(books, payment, [], ctx)
+    allocate_payment(books, payment, [], ctx)
     payment.updated_at = ctx.now
     post_payment(books, payment)
     return cancelled_reply("Payment cancelled and its allocations reversed.", payment)

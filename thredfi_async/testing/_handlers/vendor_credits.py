@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from .._books.allocations import Share, reallocate, requested_shares
-from .._books.credit_notes import post_credit
+from .._books.allocations import Share, open_document, requested_shares
+from .._books.credit_notes import apply_credit
 from .._books.ledger import CODES
 from .._books.parties import create_vendor_record, find_vendor, party_reference
+from .._books.sides import PAYABLES
 from .._books.state import (
     Bill,
     Books,
@@ -84,15 +85,7 @@ def _vendor_allocations(books: Books, credit: VendorCredit, requested: Any) -> l
     exceeds = "Allocation exceeds the bill outstanding amount."
 
     def resolve(index: int, item: dict[str, Any]) -> Share[Bill]:
-        bill = books.bills.get(str(item.get("bill_id")))
-        if bill is None:
-            raise field_error(
-                f"allocations.{index}.bill_id", f'Bill "{item.get("bill_id")}" does not exist.'
-            )
-        if bill.vendor_id != credit.vendor_id or bill.voided_at is not None:
-            raise field_error(
-                f"allocations.{index}.bill_id", "The bill is voided or belongs to another vendor."
-            )
+        bill = open_document(books, PAYABLES, index, item, credit.vendor_id)
         amount = minor_units(item.get("amount"), f"allocations.{index}.amount")
         if amount < 1:
             raise field_error(f"allocations.{index}.amount", exceeds)
@@ -106,27 +99,6 @@ def _vendor_allocations(books: Books, credit: VendorCredit, requested: Any) -> l
         exceeds=exceeds,
         limit=credit.total,
         too_much="Allocations exceed the credit total.",
-    )
-
-
-def _apply_vendor_credit(ctx: Context, credit: VendorCredit, shares: list[Share[Bill]]) -> None:
-    books = ctx.books
-    reallocate(
-        books,
-        credit,
-        shares,
-        ctx,
-        documents=books.bills,
-        source_type="vendor_credit",
-        on=credit.received_at.date(),
-    )
-    post_credit(
-        books,
-        credit,
-        "vendor_credit",
-        receivable=CODES.PAYABLES,
-        balance=CODES.VENDOR_PREPAYMENTS,
-        sign=-1,
     )
 
 
@@ -181,7 +153,7 @@ def create_vendor_credit(ctx: Context) -> Reply:
         _create_credit_vendor(ctx, books, body, credit.vendor_id)
     books.vendor_credits[credit.id] = credit
     books.remember_external("vendor_credit", credit.external_id, credit.id)
-    _apply_vendor_credit(ctx, credit, shares)
+    apply_credit(books, credit, shares, ctx)
     return Reply(201, vendor_credit_view(books, credit))
 
 
@@ -221,7 +193,7 @@ def update_vendor_credit(ctx: Context) -> Reply:
     update_common(ctx, credit, body, "vendor_credit")
     credit.received_at = received_at
     set_texts(credit, body, ("source_bill_id",))
-    _apply_vendor_credit(ctx, credit, shares)
+    apply_credit(books, credit, shares, ctx)
     return Reply(200, vendor_credit_view(books, credit))
 
 
@@ -230,5 +202,5 @@ def delete_vendor_credit(ctx: Context) -> Reply:
     books = ctx.books
     credit = get_or_404(books.vendor_credits, ctx.param("credit_id"), "vendor_credit")
     soft_delete(ctx, credit, "vendor_credit")
-    _apply_vendor_credit(ctx, credit, [])
+    apply_credit(books, credit, [], ctx)
     return Reply(204)
