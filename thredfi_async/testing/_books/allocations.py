@@ -64,7 +64,7 @@ def open_document(
         raise field_error(
             field_name, f'{side.document.capitalize()} "{document_id}" does not exist.'
         )
-    if side.party_id(document) != party_id or document.voided_at is not None:
+    if side.party_of(document) != party_id or document.voided_at is not None:
         raise field_error(
             field_name, f"The {side.document} is voided or belongs to another {side.party}."
         )

@@ -1,10 +1,10 @@
 """Invoices and bills alike: how money applied to a document moves it and its party's balance.
 
 Money applied to a document (a payment allocation or a credit-note allocation) is recorded as an
-:class:`~._state.Application`; the document's outstanding amount, status and ``paid_at`` follow
-from those, and the party's outstanding balance is adjusted by the change, so no request ever has
-to re-add a party's documents. What differs between the two sides (line maths, ledger postings,
-the voiding rules) stays in ``_receivables`` and ``_payables``.
+:class:`~.state.Application`; the document's outstanding amount, status and ``paid_at`` follow from
+those, and the party's outstanding balance is adjusted by the change, so no request ever has to re-
+add a party's documents. What differs between the two sides is named in ``sides``; line maths and
+ledger postings are in ``invoicing`` and ``billing``, the voiding rules in the handlers.
 """
 
 from __future__ import annotations
@@ -14,12 +14,15 @@ from datetime import date, datetime
 from typing import TypeVar
 
 from .._server.errors import ApiError, field_error
+from .sides import Side
 from .state import Application, Books, TradeDocument
 
 __all__ = [
     "apply_to_document",
+    "move_to_party",
     "refresh_document",
     "refuse_if_voided",
+    "refuse_party_change",
     "refuse_total_below_applied",
     "release_from_party",
     "settle_total",
@@ -84,6 +87,23 @@ def release_from_party(books: Books, document: TradeDocument) -> None:
     if party is not None:
         party.outstanding -= document.counted_outstanding
     document.counted_outstanding = 0
+
+
+def refuse_party_change(side: Side[D], document: D, party_id: str) -> None:
+    """Money applied to a document came from its party: with any applied, the party stays."""
+    if party_id != side.party_of(document) and document.applications:
+        raise field_error(
+            f"{side.party}_id",
+            f"The {side.party} of {side.a_document} with payments cannot change.",
+        )
+
+
+def move_to_party(books: Books, side: Side[D], document: D, party_id: str) -> None:
+    """Hand the document to ``party_id`` (checked first: see refuse_party_change); its balance
+    leaves the old party now and reaches the new one at the next refresh."""
+    if party_id != side.party_of(document):
+        release_from_party(books, document)
+        setattr(document, side.party_field, party_id)
 
 
 def refuse_total_below_applied(document: TradeDocument, total: int) -> None:

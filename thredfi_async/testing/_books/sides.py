@@ -28,7 +28,15 @@ class Side(Generic[D]):
     spare_account: str  # where money not yet applied waits (customer credit, vendor prepayment)
     sign: int  # +1 where the business is owed (receivables), -1 where it owes
     documents: Callable[[Books], Mapping[str, D]]
-    party_id: Callable[[D], str]
+    party_field: str  # the document's attribute holding its party's id
+
+    def party_of(self, document: TradeDocument) -> str:
+        party_id: str = getattr(document, self.party_field)
+        return party_id
+
+    @property
+    def a_document(self) -> str:
+        return f"an {self.document}" if self.document[0] in "aeiou" else f"a {self.document}"
 
 
 RECEIVABLES: Side[Invoice] = Side(
@@ -38,7 +46,7 @@ RECEIVABLES: Side[Invoice] = Side(
     spare_account=CODES.CUSTOMER_CREDITS,
     sign=1,
     documents=lambda books: books.invoices,
-    party_id=lambda invoice: invoice.customer_id,
+    party_field="customer_id",
 )
 PAYABLES: Side[Bill] = Side(
     document="bill",
@@ -47,5 +55,5 @@ PAYABLES: Side[Bill] = Side(
     spare_account=CODES.VENDOR_PREPAYMENTS,
     sign=-1,
     documents=lambda books: books.bills,
-    party_id=lambda bill: bill.vendor_id,
+    party_field="vendor_id",
 )

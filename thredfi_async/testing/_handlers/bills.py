@@ -15,15 +15,17 @@ from typing import Any
 
 from .._books.billing import create_bill_record, post_bill
 from .._books.documents import (
+    move_to_party,
     refuse_if_voided,
+    refuse_party_change,
     refuse_total_below_applied,
-    release_from_party,
     settle_total,
     void_document,
 )
 from .._books.ledger import CODES
 from .._books.money import major, representable, round_minor
 from .._books.parties import find_vendor
+from .._books.sides import PAYABLES
 from .._books.state import Bill, BillLine, Books, TaxLine
 from .._server.context import (
     Context,
@@ -239,11 +241,8 @@ def update_bill(ctx: Context) -> Reply:
     check_currency(books, body.get("currency"))
     vendor_id = bill.vendor_id
     if body.get("vendor_id") or body.get("vendor_external_id"):
-        vendor = find_vendor(books, body.get("vendor_id"), body.get("vendor_external_id"))
-        if vendor.id != bill.vendor_id:
-            if bill.applications:
-                raise field_error("vendor_id", "The vendor of a bill with payments cannot change.")
-            vendor_id = vendor.id
+        vendor_id = find_vendor(books, body.get("vendor_id"), body.get("vendor_external_id")).id
+        refuse_party_change(PAYABLES, bill, vendor_id)
     lines = build_bill_lines(ctx, books, body["line_items"]) if "line_items" in body else bill.lines
     dates = {
         key: parse_datetime(body[key], key)
@@ -252,9 +251,7 @@ def update_bill(ctx: Context) -> Reply:
     }
     total = representable(sum(line.total for line in lines), "line_items")
     refuse_total_below_applied(bill, total)
-    if vendor_id != bill.vendor_id:
-        release_from_party(books, bill)
-        bill.vendor_id = vendor_id
+    move_to_party(books, PAYABLES, bill, vendor_id)
     bill.lines = lines
     set_texts(bill, body, ("bill_number", "vendor_bill_number", "purchase_order_number", "memo"))
     if "bill_terms" in body:

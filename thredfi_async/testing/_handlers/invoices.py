@@ -13,9 +13,10 @@ from decimal import Decimal
 from typing import Any
 
 from .._books.documents import (
+    move_to_party,
     refuse_if_voided,
+    refuse_party_change,
     refuse_total_below_applied,
-    release_from_party,
     settle_total,
     void_document,
 )
@@ -23,6 +24,7 @@ from .._books.invoicing import compute_invoice_total, create_invoice_record, pos
 from .._books.ledger import CODES
 from .._books.money import major, representable, round_minor
 from .._books.parties import find_customer
+from .._books.sides import RECEIVABLES
 from .._books.state import Books, Invoice, InvoiceLine, TaxLine
 from .._server.context import (
     Context,
@@ -295,11 +297,8 @@ def update_invoice(ctx: Context) -> Reply:
     refuse_if_voided(invoice, "invoice")
     customer_id = invoice.customer_id
     if body.get("customer_id") and body["customer_id"] != invoice.customer_id:
-        if invoice.applications:
-            raise field_error(
-                "customer_id", "The customer of an invoice with payments cannot change."
-            )
         customer_id = find_customer(books, body["customer_id"], None).id
+        refuse_party_change(RECEIVABLES, invoice, customer_id)
     lines = invoice.lines
     if "line_items" in body:
         lines = build_invoice_lines(ctx, books, body["line_items"])
@@ -323,9 +322,7 @@ def update_invoice(ctx: Context) -> Reply:
     )
     representable(total, "line_items")
     refuse_total_below_applied(invoice, total)
-    if customer_id != invoice.customer_id:
-        release_from_party(books, invoice)
-        invoice.customer_id = customer_id
+    move_to_party(books, RECEIVABLES, invoice, customer_id)
     invoice.lines = lines
     invoice.additional_discount = discount
     invoice.additional_taxes_total = taxes_total

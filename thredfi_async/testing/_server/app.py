@@ -3,7 +3,7 @@
 One ASGI callable serves every operation of the spec. Its order mirrors a real deployment:
 injected faults first (they model the network and the load balancer), then routing (404/405),
 credentials (401), business scope (403/404), parameter and body validation (400), and finally the
-handler. The response is shaped to the spec (see ``_conform``) and carries ``X-Request-ID``.
+handler. The response is shaped to the spec (see ``conform``) and carries ``X-Request-ID``.
 """
 
 from __future__ import annotations
