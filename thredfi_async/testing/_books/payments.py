@@ -15,6 +15,7 @@ from .allocations import Share, reallocate
 from .ledger import CODES, Posting
 from .sides import PAYABLES, RECEIVABLES, Side
 from .state import Bill, BillPayment, Books, Customer, Invoice, InvoicePayment, Vendor
+from .status import cancel
 
 
 def allocate_payment(
@@ -78,8 +79,7 @@ def create_payment_record(
     )
     books.invoice_payments[payment.id] = payment
     books.remember_external("invoice_payment", payment.external_id, payment.id)
-    allocate_payment(books, payment, shares, ctx)
-    post_payment(books, payment)
+    settle_payment(books, payment, shares, ctx)
     return payment
 
 
@@ -125,6 +125,36 @@ def create_bill_payment_record(
     )
     books.bill_payments[payment.id] = payment
     books.remember_external("bill_payment", payment.external_id, payment.id)
-    allocate_payment(books, payment, shares, ctx)
-    post_bill_payment(books, payment)
+    settle_payment(books, payment, shares, ctx)
     return payment
+
+
+def post_payment_entry(books: Books, payment: InvoicePayment | BillPayment) -> None:
+    """The payment's ledger entry on its side: money in for an invoice payment, out for a bill's."""
+    if isinstance(payment, InvoicePayment):
+        post_payment(books, payment)
+    else:
+        post_bill_payment(books, payment)
+
+
+def settle_payment(
+    books: Books,
+    payment: InvoicePayment | BillPayment,
+    shares: Sequence[Share[Any]] | None,
+    ctx: Context,
+) -> None:
+    """After a payment is created or changed: its allocations become ``shares`` (``None``: kept
+    as they are; a cancelled payment holds none) and its ledger entry is posted anew."""
+    if payment.status == "cancelled":
+        allocate_payment(books, payment, [], ctx)
+    elif shares is not None:
+        allocate_payment(books, payment, shares, ctx)
+    payment.updated_at = ctx.now
+    post_payment_entry(books, payment)
+
+
+def cancel_payment(books: Books, payment: InvoicePayment | BillPayment, ctx: Context) -> None:
+    """The ``POST .../delete/`` door on either side: the documents are owed again (``cancel``
+    refuses a payment that is neither pending nor failed)."""
+    cancel(payment)
+    settle_payment(books, payment, [], ctx)

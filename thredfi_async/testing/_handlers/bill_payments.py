@@ -12,12 +12,11 @@ from typing import Any
 
 from .._books.allocations import Share, allocated_cents, open_document, requested_shares
 from .._books.parties import find_vendor
-from .._books.payments import allocate_payment, create_bill_payment_record, post_bill_payment
+from .._books.payments import cancel_payment, create_bill_payment_record, settle_payment
 from .._books.sides import PAYABLES
 from .._books.state import Allocation, Bill, BillPayment, Books, Vendor
 from .._books.status import (
     apply_state_patch,
-    cancel,
     cancelled_reply,
     require_failure_reason,
 )
@@ -228,12 +227,7 @@ def update_bill_payment(ctx: Context) -> Reply:
         )
     apply_state_patch(payment, body, ctx.now, ("check_number", "description"))
     payment.fee = fee
-    if payment.status == "cancelled":
-        allocate_payment(books, payment, [], ctx)
-    elif shares is not None:
-        allocate_payment(books, payment, shares, ctx)
-    payment.updated_at = ctx.now
-    post_bill_payment(books, payment)
+    settle_payment(books, payment, shares, ctx)
     return Reply(200, bill_payment_view(books, payment))
 
 
@@ -242,8 +236,5 @@ def delete_bill_payment(ctx: Context) -> Reply:
     """Cancel a pending or failed payment: its bills are owed again, its ledger entry goes."""
     books = ctx.books
     payment = _bill_payment(ctx)
-    cancel(payment)
-    allocate_payment(books, payment, [], ctx)
-    payment.updated_at = ctx.now
-    post_bill_payment(books, payment)
+    cancel_payment(books, payment, ctx)
     return cancelled_reply("Bill payment cancelled and its allocations reversed.", payment)

@@ -14,12 +14,11 @@ from typing import Any
 from .._books.allocations import Share, allocated_cents, open_document, requested_shares
 from .._books.money import format_money
 from .._books.parties import find_customer
-from .._books.payments import allocate_payment, create_payment_record, post_payment
+from .._books.payments import cancel_payment, create_payment_record, settle_payment
 from .._books.sides import RECEIVABLES
 from .._books.state import Allocation, Books, Customer, Invoice, InvoicePayment
 from .._books.status import (
     PAYMENT_TRANSITIONS,
-    cancel,
     cancelled_reply,
     check_transition,
     move_status,
@@ -324,12 +323,7 @@ def _update_payment(ctx: Context) -> Reply:
     if "transaction_tags" in body:
         payment.transaction_tags = list(body["transaction_tags"] or [])
     change_external_id(books, "invoice_payment", payment, body)
-    if payment.status == "cancelled":
-        allocate_payment(books, payment, [], ctx)
-    else:
-        allocate_payment(books, payment, shares, ctx)
-    payment.updated_at = ctx.now
-    post_payment(books, payment)
+    settle_payment(books, payment, shares, ctx)
     return Reply(200, {"payment": payment_detail_view(books, payment)})
 
 
@@ -350,10 +344,6 @@ def delete_invoice_payment(ctx: Context) -> Reply:
     A completed payment is refused; its money comes back through refunds instead
     (docs/api-behaviour.md, "Payment states").
     """
-    books = ctx.books
     payment = _payment(ctx)
-    cancel(payment)
-    allocate_payment(books, payment, [], ctx)
-    payment.updated_at = ctx.now
-    post_payment(books, payment)
+    cancel_payment(ctx.books, payment, ctx)
     return cancelled_reply("Payment cancelled and its allocations reversed.", payment)
