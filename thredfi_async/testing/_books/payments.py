@@ -4,18 +4,28 @@ and their ledger entries.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
-from .._server.context import (
-    Context,
-)
-from .allocations import Share, reallocate
+from .._server.context import Context, text
+from .allocations import Share, allocated_cents, open_document, reallocate, requested_shares
 from .ledger import CODES, Posting
 from .sides import PAYABLES, RECEIVABLES, Side
-from .state import Bill, BillPayment, Books, Customer, Invoice, InvoicePayment, Vendor
+from .state import (
+    Allocation,
+    Bill,
+    BillPayment,
+    Books,
+    Customer,
+    Invoice,
+    InvoicePayment,
+    TradeDocument,
+    Vendor,
+)
 from .status import cancel
+
+D = TypeVar("D", bound=TradeDocument)
 
 
 def allocate_payment(
@@ -158,3 +168,32 @@ def cancel_payment(books: Books, payment: InvoicePayment | BillPayment, ctx: Con
     refuses a payment that is neither pending nor failed)."""
     cancel(payment)
     settle_payment(books, payment, [], ctx)
+
+
+def payment_shares(
+    books: Books,
+    side: Side[D],
+    requested: Any,
+    *,
+    party_id: str,
+    limit: int,
+    current: Iterable[Allocation] = (),
+) -> list[Share[D]]:
+    """A payment's requested allocations, checked: each names an open document of the payment's
+    party, in whole cents, within what it owes; together within the payment (a remainder is
+    allowed, held for the party)."""
+
+    def resolve(index: int, item: dict[str, Any]) -> Share[D]:
+        document = open_document(books, side, index, item, party_id)
+        return Share(document, allocated_cents(index, item), text(item, "description"))
+
+    amount = "total" if side is RECEIVABLES else "amount"  # as each side's body names it
+    return requested_shares(
+        requested,
+        resolve,
+        current=current,
+        amount_key="amount_cents",
+        exceeds=f"Allocation exceeds the {side.document} outstanding amount ({{available}}).",
+        limit=limit,
+        too_much=f"Allocations ({{allocated}}) exceed the payment {amount} ({{limit}}).",
+    )

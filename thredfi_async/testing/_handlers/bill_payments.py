@@ -7,14 +7,17 @@ prepayment. Cancelling reverses the allocations and the ledger entry.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
-from .._books.allocations import Share, allocated_cents, open_document, requested_shares
 from .._books.parties import find_vendor
-from .._books.payments import cancel_payment, create_bill_payment_record, settle_payment
+from .._books.payments import (
+    cancel_payment,
+    create_bill_payment_record,
+    payment_shares,
+    settle_payment,
+)
 from .._books.sides import PAYABLES
-from .._books.state import Allocation, Bill, BillPayment, Books, Vendor
+from .._books.state import BillPayment, Books
 from .._books.status import (
     apply_state_patch,
     cancelled_reply,
@@ -125,31 +128,6 @@ def bill_payment_row(books: Books, payment: BillPayment) -> dict[str, Any]:
     return {key: view[key] for key in _ROW_KEYS}
 
 
-def _requested(
-    books: Books,
-    requested: Any,
-    *,
-    vendor: Vendor,
-    amount: int,
-    current: Iterable[Allocation] = (),
-) -> list[Share[Bill]]:
-    """Each allocation names an open bill of the payment's vendor; a remainder is allowed."""
-
-    def resolve(index: int, item: dict[str, Any]) -> Share[Bill]:
-        bill = open_document(books, PAYABLES, index, item, vendor.id)
-        return Share(bill, allocated_cents(index, item), text(item, "description"))
-
-    return requested_shares(
-        requested,
-        resolve,
-        current=current,
-        amount_key="amount_cents",
-        exceeds="Allocation exceeds the bill outstanding amount ({available}).",
-        limit=amount,
-        too_much="Allocations ({allocated}) exceed the payment amount ({limit}).",
-    )
-
-
 @handles("list_bill_payments")
 def list_bill_payments(ctx: Context) -> Reply:
     books = ctx.books
@@ -172,7 +150,9 @@ def create_bill_payment(ctx: Context) -> Reply:
         raise field_error("check_number", "A check number is required for check payments.")
     amount = int(body["amount_cents"])
     fee = int(body.get("processing_fee_cents") or 0)
-    shares = _requested(books, body.get("allocations"), vendor=vendor, amount=amount)
+    shares = payment_shares(
+        books, PAYABLES, body.get("allocations"), party_id=vendor.id, limit=amount
+    )
     payment = create_bill_payment_record(
         books,
         ctx,
@@ -218,11 +198,12 @@ def update_bill_payment(ctx: Context) -> Reply:
             raise field_error(
                 "allocations", f"Allocations of a {payment.status} payment are final."
             )
-        shares = _requested(
+        shares = payment_shares(
             books,
+            PAYABLES,
             body["allocations"],
-            vendor=vendor,
-            amount=payment.amount,
+            party_id=vendor.id,
+            limit=payment.amount,
             current=payment.allocations,
         )
     apply_state_patch(payment, body, ctx.now, ("check_number", "description"))

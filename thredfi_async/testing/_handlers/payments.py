@@ -8,15 +8,14 @@ be cancelled (its money comes back through refunds).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
-from .._books.allocations import Share, allocated_cents, open_document, requested_shares
+from .._books.allocations import Share
 from .._books.money import format_money
 from .._books.parties import find_customer
-from .._books.payments import cancel_payment, create_payment_record, settle_payment
+from .._books.payments import cancel_payment, create_payment_record, payment_shares, settle_payment
 from .._books.sides import RECEIVABLES
-from .._books.state import Allocation, Books, Customer, Invoice, InvoicePayment
+from .._books.state import Books, InvoicePayment
 from .._books.status import (
     PAYMENT_TRANSITIONS,
     cancelled_reply,
@@ -41,31 +40,6 @@ from .._server.context import (
 from .._server.errors import ApiError, field_error
 from .._server.filters import Filters, joined
 from .._server.pagination import paginate
-
-
-def _requested_allocations(
-    books: Books,
-    requested: Any,
-    *,
-    customer: Customer,
-    total: int,
-    current: Iterable[Allocation] = (),
-) -> list[Share[Invoice]]:
-    """Each allocation names an open invoice of the payment's customer."""
-
-    def resolve(index: int, item: dict[str, Any]) -> Share[Invoice]:
-        invoice = open_document(books, RECEIVABLES, index, item, customer.id)
-        return Share(invoice, allocated_cents(index, item))
-
-    return requested_shares(
-        requested,
-        resolve,
-        current=current,
-        amount_key="amount_cents",
-        exceeds="Allocation exceeds the invoice outstanding amount ({available}).",
-        limit=total,
-        too_much="Allocations ({allocated}) exceed the payment total ({limit}).",
-    )
 
 
 def payment_detail_view(books: Books, payment: InvoicePayment) -> dict[str, Any]:
@@ -221,8 +195,8 @@ def create_invoice_payment(ctx: Context) -> Reply:
     fee = int(body.get("processing_fee_cents") or 0)
     if fee > total:
         raise field_error("processing_fee_cents", "The fee cannot exceed the payment total.")
-    shares = _requested_allocations(
-        books, body.get("allocations"), customer=customer, total=int(total)
+    shares = payment_shares(
+        books, RECEIVABLES, body.get("allocations"), party_id=customer.id, limit=int(total)
     )
     payment = create_payment_record(
         books,
@@ -276,11 +250,12 @@ def _update_payment(ctx: Context) -> Reply:
     if fee > total:
         raise field_error("processing_fee_cents", "The fee cannot exceed the payment total.")
     if "allocations" in body:
-        shares = _requested_allocations(
+        shares = payment_shares(
             books,
+            RECEIVABLES,
             body["allocations"],
-            customer=customer,
-            total=total,
+            party_id=customer.id,
+            limit=total,
             current=payment.allocations,
         )
     else:
