@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .._server.context import Reply, iso, set_texts
+from .._server.context import set_texts
 from .._server.errors import ApiError, field_error
 from .state import Payment, TrackedPayment
 
@@ -22,7 +22,6 @@ __all__ = [
     "PAYMENT_TRANSITIONS",
     "apply_state_patch",
     "cancel",
-    "cancelled_reply",
     "check_transition",
     "move_status",
     "require_failure_reason",
@@ -115,17 +114,3 @@ def cancel(payment: Payment) -> None:
             detail={"status": status, "cancellable_statuses": sorted(CANCELLABLE)},
         )
     payment.status = "cancelled"
-
-
-def cancelled_reply(message: str, payment: Payment, **links: str) -> Reply:
-    """The documented cancel answer: ``{message, payment_id, [links...], status, updated_at}``."""
-    return Reply(
-        200,
-        {
-            "message": message,
-            "payment_id": payment.id,
-            **links,
-            "status": payment.status,
-            "updated_at": iso(payment.updated_at),
-        },
-    )

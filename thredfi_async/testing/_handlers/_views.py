@@ -1,5 +1,5 @@
 """Renderings two resources share: a customer or vendor as invoices and bills embed it, a
-refund payment as both refund resources answer it.
+refund payment as both refund resources answer it, a cancelled payment on any side.
 """
 
 from __future__ import annotations
@@ -10,12 +10,11 @@ from .._books.money import major
 from .._books.state import (
     Books,
     Customer,
+    Payment,
     RefundPayment,
     Vendor,
 )
-from .._server.context import (
-    iso,
-)
+from .._server.context import Reply, iso
 
 ADDRESS_FIELDS = (
     "address_line1",
@@ -113,3 +112,17 @@ def refund_payment_view(books: Books, payment: RefundPayment) -> dict[str, Any]:
         "memo": payment.memo,
         "metadata": payment.metadata,
     }
+
+
+def cancelled_reply(message: str, payment: Payment, **links: str) -> Reply:
+    """The documented cancel answer: ``{message, payment_id, [links...], status, updated_at}``."""
+    return Reply(
+        200,
+        {
+            "message": message,
+            "payment_id": payment.id,
+            **links,
+            "status": payment.status,
+            "updated_at": iso(payment.updated_at),
+        },
+    )

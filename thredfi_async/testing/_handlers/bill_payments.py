@@ -18,11 +18,7 @@ from .._books.payments import (
 )
 from .._books.sides import PAYABLES
 from .._books.state import BillPayment, Books
-from .._books.status import (
-    apply_state_patch,
-    cancelled_reply,
-    require_failure_reason,
-)
+from .._books.status import apply_state_patch, require_failure_reason
 from .._server.context import (
     Context,
     Reply,
@@ -38,6 +34,7 @@ from .._server.context import (
 from .._server.errors import field_error
 from .._server.filters import Filters, joined
 from .._server.pagination import paginate
+from ._views import cancelled_reply
 
 # The list page shows a lighter row than the detail: these keys, nothing else.
 _ROW_KEYS = (

@@ -16,12 +16,7 @@ from .._books.parties import find_customer
 from .._books.payments import cancel_payment, create_payment_record, payment_shares, settle_payment
 from .._books.sides import RECEIVABLES
 from .._books.state import Books, InvoicePayment
-from .._books.status import (
-    PAYMENT_TRANSITIONS,
-    cancelled_reply,
-    check_transition,
-    move_status,
-)
+from .._books.status import PAYMENT_TRANSITIONS, check_transition, move_status
 from .._server.context import (
     Context,
     Reply,
@@ -40,6 +35,7 @@ from .._server.context import (
 from .._server.errors import ApiError, field_error
 from .._server.filters import Filters, joined
 from .._server.pagination import paginate
+from ._views import cancelled_reply
 
 
 def payment_detail_view(books: Books, payment: InvoicePayment) -> dict[str, Any]:

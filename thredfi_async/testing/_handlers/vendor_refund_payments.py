@@ -10,12 +10,7 @@ from typing import Any
 
 from .._books.parties import find_vendor
 from .._books.state import Books, VendorRefundPayment
-from .._books.status import (
-    apply_state_patch,
-    cancel,
-    cancelled_reply,
-    require_failure_reason,
-)
+from .._books.status import apply_state_patch, cancel, require_failure_reason
 from .._books.vendor_refunds import post_vendor_refund, post_vendor_refund_payment
 from .._server.context import (
     Context,
@@ -37,6 +32,7 @@ from ._vendor_refund_forms import (
     refund_payment_date,
     vendor_refund_view,
 )
+from ._views import cancelled_reply
 
 
 def vendor_refund_payment_view(books: Books, payment: VendorRefundPayment) -> dict[str, Any]:
