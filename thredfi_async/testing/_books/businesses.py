@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._server.context import text
 from .._server.errors import ApiError, field_error
+from .._server.values import text
 from .money import ALLOWED_CURRENCIES, COUNTRY_CURRENCY
 from .state import Books, Business
 from .world import World

@@ -11,9 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from .._server.context import (
-    Context,
-)
+from .._server.context import Context
 from .._server.errors import ApiError, field_error
 from .state import Books, Customer, Party, Vendor
 

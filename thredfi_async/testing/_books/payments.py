@@ -8,7 +8,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any, TypeVar
 
-from .._server.context import Context, text
+from .._server.context import Context
+from .._server.values import text
 from .allocations import Share, allocated_cents, open_document, reallocate, requested_shares
 from .ledger import CODES, Posting
 from .sides import PAYABLES, RECEIVABLES, Side

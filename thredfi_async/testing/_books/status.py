@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .._server.context import set_texts
 from .._server.errors import ApiError, field_error
+from .._server.values import set_texts
 from .state import Payment, TrackedPayment
 
 __all__ = [

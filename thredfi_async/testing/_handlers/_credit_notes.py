@@ -7,21 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 from .._books.money import major
+from .._books.records import change_external_id, resolve_account
 from .._books.state import (
     Books,
     CreditLine,
     CreditNote,
 )
-from .._server.context import (
-    Context,
-    change_external_id,
-    iso,
-    make_documents,
-    minor_units,
-    resolve_account,
-    text,
-)
+from .._server.context import Context, make_documents
 from .._server.errors import field_error
+from .._server.values import iso, minor_units, text
 
 
 def tag_texts(tags: Any) -> list[str]:

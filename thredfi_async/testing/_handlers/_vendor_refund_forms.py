@@ -11,15 +11,9 @@ from .._books.money import major
 from .._books.parties import party_reference
 from .._books.state import Books, Vendor, VendorRefund, VendorRefundAllocation, VendorRefundPayment
 from .._books.vendor_refunds import post_vendor_refund_payment, refund_status
-from .._server.context import (
-    Context,
-    iso,
-    iso_date,
-    make_documents,
-    parse_date,
-    text,
-)
+from .._server.context import Context, make_documents
 from .._server.errors import field_error
+from .._server.values import iso, iso_date, parse_date, text
 
 
 def allocation_view(books: Books, allocation: VendorRefundAllocation) -> dict[str, Any]:

@@ -14,7 +14,8 @@ from .._books.state import (
     RefundPayment,
     Vendor,
 )
-from .._server.context import Reply, iso
+from .._server.context import Reply
+from .._server.values import iso
 
 ADDRESS_FIELDS = (
     "address_line1",

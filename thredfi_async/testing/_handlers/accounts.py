@@ -15,9 +15,10 @@ from typing import Any
 from .._books.ledger import ACCOUNT_SUBTYPES, LedgerAccount
 from .._books.money import format_money
 from .._books.state import Books
-from .._server.context import Context, Reply, handles, iso, iso_date, parse_date, start_of, text
+from .._server.context import Context, Reply, handles
 from .._server.errors import ApiError, field_error, not_found, validation_error
 from .._server.pagination import paginate
+from .._server.values import iso, iso_date, parse_date, start_of, text
 
 _TYPE_ORDER = {kind: index for index, kind in enumerate(ACCOUNT_SUBTYPES)}
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from .._books.money import major
+from .._books.records import get_or_404
 from .._books.state import BankAccount, Books
-from .._server.context import Context, Reply, get_or_404, handles, iso
+from .._server.context import Context, Reply, handles
 from .._server.pagination import paginate
+from .._server.values import iso
 
 
 def bank_account_view(books: Books, account: BankAccount, *, summary: bool) -> dict[str, Any]:

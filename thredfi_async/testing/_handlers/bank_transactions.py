@@ -6,8 +6,9 @@ from typing import Any
 
 from .._books.money import format_money
 from .._books.state import BankTransaction, Books
-from .._server.context import Context, Reply, handles, iso, iso_date
+from .._server.context import Context, Reply, handles
 from .._server.pagination import paginate
+from .._server.values import iso, iso_date
 
 
 def bank_transaction_view(books: Books, txn: BankTransaction) -> dict[str, Any]:

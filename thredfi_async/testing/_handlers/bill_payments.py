@@ -16,24 +16,15 @@ from .._books.payments import (
     payment_shares,
     settle_payment,
 )
+from .._books.records import check_currency, get_or_404, refuse_duplicate
 from .._books.sides import PAYABLES
 from .._books.state import BillPayment, Books
 from .._books.status import apply_state_patch, require_failure_reason
-from .._server.context import (
-    Context,
-    Reply,
-    check_currency,
-    get_or_404,
-    handles,
-    iso,
-    iso_date,
-    parse_date,
-    refuse_duplicate,
-    text,
-)
+from .._server.context import Context, Reply, handles
 from .._server.errors import field_error
 from .._server.filters import Filters, joined
 from .._server.pagination import paginate
+from .._server.values import iso, iso_date, parse_date, text
 from ._views import cancelled_reply
 
 # The list page shows a lighter row than the detail: these keys, nothing else.

@@ -25,28 +25,14 @@ from .._books.documents import (
 from .._books.ledger import CODES
 from .._books.money import major, representable, round_minor
 from .._books.parties import find_vendor
+from .._books.records import change_external_id, check_currency, get_or_404, resolve_account
 from .._books.sides import PAYABLES
 from .._books.state import Bill, BillLine, Books, TaxLine
-from .._server.context import (
-    Context,
-    Reply,
-    change_external_id,
-    check_currency,
-    get_or_404,
-    handles,
-    iso,
-    iso_date,
-    make_documents,
-    minor_units,
-    parse_date,
-    parse_datetime,
-    resolve_account,
-    set_texts,
-    text,
-)
+from .._server.context import Context, Reply, handles, make_documents
 from .._server.errors import field_error
 from .._server.filters import Filters
 from .._server.pagination import paginate
+from .._server.values import iso, iso_date, minor_units, parse_date, parse_datetime, set_texts, text
 from ._views import vendor_view
 
 

@@ -8,8 +8,9 @@ from typing import Any
 
 from .._books.businesses import check_entity_type, create_business_record
 from .._books.state import Business
-from .._server.context import Context, Reply, handles, iso
+from .._server.context import Context, Reply, handles
 from .._server.pagination import paginate
+from .._server.values import iso
 
 _BUSINESS_PATCHABLE = (
     "legal_name",

@@ -14,6 +14,7 @@ from .._books.allocations import Share, open_document, requested_shares
 from .._books.credit_notes import apply_credit
 from .._books.ledger import CODES
 from .._books.parties import find_customer, party_reference
+from .._books.records import get_or_404, refuse_duplicate
 from .._books.sides import RECEIVABLES
 from .._books.state import (
     Books,
@@ -21,19 +22,10 @@ from .._books.state import (
     CustomerCredit,
     Invoice,
 )
-from .._server.context import (
-    Context,
-    Reply,
-    get_or_404,
-    handles,
-    iso,
-    parse_datetime,
-    refuse_duplicate,
-    set_texts,
-    text,
-)
+from .._server.context import Context, Reply, handles
 from .._server.filters import Filters, joined
 from .._server.pagination import paginate
+from .._server.values import iso, parse_datetime, set_texts, text
 from ._credit_notes import (
     allocations_to_check,
     amounts_view,

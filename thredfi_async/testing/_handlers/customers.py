@@ -8,15 +8,9 @@ from datetime import timedelta
 from typing import Any
 
 from .._books.parties import archive_party, create_customer_record, unarchive_party
+from .._books.records import get_or_404, refuse_duplicate
 from .._books.state import Customer
-from .._server.context import (
-    Context,
-    Reply,
-    get_or_404,
-    handles,
-    make_documents,
-    refuse_duplicate,
-)
+from .._server.context import Context, Reply, handles, make_documents
 from .._server.errors import conflict, field_error
 from .._server.filters import Filters, joined
 from .._server.pagination import paginate

@@ -24,23 +24,14 @@ from .._books.invoicing import compute_invoice_total, create_invoice_record, pos
 from .._books.ledger import CODES
 from .._books.money import major, representable, round_minor
 from .._books.parties import find_customer
+from .._books.records import change_external_id, get_or_404, resolve_account
 from .._books.sides import RECEIVABLES
 from .._books.state import Books, Invoice, InvoiceLine, TaxLine
-from .._server.context import (
-    Context,
-    Reply,
-    change_external_id,
-    get_or_404,
-    handles,
-    iso,
-    make_documents,
-    parse_datetime,
-    resolve_account,
-    text,
-)
+from .._server.context import Context, Reply, handles, make_documents
 from .._server.errors import ApiError, field_error
 from .._server.filters import Filters
 from .._server.pagination import paginate
+from .._server.values import iso, parse_datetime, text
 from ._views import customer_view
 
 

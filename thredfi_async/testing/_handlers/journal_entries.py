@@ -6,9 +6,10 @@ from typing import Any
 
 from .._books.ledger import JournalEntry
 from .._books.state import Books
-from .._server.context import Context, Reply, handles, iso, iso_date, parse_date
+from .._server.context import Context, Reply, handles
 from .._server.errors import not_found
 from .._server.pagination import paginate
+from .._server.values import iso, iso_date, parse_date
 
 _MONTHS = (
     "January",

@@ -14,27 +14,15 @@ from .._books.allocations import Share
 from .._books.money import format_money
 from .._books.parties import find_customer
 from .._books.payments import cancel_payment, create_payment_record, payment_shares, settle_payment
+from .._books.records import change_external_id, check_currency, get_or_404
 from .._books.sides import RECEIVABLES
 from .._books.state import Books, InvoicePayment
 from .._books.status import PAYMENT_TRANSITIONS, check_transition, move_status
-from .._server.context import (
-    Context,
-    Reply,
-    change_external_id,
-    check_currency,
-    get_or_404,
-    handles,
-    iso,
-    iso_date,
-    parse_date,
-    parse_datetime,
-    set_texts,
-    start_of,
-    text,
-)
+from .._server.context import Context, Reply, handles
 from .._server.errors import ApiError, field_error
 from .._server.filters import Filters, joined
 from .._server.pagination import paginate
+from .._server.values import iso, iso_date, parse_date, parse_datetime, set_texts, start_of, text
 from ._views import cancelled_reply
 
 

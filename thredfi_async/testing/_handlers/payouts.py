@@ -15,21 +15,13 @@ from __future__ import annotations
 from typing import Any
 
 from .._books.ledger import CODES, Posting
+from .._books.records import check_currency, get_or_404
 from .._books.state import Books, Payout
-from .._server.context import (
-    Context,
-    Reply,
-    check_currency,
-    get_or_404,
-    handles,
-    iso,
-    iso_date,
-    parse_datetime,
-    set_texts,
-)
+from .._server.context import Context, Reply, handles
 from .._server.errors import conflict, field_error
 from .._server.filters import Filters, joined
 from .._server.pagination import paginate
+from .._server.values import iso, iso_date, parse_datetime, set_texts
 
 _FIELDS = (
     "processor",

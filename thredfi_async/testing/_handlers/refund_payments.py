@@ -5,17 +5,12 @@ deleting one recomputes the refund's status.
 from __future__ import annotations
 
 from .._books.ledger import CODES, Posting
+from .._books.records import get_or_404
 from .._books.state import Books, Refund, RefundPayment
-from .._server.context import (
-    Context,
-    Reply,
-    get_or_404,
-    handles,
-    parse_datetime,
-    text,
-)
+from .._server.context import Context, Reply, handles
 from .._server.errors import field_error, not_found
 from .._server.pagination import paginate
+from .._server.values import parse_datetime, text
 from ._views import refund_payment_view
 
 

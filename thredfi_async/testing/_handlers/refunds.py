@@ -12,21 +12,13 @@ from typing import Any
 
 from .._books.ledger import CODES, Posting
 from .._books.money import major
+from .._books.records import get_or_404, refuse_duplicate
 from .._books.state import Books, Refund
-from .._server.context import (
-    Context,
-    Reply,
-    get_or_404,
-    handles,
-    iso,
-    make_documents,
-    parse_datetime,
-    refuse_duplicate,
-    text,
-)
+from .._server.context import Context, Reply, handles, make_documents
 from .._server.errors import ApiError, field_error
 from .._server.filters import Filters, joined
 from .._server.pagination import paginate
+from .._server.values import iso, parse_datetime, text
 from ._views import refund_payment_view
 
 

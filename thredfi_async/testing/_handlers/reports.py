@@ -15,8 +15,9 @@ from typing import Any
 
 from .._books.ledger import CODES, Ledger, LedgerAccount
 from .._books.state import Application, Books, Party, TradeDocument
-from .._server.context import Context, Reply, handles, iso_date, parse_date
+from .._server.context import Context, Reply, handles
 from .._server.errors import field_error
+from .._server.values import iso_date, parse_date
 
 _INCOME_SUBTYPES = ("revenue", "other_operating_income", "finance_income")
 _EXPENSE_SUBTYPES = ("direct_costs", "operating_expenses", "finance_costs", "income_tax")

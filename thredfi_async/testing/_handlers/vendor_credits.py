@@ -13,6 +13,7 @@ from .._books.allocations import Share, open_document, requested_shares
 from .._books.credit_notes import apply_credit
 from .._books.ledger import CODES
 from .._books.parties import create_vendor_record, find_vendor, party_reference
+from .._books.records import get_or_404
 from .._books.sides import PAYABLES
 from .._books.state import (
     Bill,
@@ -20,20 +21,11 @@ from .._books.state import (
     CreditLine,
     VendorCredit,
 )
-from .._server.context import (
-    Context,
-    Reply,
-    get_or_404,
-    handles,
-    iso,
-    minor_units,
-    parse_datetime,
-    set_texts,
-    text,
-)
+from .._server.context import Context, Reply, handles
 from .._server.errors import field_error
 from .._server.filters import Filters
 from .._server.pagination import paginate
+from .._server.values import iso, minor_units, parse_datetime, set_texts, text
 from ._credit_notes import (
     allocations_to_check,
     amounts_view,

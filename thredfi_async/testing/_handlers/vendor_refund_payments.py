@@ -9,21 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from .._books.parties import find_vendor
+from .._books.records import check_currency, get_or_404
 from .._books.state import Books, VendorRefundPayment
 from .._books.status import apply_state_patch, cancel, require_failure_reason
 from .._books.vendor_refunds import post_vendor_refund, post_vendor_refund_payment
-from .._server.context import (
-    Context,
-    Reply,
-    check_currency,
-    get_or_404,
-    handles,
-    iso,
-    iso_date,
-    text,
-)
+from .._server.context import Context, Reply, handles
 from .._server.filters import Filters
 from .._server.pagination import paginate
+from .._server.values import iso, iso_date, text
 from ._vendor_refund_forms import (
     allocation_view,
     new_vendor_refund,

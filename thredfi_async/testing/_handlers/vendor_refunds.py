@@ -10,20 +10,14 @@ completed payments cover the total, ``cancelled`` after a (soft) delete.
 from __future__ import annotations
 
 from .._books.parties import find_vendor
+from .._books.records import check_currency, get_or_404
 from .._books.state import VendorRefund
 from .._books.vendor_refunds import post_vendor_refund, post_vendor_refund_payment, refund_status
-from .._server.context import (
-    Context,
-    Reply,
-    check_currency,
-    get_or_404,
-    handles,
-    make_documents,
-    set_texts,
-)
+from .._server.context import Context, Reply, handles, make_documents
 from .._server.errors import ApiError, field_error
 from .._server.filters import Filters, joined
 from .._server.pagination import paginate
+from .._server.values import set_texts
 from ._vendor_refund_forms import (
     new_vendor_refund,
     new_vendor_refund_payment,

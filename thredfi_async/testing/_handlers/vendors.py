@@ -5,14 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from .._books.parties import archive_party, create_vendor_record, unarchive_party
+from .._books.records import get_or_404
 from .._books.state import Vendor
-from .._server.context import (
-    Context,
-    Reply,
-    get_or_404,
-    handles,
-    make_documents,
-)
+from .._server.context import Context, Reply, handles, make_documents
 from .._server.errors import field_error
 from .._server.filters import Filters, joined
 from .._server.pagination import paginate

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
-from .context import Context, parse_date
+from .context import Context
+from .values import parse_date
 
 __all__ = ["Filters", "joined", "list_of_ids"]
 
