@@ -30,9 +30,11 @@ details and the choices made where the API's behaviour is undocumented.
 Where things live, in three layers:
 
 * ``_server/``: the request pipeline (``app``), read from the spec (``spec``: routing and every
-  per-operation fact), validation, auth, faults, recording, errors, pagination and filters.
+  per-operation fact), validation, auth, faults, recording, errors, wire values, pagination and
+  filters.
 * ``_books/``: a business's state and the accounting rules (ledger, money, documents and their
-  balances, allocations, payment statuses), the world of partners and tokens, and seeding.
+  balances, allocations, payments, credit notes, payment statuses), written once for both
+  ``sides`` (receivables and payables), the world of partners and tokens, and seeding.
 * ``_handlers/``: one module per client resource, named as the attribute (``thredfi.bills`` is
   ``_handlers/bills.py``). Each function there parses the request, calls a rule of
   ``_books`` and renders the answer, registered with ``@handles("<operationId>")``.
