@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections import defaultdict
+from pathlib import Path
 
 from thredfi_async import AsyncThredfi
 from thredfi_async._generated import api
@@ -67,3 +68,13 @@ def test_every_operation_of_the_spec_is_handled() -> None:
     table = OperationTable(load_spec())
     assert set(table.operations) == set(HANDLERS)
     assert len(HANDLERS) == 93
+
+
+def test_every_layer_is_a_package_the_wheel_ships() -> None:
+    # setuptools' packages.find skips a directory without __init__.py: the fake would import
+    # from a checkout and fail from the wheel.
+    root = Path(_handlers.__file__).resolve().parents[1]
+    layers = [path for path in root.iterdir() if path.is_dir() and path.name != "__pycache__"]
+    assert {layer.name for layer in layers} >= {"_server", "_books", "_handlers"}
+    for layer in layers:
+        assert (layer / "__init__.py").is_file(), layer.name
