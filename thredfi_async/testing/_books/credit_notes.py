@@ -1,5 +1,7 @@
-"""The ledger entry of a credit note: a customer credit reverses revenue against Accounts
-Receivable, a vendor credit reverses expense against Accounts Payable.
+"""A credit note on either side: recorded, applied to documents, posted, soft-deleted.
+
+A customer credit reverses revenue against Accounts Receivable, a vendor credit reverses expense
+against Accounts Payable; the rules are one, the side (``sides``) says which accounts.
 """
 
 from __future__ import annotations
@@ -12,6 +14,33 @@ from .allocations import Share, reallocate
 from .ledger import CODES, Posting
 from .sides import PAYABLES, RECEIVABLES, Side
 from .state import Books, CreditNote, CustomerCredit
+
+
+def _kind(credit: CreditNote) -> str:
+    return "customer_credit" if isinstance(credit, CustomerCredit) else "vendor_credit"
+
+
+def _collection(books: Books, credit: CreditNote) -> dict[str, Any]:
+    if isinstance(credit, CustomerCredit):
+        return books.customer_credits
+    return books.vendor_credits
+
+
+def record_credit(
+    books: Books, credit: CreditNote, shares: Sequence[Share[Any]], ctx: Context
+) -> None:
+    """A new credit joins its books (findable by ``external_id``) and is applied and posted."""
+    _collection(books, credit)[credit.id] = credit
+    books.remember_external(_kind(credit), credit.external_id, credit.id)
+    apply_credit(books, credit, shares, ctx)
+
+
+def delete_credit(books: Books, credit: CreditNote, ctx: Context) -> None:
+    """A soft delete: kept but flagged, gone from lists and lookups, applied to nothing."""
+    books.forget_external(_kind(credit), credit.external_id)
+    credit.deleted_at = ctx.now
+    credit.updated_at = ctx.now
+    apply_credit(books, credit, [], ctx)
 
 
 def apply_credit(

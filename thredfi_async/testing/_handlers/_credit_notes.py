@@ -123,10 +123,3 @@ def update_common(ctx: Context, credit: CreditNote, body: dict[str, Any], kind: 
     if body.get("document"):
         credit.documents = make_documents(ctx, body["document"], kind)
     credit.updated_at = ctx.now
-
-
-def soft_delete(ctx: Context, credit: CreditNote, kind: str) -> None:
-    """Kept but flagged: gone from lists and lookups; the caller re-applies it (to nothing)."""
-    ctx.books.forget_external(kind, credit.external_id)
-    credit.deleted_at = ctx.now
-    credit.updated_at = ctx.now

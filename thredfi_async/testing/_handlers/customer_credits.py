@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from .._books.allocations import Share, open_document, requested_shares
-from .._books.credit_notes import apply_credit
+from .._books.credit_notes import apply_credit, delete_credit, record_credit
 from .._books.ledger import CODES
 from .._books.parties import find_customer, party_reference
 from .._books.records import get_or_404, refuse_duplicate
@@ -33,7 +33,6 @@ from ._credit_notes import (
     created_fields,
     line_views,
     record_view,
-    soft_delete,
     update_common,
 )
 
@@ -120,9 +119,7 @@ def create_customer_credit(ctx: Context) -> Reply:
         **created_fields(ctx, body, "customer_credit"),
     )
     shares = _customer_allocations(books, credit, body.get("allocations"))
-    books.customer_credits[credit.id] = credit
-    books.remember_external("customer_credit", credit.external_id, credit.id)
-    apply_credit(books, credit, shares, ctx)
+    record_credit(books, credit, shares, ctx)
     return Reply(201, customer_credit_view(books, credit))
 
 
@@ -161,6 +158,5 @@ def update_customer_credit(ctx: Context) -> Reply:
 def delete_customer_credit(ctx: Context) -> Reply:
     books = ctx.books
     credit = get_or_404(books.customer_credits, ctx.param("credit_id"), "customer_credit")
-    soft_delete(ctx, credit, "customer_credit")
-    apply_credit(books, credit, [], ctx)
+    delete_credit(books, credit, ctx)
     return Reply(204)

@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from .._books.allocations import Share, open_document, requested_shares
-from .._books.credit_notes import apply_credit
+from .._books.credit_notes import apply_credit, delete_credit, record_credit
 from .._books.ledger import CODES
 from .._books.parties import create_vendor_record, find_vendor, party_reference
 from .._books.records import get_or_404
@@ -33,7 +33,6 @@ from ._credit_notes import (
     created_fields,
     line_views,
     record_view,
-    soft_delete,
     update_common,
 )
 
@@ -143,9 +142,7 @@ def create_vendor_credit(ctx: Context) -> Reply:
     shares = _vendor_allocations(books, credit, body.get("allocations"))
     if known_vendor is None:
         _create_credit_vendor(ctx, books, body, credit.vendor_id)
-    books.vendor_credits[credit.id] = credit
-    books.remember_external("vendor_credit", credit.external_id, credit.id)
-    apply_credit(books, credit, shares, ctx)
+    record_credit(books, credit, shares, ctx)
     return Reply(201, vendor_credit_view(books, credit))
 
 
@@ -193,6 +190,5 @@ def update_vendor_credit(ctx: Context) -> Reply:
 def delete_vendor_credit(ctx: Context) -> Reply:
     books = ctx.books
     credit = get_or_404(books.vendor_credits, ctx.param("credit_id"), "vendor_credit")
-    soft_delete(ctx, credit, "vendor_credit")
-    apply_credit(books, credit, [], ctx)
+    delete_credit(books, credit, ctx)
     return Reply(204)
