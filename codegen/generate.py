@@ -29,6 +29,8 @@ from typing import Any
 
 import yaml
 
+from thredfi_async._refs import pointer_parts
+
 CODEGEN = Path(__file__).resolve().parent
 ROOT = CODEGEN.parent
 sys.path.insert(0, str(CODEGEN))
@@ -63,9 +65,10 @@ def load_yaml(path: Path) -> Any:
 
 
 def _pointer_parts(pointer: str) -> list[str]:
-    if not pointer.startswith("/"):
-        raise GenerationError(f"JSON pointer must start with '/': {pointer}")
-    return [part.replace("~1", "/").replace("~0", "~") for part in pointer[1:].split("/")]
+    try:
+        return pointer_parts(pointer)
+    except ValueError as exc:
+        raise GenerationError(str(exc)) from None
 
 
 def apply_patches(spec: dict[str, Any], patches: list[dict[str, Any]]) -> dict[str, Any]:

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from thredfi_async._refs import follow
+
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 SCOPE_BY_SCHEME = {"BasicAuth": "basic", "BearerUnscoped": "partner", "BearerScoped": "business"}
 JSON, FORM, MULTIPART = (
@@ -78,15 +80,11 @@ _PLAN_ATTRIBUTE = {"method": "http_method"}
 
 
 def _deref(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        ref = node["$ref"]
-        if not ref.startswith("#/"):
-            raise PlanError(f"external $ref not supported: {ref}")
-        target: Any = spec
-        for part in ref[2:].split("/"):
-            target = target[part.replace("~1", "/").replace("~0", "~")]
-        node = target
-    return node
+    try:
+        followed: dict[str, Any] = follow(spec, node)
+    except ValueError as exc:
+        raise PlanError(str(exc)) from None
+    return followed
 
 
 def _method_name(operation_id: str, nouns: list[str], overrides: dict[str, str]) -> str:

@@ -12,7 +12,6 @@ import pytest
 
 from tests._readme import readme_block
 from tests._served import free_port
-from tests.scenarios.conftest import RecordingClock
 from thredfi_async import (
     APIConnectionError,
     AsyncThredfi,
@@ -25,7 +24,7 @@ from thredfi_async import (
     NotFoundError,
 )
 from thredfi_async._hooks import check_hooks
-from thredfi_async.testing import FakeThredfi
+from thredfi_async.testing import FakeThredfi, RecordingClock
 
 
 class Recorder(Hook):

@@ -21,10 +21,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import INVALID_SPAN, SpanKind, StatusCode, get_current_span
 
 from tests._readme import readme_block
-from tests.scenarios.conftest import RecordingClock
 from thredfi_async import AsyncThredfi, NotFoundError
 from thredfi_async.otel import OpenTelemetryHook
-from thredfi_async.testing import FakeThredfi
+from thredfi_async.testing import FakeThredfi, RecordingClock
 
 MISSING = "9f0d9c8e-0000-4000-8000-000000000000"
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ._exceptions import InvalidRequestError
+from ._refs import follow
 
 __all__ = [
     "check_credential",
@@ -140,12 +141,7 @@ def _operations() -> dict[str, dict[str, Any]]:
 
 
 def _deref(node: Any) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        target: Any = _spec()
-        for part in node["$ref"][2:].split("/"):
-            target = target[part.replace("~1", "/").replace("~0", "~")]
-        node = target
-    return node
+    return follow(_spec(), node)
 
 
 def _alternatives(schema: Any) -> Iterator[dict[str, Any]]:

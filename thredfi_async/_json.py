@@ -23,11 +23,12 @@ import msgspec
 
 from ._exceptions import InvalidRequestError
 
-__all__ = ["FLOAT_HOOK", "FloatInBody", "dumps", "loads"]
+__all__ = ["FLOAT_HOOK", "FloatInBody", "dumps", "dumps_exact", "loads"]
 
 FLOAT_HOOK = Decimal  # called with the literal's text: the digits are never a float
 _decoder = msgspec.json.Decoder(float_hook=FLOAT_HOOK)
 _escape = json.encoder.encode_basestring_ascii
+_exact_encoder = msgspec.json.Encoder(decimal_format="number")
 
 
 def loads(content: bytes | str) -> Any:
@@ -68,6 +69,18 @@ def dumps(value: Any) -> bytes:
     except RecursionError:
         raise InvalidRequestError("body is nested too deeply to encode as JSON") from None
     return "".join(chunks).encode("ascii")
+
+
+def dumps_exact(value: Any) -> bytes:
+    """Encode data built in process (the fake's responses) as compact UTF-8, Decimals exact.
+
+    No float check and no per-value Python: msgspec writes the whole page in C. A non-finite
+    Decimal is a ValueError, as a NaN is to ``json.dumps(allow_nan=False)``.
+    """
+    try:
+        return _exact_encoder.encode(value)
+    except msgspec.EncodeError as exc:
+        raise ValueError(str(exc)) from None
 
 
 class _FloatFound(Exception):

@@ -43,8 +43,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from thredfi_async.testing import FakeThredfi
-from thredfi_async.testing._spec import load_spec
-from thredfi_async.testing._state import Books
+from thredfi_async.testing._books.state import Books
+from thredfi_async.testing._server.spec import load_spec
 
 from ..fake import test_conformance as scenario
 from ..fake._support import Api

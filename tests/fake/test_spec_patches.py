@@ -10,7 +10,7 @@ import pytest
 from openapi_schema_validator import OAS30ReadValidator
 
 from thredfi_async.testing import FakeThredfi
-from thredfi_async.testing._spec import OperationTable, load_spec
+from thredfi_async.testing._server.spec import OperationTable, load_spec
 
 from ._support import Api, invoice_payment, ok
 
