@@ -165,10 +165,10 @@ async def test_partner_cannot_reach_another_partners_business(
         f"/v1/platform/businesses/{business['id']}/invoices/",
     ):
         response = await http.get(path, headers=headers)
-        assert response.status_code == 403
-        assert response.json()["error_code"] == "permission_denied"
+        assert response.status_code == 404
+        assert response.json()["error_code"] == "business_not_found"
     minted = await http.post(f"/v1/platform/{business['id']}/oauth2/token/", headers=headers)
-    assert minted.status_code == 403
+    assert minted.status_code == 404
     listing = ok(await http.get("/v1/platform/businesses/", headers=headers))
     assert listing["count"] == 0
 

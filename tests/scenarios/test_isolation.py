@@ -8,7 +8,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from thredfi_async import AsyncThredfi, PermissionDeniedError
+from thredfi_async import AsyncThredfi, NotFoundError, PermissionDeniedError
 from thredfi_async.testing import FakeThredfi, RecordingClock
 
 from .conftest import Receivable, receivable
@@ -103,10 +103,10 @@ async def test_another_partner_cannot_see_the_business_at_all(
     ) as theirs:
         assert (await thredfi.businesses.list()).count == 1
         assert (await theirs.businesses.list()).count == 0
-        with pytest.raises(PermissionDeniedError) as refused:
+        with pytest.raises(NotFoundError) as refused:
             await theirs.business(a.business_id).invoices.get(a.invoice_id)
-        assert refused.value.error_code == "permission_denied"
+        assert refused.value.error_code == "business_not_found"
         # Refused at the token exchange: no token for A was ever issued to the other partner.
         exchange = fake.requests.for_operation("get_business_token")[-1]
-        assert (exchange.business_id, exchange.status) == (a.business_id, 403)
+        assert (exchange.business_id, exchange.status) == (a.business_id, 404)
         assert fake.requests.count("get_invoice") == 0

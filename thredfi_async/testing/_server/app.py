@@ -369,10 +369,10 @@ class FakeApp:
         if not claims.is_partner and claims.business_id != business_id:
             raise _forbidden("The token is for a different business.")
         books = self.world.books.get(business_id)
-        if books is None:
+        # Another partner's business is "not found", as the error guide lists it: a partner
+        # cannot even learn that it exists.
+        if books is None or books.business.partner_uuid != claims.partner_uuid:
             raise ApiError(404, "business_not_found", f'Business "{business_id}" was not found.')
-        if books.business.partner_uuid != claims.partner_uuid:
-            raise _forbidden("The business does not belong to this partner.")
         return books
 
 
