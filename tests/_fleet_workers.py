@@ -1,0 +1,78 @@
+"""What the worker processes of tests/test_redis_tokens.py and test_redis_throttle.py run.
+
+Each function is the body of one real process (started with the `spawn` method, so nothing is
+inherited but its arguments): its own event loop, its own Redis connection, results sent back on
+a queue.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import anyio
+
+from thredfi_async._clock import SystemClock
+from thredfi_async._tokens import Token, TokenManager
+from thredfi_async.redis import RedisTokenStore
+
+
+def token_for(owner: str, serial: str) -> Token:
+    now = time.time()
+    return Token(access_token=f"{owner}/{serial}", expires_at=now + 3600, refresh_at=now + 3000)
+
+
+def mint_businesses(
+    url: str, prefix: str, businesses: list[str], barrier: Any, fetch_seconds: float, results: Any
+) -> None:
+    """Get a token for every business at once, through a TokenManager on the shared store."""
+
+    async def main() -> None:
+        store = RedisTokenStore(url, prefix=prefix)
+        minted: list[str] = []
+
+        async def fetch(business_id: str | None) -> Token:
+            assert business_id is not None
+            minted.append(business_id)
+            await anyio.sleep(fetch_seconds)
+            return token_for(f"pid{os.getpid()}", business_id)
+
+        manager = TokenManager(fetch=fetch, store=store, clock=SystemClock(), namespace="fleet")
+        got: dict[str, str] = {}
+
+        async def get(business_id: str) -> None:
+            got[business_id] = (await manager.get(business_id)).access_token
+
+        barrier.wait()
+        async with anyio.create_task_group() as tg:
+            for business_id in businesses:
+                tg.start_soon(get, business_id)
+        await store.aclose()
+        results.put({"pid": os.getpid(), "minted": minted, "tokens": got})
+
+    anyio.run(main)
+
+
+def mint_one(
+    url: str, prefix: str, key: str, lock_ttl: float, hang: bool, holding: Any, results: Any
+) -> None:
+    """mint_once for `key`; with `hang`, signal once the fetch started (the lock is held), then
+    never finish: the process is killed there."""
+
+    async def main() -> None:
+        store = RedisTokenStore(url, prefix=prefix, lock_ttl=lock_ttl)
+        minted: list[str] = []
+
+        async def fetch() -> Token:
+            minted.append(key)
+            if hang:
+                holding.set()
+                await anyio.sleep(3600)
+            return token_for(f"pid{os.getpid()}", key)
+
+        token = await store.mint_once(key, fetch, lambda token: True)
+        await store.aclose()
+        results.put({"minted": minted, "token": token.access_token, "finished": time.time()})
+
+    anyio.run(main)
