@@ -14,8 +14,9 @@ from typing import Any
 import anyio
 
 from thredfi_async._clock import SystemClock
+from thredfi_async._throttle import Rate
 from thredfi_async._tokens import Token, TokenManager
-from thredfi_async.redis import RedisTokenStore
+from thredfi_async.redis import RedisThrottle, RedisTokenStore
 
 
 def token_for(owner: str, serial: str) -> Token:
@@ -74,5 +75,32 @@ def mint_one(
         token = await store.mint_once(key, fetch, lambda token: True)
         await store.aclose()
         results.put({"minted": minted, "token": token.access_token, "finished": time.time()})
+
+    anyio.run(main)
+
+
+def paced_requests(
+    url: str,
+    prefix: str,
+    rate: float,
+    burst: int,
+    barrier: Any,
+    seconds: float,
+    results: Any,
+) -> None:
+    """Acquire from a shared RedisThrottle as fast as it lets this process, for `seconds`."""
+
+    async def main() -> None:
+        throttle = RedisThrottle(url, name="fleet", prefix=prefix, partner=Rate(rate, burst))
+        admitted: list[float] = []
+        await throttle.acquire(None)  # connected and scripts loaded before the clock starts
+        barrier.wait()
+        end = time.time() + seconds
+        while time.time() < end:
+            await throttle.acquire(None)
+            admitted.append(time.time())
+        stats = throttle.stats
+        await throttle.aclose()
+        results.put({"admitted": admitted, "fallbacks": stats.fallbacks})
 
     anyio.run(main)

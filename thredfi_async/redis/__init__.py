@@ -18,6 +18,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess witho
     raise MissingExtraError("thredfi_async.redis", "redis", "redis-py") from exc
 
 from ._connection import connect
+from ._throttle import RedisThrottle
 from ._tokens import RedisTokenStore
 
-__all__ = ["RedisTokenStore", "connect"]
+__all__ = ["RedisThrottle", "RedisTokenStore", "connect"]
