@@ -21,11 +21,14 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from tests._fleet_workers import mint_businesses, mint_one, token_for
+from tests._readme import readme_block
 from tests._redis import RedisServer
+from tests._served import serve
 from thredfi_async._clock import SystemClock
 from thredfi_async._shared_tokens import SharedTokenStore
 from thredfi_async._tokens import Token, TokenManager, TokenStore
 from thredfi_async.redis import RedisTokenStore, connect
+from thredfi_async.testing import FakeThredfi
 
 pytestmark = pytest.mark.anyio
 
@@ -364,3 +367,81 @@ def test_importing_without_the_extra_names_the_extra() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert "pip install 'thredfi-async[redis]'" in out
+
+
+async def test_clients_sharing_a_redis_store_mint_the_partner_and_each_business_once(
+    redis_url: str, prefix: str
+) -> None:
+    from tests.test_tokens import CountingTransport, FakeClock, get_customer_of, make_thredfi
+
+    clock = FakeClock()
+    transports = [CountingTransport() for _ in range(3)]  # three workers, one Redis
+    stores = [RedisTokenStore(redis_url, prefix=prefix, clock=clock) for _ in transports]
+    businesses = [f"biz-{n:02d}" for n in range(20)]
+    clients = [
+        make_thredfi(transport, token_store=store, clock=clock)
+        for transport, store in zip(transports, stores, strict=True)
+    ]
+    async with anyio.create_task_group() as tg:
+        for client in clients:
+            for n in range(60):
+                tg.start_soon(get_customer_of, client, businesses[n % 20], n)
+    minted: Counter[str] = Counter()
+    for transport in transports:
+        minted.update(transport.tokens.calls)
+    assert minted == Counter({"partner": 1, **{b: 1 for b in businesses}})
+    for client in clients:
+        await client.aclose()
+    for store in stores:
+        await store.aclose()
+
+
+async def test_after_a_401_every_process_replaces_the_token_with_the_same_new_one(
+    redis_url: str, prefix: str
+) -> None:
+    fetched: list[str] = []
+
+    def manager(name: str) -> TokenManager:
+        async def fetch(business_id: str | None) -> Token:
+            fetched.append(name)
+            return token_for(name, str(len(fetched)))
+
+        store = RedisTokenStore(redis_url, prefix=prefix)
+        return TokenManager(fetch=fetch, store=store, clock=SystemClock(), namespace="ns")
+
+    one, other = manager("one"), manager("other")
+    rejected = await one.get("b1")
+    assert await other.get("b1") == rejected  # shared
+    renewed = await other.replace("b1", rejected)  # other got the 401 first
+    assert renewed != rejected
+    assert await one.replace("b1", rejected) == renewed  # one's 401 takes the new one, no mint
+    assert fetched == ["one", "other"]
+
+
+def test_the_readme_workers_share_one_partner_token_and_one_token_per_business(
+    redis_url: str,
+) -> None:
+    fake = FakeThredfi()
+    fake.seed(businesses=3)
+    businesses = ",".join(fake.business_ids)
+    code = readme_block("RedisTokenStore(os.environ")
+    with serve(fake.app) as base_url:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("THREDFI_", "THRED_"))}
+        env.update(
+            THREDFI_BASE_URL=base_url,
+            THREDFI_PARTNER_UUID=fake.partner_uuid,
+            THREDFI_API_KEY=fake.api_key,
+            REDIS_URL=redis_url,
+            BUSINESS_IDS=businesses,
+        )
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True
+            )
+            for _ in range(3)
+        ]
+        outputs = [worker.communicate(timeout=120)[0] for worker in workers]
+    assert [worker.returncode for worker in workers] == [0, 0, 0]
+    assert all(len(out.splitlines()) == 3 for out in outputs)
+    assert fake.requests.count("get_partner_token") == 1  # not one per worker
+    assert fake.requests.count("get_business_token") == 3  # one per business, not per worker
