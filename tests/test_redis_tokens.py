@@ -445,3 +445,18 @@ def test_the_readme_workers_share_one_partner_token_and_one_token_per_business(
     assert all(len(out.splitlines()) == 3 for out in outputs)
     assert fake.requests.count("get_partner_token") == 1  # not one per worker
     assert fake.requests.count("get_business_token") == 3  # one per business, not per worker
+
+
+async def test_a_redis_that_accepts_but_never_answers_fails_within_the_socket_timeout() -> None:
+    import socket
+
+    with socket.socket() as silent:  # the kernel accepts connections; nobody answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        store = RedisTokenStore(f"redis://127.0.0.1:{port}/0", socket_timeout=0.3)
+        started = time.monotonic()
+        with pytest.raises(RedisError):
+            await store.get("k")
+        assert time.monotonic() - started < 1.0
+        await store.aclose()
