@@ -56,10 +56,18 @@ def mint_businesses(
 
 
 def mint_one(
-    url: str, prefix: str, key: str, lock_ttl: float, hang: bool, holding: Any, results: Any
+    url: str,
+    prefix: str,
+    key: str,
+    lock_ttl: float,
+    hang: bool,
+    go: Any,
+    started: Any,
+    results: Any,
 ) -> None:
-    """mint_once for `key`; with `hang`, signal once the fetch started (the lock is held), then
-    never finish: the process is killed there."""
+    """Once `go` is set, mint_once for `key`, setting `started` as it begins. With `hang`,
+    `started` is set once the fetch runs (the lock is held), and the fetch never finishes: the
+    process is killed there."""
 
     async def main() -> None:
         store = RedisTokenStore(url, prefix=prefix, lock_ttl=lock_ttl)
@@ -68,10 +76,14 @@ def mint_one(
         async def fetch() -> Token:
             minted.append(key)
             if hang:
-                holding.set()
+                started.set()
                 await anyio.sleep(3600)
             return token_for(f"pid{os.getpid()}", key)
 
+        await store.redis.ping()  # connected: what follows is the wait, not the start-up
+        go.wait()
+        if not hang:
+            started.set()
         token = await store.mint_once(key, fetch, lambda token: True)
         await store.aclose()
         results.put({"minted": minted, "token": token.access_token, "finished": time.time()})

@@ -99,7 +99,7 @@ async def test_the_lowered_rate_comes_back_by_itself(redis_url: str, prefix: str
     one.penalize(None, None)
     await one.acquire(None)
     await other.acquire(None)
-    assert other.stats.rates["partner"] < 12
+    assert other.stats.rates["partner"] < 15  # lowered to 10, recovering at 20 per second
     await anyio.sleep(0.6)
     await other.acquire(None)
     assert other.stats.rates == {"partner": 20}

@@ -234,28 +234,33 @@ def test_a_killed_lock_holder_blocks_the_others_only_until_its_lock_expires(
     redis_url: str, prefix: str
 ) -> None:
     lock_ttl = 1.5
-    holding = SPAWN.Event()
     results = SPAWN.Queue()
+    go, holding, ready = SPAWN.Event(), SPAWN.Event(), [SPAWN.Event() for _ in range(2)]
+    waiters = [  # started first, so that their start-up is not part of the wait
+        SPAWN.Process(
+            target=mint_one, args=(redis_url, prefix, "k", lock_ttl, False, go, event, results)
+        )
+        for event in ready
+    ]
+    for waiter in waiters:
+        waiter.start()
+    now = SPAWN.Event()
+    now.set()
     holder = SPAWN.Process(
-        target=mint_one, args=(redis_url, prefix, "k", lock_ttl, True, holding, results)
+        target=mint_one, args=(redis_url, prefix, "k", lock_ttl, True, now, holding, results)
     )
     holder.start()
     try:
         assert holding.wait(timeout=30), "the holder never started minting"
-        waiters = [
-            SPAWN.Process(
-                target=mint_one, args=(redis_url, prefix, "k", lock_ttl, False, holding, results)
-            )
-            for _ in range(2)
-        ]
-        for waiter in waiters:
-            waiter.start()
-        time.sleep(0.5)  # the waiters are polling (or still starting: either way they wait)
+        go.set()
+        assert all(event.wait(timeout=30) for event in ready), "a waiter never started"
+        time.sleep(0.2)  # the waiters are polling the held lock
         assert holder.pid is not None
         os.kill(holder.pid, signal.SIGKILL)
         holder.join(timeout=10)
         killed_at = time.time()
         lock_left = _pttl(redis_url, f"{prefix}lock:{{k}}") / 1000
+        assert lock_left > 0.5, "the lock expired before its holder was killed"
         done = [results.get(timeout=30) for _ in waiters]
     finally:
         for process in (holder, *waiters):
