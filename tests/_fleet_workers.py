@@ -2,7 +2,8 @@
 
 Each function is the body of one real process (started with the `spawn` method, so nothing is
 inherited but its arguments): its own event loop, its own Redis connection, results sent back on
-a queue.
+a queue. The Redis clients get a long socket timeout: these processes prove coordination, on a
+machine that may be busy, not the fail-fast behaviour of tests/test_redis_tokens.py.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from thredfi_async._throttle import Rate
 from thredfi_async._tokens import Token, TokenManager
 from thredfi_async.redis import RedisThrottle, RedisTokenStore
 
+SLOW = 5.0
+
 
 def token_for(owner: str, serial: str) -> Token:
     now = time.time()
@@ -30,7 +33,7 @@ def mint_businesses(
     """Get a token for every business at once, through a TokenManager on the shared store."""
 
     async def main() -> None:
-        store = RedisTokenStore(url, prefix=prefix)
+        store = RedisTokenStore(url, prefix=prefix, socket_timeout=SLOW)
         minted: list[str] = []
 
         async def fetch(business_id: str | None) -> Token:
@@ -70,7 +73,7 @@ def mint_one(
     process is killed there."""
 
     async def main() -> None:
-        store = RedisTokenStore(url, prefix=prefix, lock_ttl=lock_ttl)
+        store = RedisTokenStore(url, prefix=prefix, lock_ttl=lock_ttl, socket_timeout=SLOW)
         minted: list[str] = []
 
         async def fetch() -> Token:
@@ -103,7 +106,9 @@ def paced_requests(
     """Acquire from a shared RedisThrottle as fast as it lets this process, for `seconds`."""
 
     async def main() -> None:
-        throttle = RedisThrottle(url, name="fleet", prefix=prefix, partner=Rate(rate, burst))
+        throttle = RedisThrottle(
+            url, name="fleet", prefix=prefix, partner=Rate(rate, burst), socket_timeout=SLOW
+        )
         admitted: list[float] = []
         await throttle.acquire(None)  # connected and scripts loaded before the clock starts
         barrier.wait()

@@ -20,7 +20,7 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from tests._fleet_workers import mint_businesses, mint_one, token_for
+from tests._fleet_workers import SLOW, mint_businesses, mint_one, token_for
 from tests._readme import readme_block
 from tests._redis import RedisServer
 from tests._served import serve
@@ -116,7 +116,7 @@ def _counting_fetch(counts: Counter[str], key: str, delay: float = 0.0) -> Any:
 async def test_concurrent_mints_on_separate_connections_fetch_once(
     redis_url: str, prefix: str
 ) -> None:
-    stores = [RedisTokenStore(redis_url, prefix=prefix) for _ in range(5)]
+    stores = [RedisTokenStore(redis_url, prefix=prefix, socket_timeout=SLOW) for _ in range(5)]
     counts: Counter[str] = Counter()
     tokens: list[Token] = []
 
@@ -381,7 +381,10 @@ async def test_clients_sharing_a_redis_store_mint_the_partner_and_each_business_
 
     clock = FakeClock()
     transports = [CountingTransport() for _ in range(3)]  # three workers, one Redis
-    stores = [RedisTokenStore(redis_url, prefix=prefix, clock=clock) for _ in transports]
+    stores = [
+        RedisTokenStore(redis_url, prefix=prefix, clock=clock, socket_timeout=SLOW)
+        for _ in transports
+    ]
     businesses = [f"biz-{n:02d}" for n in range(20)]
     clients = [
         make_thredfi(transport, token_store=store, clock=clock)
@@ -465,3 +468,16 @@ async def test_a_redis_that_accepts_but_never_answers_fails_within_the_socket_ti
             await store.get("k")
         assert time.monotonic() - started < 1.0
         await store.aclose()
+
+
+async def test_a_thousand_lookups_at_once_share_a_bounded_pool(
+    redis_url: str, prefix: str, raw: Redis
+) -> None:
+    store = RedisTokenStore(redis_url, prefix=prefix, socket_timeout=SLOW)
+    before = int((await raw.info("clients"))["connected_clients"])
+    async with anyio.create_task_group() as tg:
+        for n in range(1000):
+            tg.start_soon(store.get, f"k{n}")
+    opened = int((await raw.info("clients"))["connected_clients"]) - before
+    assert 1 <= opened <= 32
+    await store.aclose()
