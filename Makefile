@@ -78,6 +78,7 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 	$(VENV)/bin/mypy --strict docsite  # the docs site's hooks (not part of the package)
+	$(VENV)/bin/mypy tests codegen benchmarks examples  # as strict: they are code users read too
 
 ## The documentation site into site/: the README's sections, docs/ and the API reference from
 ## the docstrings (mkdocs.yml, docsite/). --strict: a broken link or reference fails the build.

@@ -6,12 +6,16 @@ stop at the last page. The SDK iterates the same listing without prefetch, with
 `async with paginator:` (pages fetched in the background, N ahead of the consumer). Each figure
 is a speedup over the loop: loop time / SDK time. The SDK also parses every page into models,
 which the loop does not.
+
+`python -m benchmarks.pagination [--smoke]` runs this benchmark alone.
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 import httpx
 
@@ -19,7 +23,7 @@ from thredfi_async import AsyncThredfi, BusinessView
 
 from ._harness import Figure, Target, interleave_async, median
 from ._server import FakeServer
-from ._sizes import Sizes
+from ._sizes import FULL, SMOKE, Sizes
 
 __all__ = ["run"]
 
@@ -131,3 +135,19 @@ def _contenders(
         "prefetch": prefetch,
         "background": background,
     }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.pagination", description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: proves it runs")
+    sizes = SMOKE if parser.parse_args(argv).smoke else FULL
+    with FakeServer(
+        customers=sizes.customers, invoices_per_customer=sizes.invoices_per_customer, fanout=1
+    ) as server:
+        for figure in asyncio.run(run(server, sizes)):
+            print(figure.line(), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

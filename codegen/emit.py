@@ -161,24 +161,6 @@ def parse_expr(prop: Any, src: str) -> str:
     return src
 
 
-def model_refs(prop: Any) -> list[str]:
-    """Model and enum class names a property's parse expression refers to."""
-    k = kind(prop)
-    if k in {"Model", "Enum"}:
-        return [str(prop.class_info.name)]
-    if k == "List":
-        return model_refs(prop.inner_property)
-    if k == "Union":
-        return [name for inner in _non_null(prop) for name in model_refs(inner)]
-    return []
-
-
-def is_file_model(model: Any) -> bool:
-    """True for a multipart body model that carries a real file upload."""
-    props = (model.required_properties or []) + (model.optional_properties or [])
-    return any(kind(p) == "File" for p in props)
-
-
 def docstring_text(text: Any, width: int = 92) -> str:
     """Text safe inside a triple-quoted docstring, wrapped to `width`."""
     import textwrap
@@ -199,12 +181,8 @@ def lazy_name(import_line: str) -> str:
 FILTERS = {
     "lazy_name": lazy_name,
     "raw": raw,
-    "kind": kind,
     "field_name": field_name,
     "annotation": annotation,
-    "base_type": base_type,
     "parse_expr": parse_expr,
-    "model_refs": model_refs,
     "doc": docstring_text,
-    "is_nullable": is_nullable,
 }

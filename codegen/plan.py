@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from thredfi_async._refs import follow
+
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 SCOPE_BY_SCHEME = {"BasicAuth": "basic", "BearerUnscoped": "partner", "BearerScoped": "business"}
 JSON, FORM, MULTIPART = (
@@ -47,24 +49,42 @@ class OperationPlan:
     deduplicates_on: str | None  # a body field the API deduplicates creates on (x-idempotent-on)
     paginated: bool
     param_docs: dict[str, str] = field(default_factory=dict)
-    envelope: list[str] = field(default_factory=list)  # pagination keys the schema declares
-    list_item_schema: str | None = None
 
     @property
     def business_scoped_path(self) -> bool:
         return "business_id" in self.path_params
 
+    def operation_values(self, fields: list[str]) -> dict[str, Any]:
+        """This operation's value for each field of thredfi_async._operation.Operation.
+
+        The fields of that dataclass are the one list of per-operation facts: each is read
+        from the attribute of the same name here (`method` from `http_method`), and the
+        endpoint template writes them all. A field this plan has no attribute for stops
+        generation rather than being left at a default.
+        """
+        values = {}
+        for name in fields:
+            attribute = _PLAN_ATTRIBUTE.get(name, name)
+            if not hasattr(self, attribute):
+                raise PlanError(
+                    f"Operation.{name} has no value: give OperationPlan a `{attribute}` "
+                    "(codegen/plan.py)"
+                )
+            value = getattr(self, attribute)
+            values[name] = tuple(value) if isinstance(value, list) else value
+        return values
+
+
+_PLAN_ATTRIBUTE = {"method": "http_method"}
+"""Operation fields whose OperationPlan attribute has another name."""
+
 
 def _deref(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        ref = node["$ref"]
-        if not ref.startswith("#/"):
-            raise PlanError(f"external $ref not supported: {ref}")
-        target: Any = spec
-        for part in ref[2:].split("/"):
-            target = target[part.replace("~1", "/").replace("~0", "~")]
-        node = target
-    return node
+    try:
+        followed: dict[str, Any] = follow(spec, node)
+    except ValueError as exc:
+        raise PlanError(str(exc)) from None
+    return followed
 
 
 def _method_name(operation_id: str, nouns: list[str], overrides: dict[str, str]) -> str:
@@ -110,20 +130,13 @@ def _body_plan(spec: dict[str, Any], operation: dict[str, Any]) -> tuple[str | N
     return ("json" if primary == JSON else "form"), upload
 
 
-def _pagination(
-    spec: dict[str, Any], schema: dict[str, Any] | None
-) -> tuple[list[str], str | None]:
+def _paginated(spec: dict[str, Any], schema: dict[str, Any] | None) -> bool:
+    """A list envelope: `results` beside `page_info` or `next` (docs/api-behaviour.md, "List
+    envelopes and pagination")."""
     if schema is None:
-        return [], None
-    resolved = _deref(spec, schema)
-    props = resolved.get("properties", {})
-    results = props.get("results")
-    envelope = [key for key in ("page_info", "next") if key in props]
-    if not results or not envelope:
-        return [], None
-    items = _deref(spec, results).get("items", {})
-    item_ref = items.get("$ref", "")
-    return envelope, (item_ref.rsplit("/", 1)[-1] or None)
+        return False
+    props = _deref(spec, schema).get("properties", {})
+    return "results" in props and ("page_info" in props or "next" in props)
 
 
 def plan_operations(spec: dict[str, Any], names: dict[str, Any]) -> list[OperationPlan]:
@@ -165,7 +178,6 @@ def plan_operations(spec: dict[str, Any], names: dict[str, Any]) -> list[Operati
                 if media and "schema" in media:
                     success_schema = media["schema"]
                     break
-            envelope, item_schema = _pagination(spec, success_schema)
             encoding, upload = _body_plan(spec, operation)
             plans.append(
                 OperationPlan(
@@ -190,9 +202,7 @@ def plan_operations(spec: dict[str, Any], names: dict[str, Any]) -> list[Operati
                     param_docs={
                         p["name"]: " ".join(str(p.get("description", "")).split()) for p in params
                     },
-                    paginated=bool(envelope),
-                    envelope=envelope,
-                    list_item_schema=item_schema,
+                    paginated=_paginated(spec, success_schema),
                 )
             )
     return plans

@@ -90,7 +90,7 @@ def pages() -> list[Page]:
 
 def resource_class(name: str) -> type:
     """The resource class behind `thredfi.<name>`, read from the attribute's annotation."""
-    attribute = inspect.getattr_static(resources.Resources, name)
+    attribute = inspect.getattr_static(resources.ResourceFacade, name)
     annotations = inspect.get_annotations(attribute.func, eval_str=True)
     cls: type = annotations["return"]
     return cls

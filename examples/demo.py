@@ -97,7 +97,7 @@ async def flow(thredfi: AsyncThredfi, target: str) -> None:
             body={
                 "external_id": f"demo-invoice-{run_id}",
                 "invoice_number": f"INV-{run_id[:4].upper()}",
-                "customer_id": str(customer.id),
+                "customer_id": customer.id,
                 "sent_at": f"{today.isoformat()}T09:00:00Z",
                 "due_at": f"{(today + datetime.timedelta(days=30)).isoformat()}T09:00:00Z",
                 "line_items": [
@@ -114,12 +114,12 @@ async def flow(thredfi: AsyncThredfi, target: str) -> None:
     async def record_payment() -> tuple[str, Any]:
         created = await books.payments.create(
             body={
-                "customer_id": str(customer.id),
+                "customer_id": customer.id,
                 "total_amount_cents": 4000,
                 "payment_date": today.isoformat(),
                 "currency": currency,
                 "payment_method": "bank_transfer",
-                "allocations": [{"invoice_id": str(invoice.id), "amount_cents": 4000}],
+                "allocations": [{"invoice_id": invoice.id, "amount_cents": 4000}],
             }
         )
         applied = created.payment.applied_invoices
@@ -132,7 +132,7 @@ async def flow(thredfi: AsyncThredfi, target: str) -> None:
 
     async def refund_part() -> tuple[str, Any]:
         refund = await books.refunds.create(
-            body={"invoice_id": str(invoice.id), "amount_cents": 1000, "method": "CASH"}
+            body={"invoice_id": invoice.id, "amount_cents": 1000, "method": "CASH"}
         )
         return (
             f"{refund.refunded_amount} {currency} refunded against {invoice.invoice_number}",

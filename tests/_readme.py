@@ -10,6 +10,6 @@ README = Path(__file__).parent.parent / "README.md"
 
 def readme_block(containing: str, language: str = "python") -> str:
     """The one README block in `language` that contains `containing`."""
-    blocks = re.findall(rf"```{language}\n(.*?)```", README.read_text(), flags=re.DOTALL)
+    blocks: list[str] = re.findall(rf"```{language}\n(.*?)```", README.read_text(), flags=re.DOTALL)
     (block,) = [b for b in blocks if containing in b]
     return block

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import thredfi_async
+from thredfi_async._refs import follow
 
 SPEC_PATH = Path(thredfi_async.__file__).parent / "_generated" / "openapi.json"
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -23,16 +24,13 @@ METHODS = ("get", "post", "put", "patch", "delete")
 
 @cache
 def spec() -> dict[str, Any]:
-    return json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+    return loaded
 
 
 def deref(node: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        target: Any = spec()
-        for part in node["$ref"][2:].split("/"):
-            target = target[part.replace("~1", "/").replace("~0", "~")]
-        node = target
-    return node
+    followed: dict[str, Any] = follow(spec(), node)
+    return followed
 
 
 @dataclass(frozen=True)

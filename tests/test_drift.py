@@ -25,6 +25,8 @@ def checkout(tmp_path: Path) -> Path:
         tmp_path / "thredfi_async" / "_generated",
         ignore=ignore,
     )
+    # The fields of Operation are the list every endpoint module's OPERATION is written from.
+    shutil.copy2(ROOT / "thredfi_async" / "_operation.py", tmp_path / "thredfi_async")
     return tmp_path
 
 

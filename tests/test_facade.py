@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 import inspect
+import json
 import re
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -115,10 +119,13 @@ def test_no_generator_artefacts_leak_into_signatures() -> None:
                     else inspect.Parameter.KEYWORD_ONLY
                 )
                 assert params["business_id"].kind is expected, f"{name}.{method_name}"
-            for param in params.values():
-                if param.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD and param.name != "self":
-                    assert param.name.endswith("_id"), (
-                        f"{name}.{method_name}: {param.name} positional"
+            for parameter in params.values():
+                if (
+                    parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+                    and parameter.name != "self"
+                ):
+                    assert parameter.name.endswith("_id"), (
+                        f"{name}.{method_name}: {parameter.name} positional"
                     )
 
 
@@ -176,9 +183,9 @@ async def test_a_body_of_the_wrong_type_is_refused_before_sending(
     seen: list[httpx.Request] = []
     async with make_client(recorder(seen)) as thredfi:
         with pytest.raises(t.InvalidRequestError, match="body must be a CustomerCreateRequest"):
-            await thredfi.business(BUSINESS).customers.create(body=["not", "a", "dict"])  # type: ignore[arg-type]
+            await thredfi.business(BUSINESS).customers.create(body=["not", "a", "dict"])
         with pytest.raises(t.InvalidRequestError, match="body must be"):
-            await thredfi.business(BUSINESS).customers.create(body=t.models.Invoice())  # type: ignore[arg-type]
+            await thredfi.business(BUSINESS).customers.create(body=t.models.Invoice())
     assert seen == []
     assert sum(tokens.calls.values()) == 0
 
@@ -240,3 +247,27 @@ def test_credentials_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
     assert t.AsyncThredfi(environment="production").base_url == "https://api.thredfi.com"
     with pytest.raises(t.InvalidRequestError, match="environment"):
         t.AsyncThredfi(environment="prod")
+
+
+@pytest.mark.asyncio
+async def test_a_dict_body_takes_ids_dates_and_times_as_the_sdk_returns_them(
+    make_client: Callable[..., t.AsyncThredfi],
+) -> None:
+    seen: list[httpx.Request] = []
+    customer_id = uuid.UUID("0b5f6c1e-9a43-4a8e-8a2d-4f7b2c1d9e01")
+    async with make_client(recorder(seen)) as thredfi:
+        await thredfi.business(BUSINESS).payments.create(
+            body={
+                "customer_id": customer_id,
+                "total_amount_cents": 4000,
+                "payment_date": datetime.date(2025, 6, 15),
+                "currency": "GBP",
+                "payment_method": "bank_transfer",
+                "allocations": [{"invoice_id": customer_id, "amount_cents": 4000}],
+            }
+        )
+    (sent,) = seen
+    body = json.loads(sent.content)
+    assert body["customer_id"] == "0b5f6c1e-9a43-4a8e-8a2d-4f7b2c1d9e01"
+    assert body["allocations"][0]["invoice_id"] == body["customer_id"]
+    assert body["payment_date"] == "2025-06-15"

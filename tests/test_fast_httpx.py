@@ -78,7 +78,7 @@ def test_without_agreement_the_builders_are_httpx_constructors(
             made.append("request")
             super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(_fast_httpx.httpx, "Request", Spy)
+    monkeypatch.setattr(httpx, "Request", Spy)
     request = build_request("POST", URL, HEADERS, b"{}", {})
     assert made == ["request"]
     assert request.headers["content-length"] == "2"

@@ -12,7 +12,6 @@ import pytest
 
 from tests._readme import readme_block
 from tests._served import free_port
-from tests.scenarios.conftest import RecordingClock
 from thredfi_async import (
     APIConnectionError,
     AsyncThredfi,
@@ -25,7 +24,7 @@ from thredfi_async import (
     NotFoundError,
 )
 from thredfi_async._hooks import check_hooks
-from thredfi_async.testing import FakeThredfi
+from thredfi_async.testing import FakeThredfi, RecordingClock
 
 
 class Recorder(Hook):
@@ -65,7 +64,7 @@ def fake() -> FakeThredfi:
 
 def client(fake: FakeThredfi, *hooks: Hook, **kwargs: Any) -> AsyncThredfi:
     kwargs.setdefault("clock", RecordingClock())
-    return fake.client(hooks=list(hooks), **kwargs)  # type: ignore[no-any-return]
+    return fake.client(hooks=list(hooks), **kwargs)
 
 
 @pytest.mark.asyncio

@@ -19,11 +19,12 @@ import attrs
 import pytest
 
 from thredfi_async import _convert, models
+from thredfi_async._generated import models as _generated_models
 
 
 def model_classes() -> list[Any]:
     found = []
-    for name in models.__all__:
+    for name in _generated_models.__all__:
         cls = getattr(models, name)
         if attrs.has(cls) and hasattr(cls, "from_dict"):
             found.append(cls)

@@ -181,9 +181,7 @@ def test_non_finite_decimals_are_refused() -> None:
 def _annotations(tree: ast.AST) -> list[ast.expr]:
     found: list[ast.expr] = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.AnnAssign) or (
-            isinstance(node, ast.arg) and node.annotation is not None
-        ):
+        if isinstance(node, ast.AnnAssign | ast.arg) and node.annotation is not None:
             found.append(node.annotation)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.returns is not None:
             found.append(node.returns)

@@ -34,6 +34,7 @@ from thredfi_async import (
 )
 from thredfi_async._generated import resources
 from thredfi_async._json import dumps
+from thredfi_async._resource import Resource
 
 from .conftest import API_KEY, BASE_URL, PARTNER_UUID, TokenEndpoints
 from .spec_samples import deref, operations
@@ -207,6 +208,7 @@ def other_tasks() -> set[Any]:
         pending = [trio.lowlevel.current_root_task()]
         while pending:
             task = pending.pop()
+            assert task is not None
             found.add(task)
             pending.extend(t for n in task.child_nurseries for t in n.child_tasks)
         return found - {trio.lowlevel.current_task()}
@@ -244,7 +246,7 @@ def test_every_list_operation_in_the_spec_returns_an_async_paginator() -> None:
     returning_paginators = [
         f"{resource.__name__}.{name}"
         for resource in vars(resources).values()
-        if inspect.isclass(resource) and issubclass(resource, resources.Resource)
+        if inspect.isclass(resource) and issubclass(resource, Resource)
         for name, method in vars(resource).items()
         if not name.startswith("_")
         and callable(method)
@@ -476,6 +478,23 @@ async def test_a_server_that_repeats_a_page_does_not_loop_forever(
 
     assert ids(items) == expected_ids(5)  # page one, once
     assert len(served.requests) == 2  # the repeat is noticed on the first one
+
+
+@pytest.mark.parametrize("mode", ["plain", "prefetch", "background"])
+async def test_a_repeated_page_ends_the_listing_whichever_engine_fetches_it(
+    httpx_mock: HTTPXMock, tokens: TokenEndpoints, client: AsyncThredfi, mode: str
+) -> None:
+    served = listing(httpx_mock, tokens, ignore_page=True, total=500)
+    items: list[Any] = []
+    async with client:
+        paginator = client.business(BUSINESS_ID).invoices.list(
+            page_size=5, prefetch=0 if mode == "plain" else 2
+        )
+        with anyio.fail_after(5):
+            await consume(paginator, items, in_block=mode == "background")
+
+    assert ids(items) == expected_ids(5)  # page one, once
+    assert 2 <= len(served.requests) <= 3  # the repeat ends it within one prefetch's reach
 
 
 async def test_a_next_url_that_points_back_ends_the_listing(

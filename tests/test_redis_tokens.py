@@ -377,9 +377,10 @@ def test_importing_without_the_extra_names_the_extra() -> None:
 async def test_clients_sharing_a_redis_store_mint_the_partner_and_each_business_once(
     redis_url: str, prefix: str
 ) -> None:
-    from tests.test_tokens import CountingTransport, FakeClock, get_customer_of, make_thredfi
+    from tests.test_tokens import T0, CountingTransport, get_customer_of, make_thredfi
+    from thredfi_async.testing import RecordingClock
 
-    clock = FakeClock()
+    clock = RecordingClock(T0)
     transports = [CountingTransport() for _ in range(3)]  # three workers, one Redis
     stores = [
         RedisTokenStore(redis_url, prefix=prefix, clock=clock, socket_timeout=SLOW)

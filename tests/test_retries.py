@@ -1,6 +1,6 @@
 """Retries, idempotency keys, timeouts and logging, on pytest-httpx.
 
-Sleeps go through FakeClock, which records each pause and advances without waiting; only the
+Sleeps go through RecordingClock, which records each pause and advances without waiting; only the
 bounded-time tests use real (0.05 s) timeouts, because the per-attempt limit is wall-clock.
 """
 
@@ -21,6 +21,7 @@ from pytest_httpx import HTTPXMock
 
 import thredfi_async as t
 from thredfi_async import AsyncThredfi, RetryPolicy
+from thredfi_async.testing import RecordingClock
 
 from .conftest import API_KEY, BASE_URL, PARTNER_UUID, TokenEndpoints
 
@@ -38,29 +39,14 @@ PAYMENT_JSON = {"payment": {"id": "pay-1", "total_amount_cents": 4000}}
 DEFAULT_TIMEOUT = {"connect": 10.0, "read": 30.0, "write": 30.0, "pool": 30.0}
 
 
-class FakeClock:
-    """A clock whose sleep records the pause and moves time forward at once."""
-
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-        self.sleeps: list[float] = []
-
-    def time(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> RecordingClock:
+    return RecordingClock(1_700_000_000.0)
 
 
 @pytest.fixture
 def connect(
-    httpx_mock: HTTPXMock, tokens: TokenEndpoints, clock: FakeClock
+    httpx_mock: HTTPXMock, tokens: TokenEndpoints, clock: RecordingClock
 ) -> Callable[..., AsyncThredfi]:
     """Build a client on httpx's transport (patched by pytest-httpx), the fake clock and
     the default retry policy; the token exchanges are answered by `tokens`."""
@@ -88,7 +74,7 @@ def keys(requests: list[httpx.Request]) -> list[list[str]]:
 
 @pytest.mark.asyncio
 async def test_retried_post_reuses_one_idempotency_key_and_returns_one_object(
-    httpx_mock: HTTPXMock, connect: Any, clock: FakeClock
+    httpx_mock: HTTPXMock, connect: Any, clock: RecordingClock
 ) -> None:
     httpx_mock.add_response(url=PAYMENTS, method="POST", status_code=503)
     httpx_mock.add_response(url=PAYMENTS, method="POST", status_code=503)
@@ -125,7 +111,7 @@ NO_SPREAD = RetryPolicy(retry_after_jitter=0)
 
 @pytest.mark.asyncio
 async def test_retry_after_seconds_is_waited_exactly_on_the_clock(
-    httpx_mock: HTTPXMock, connect: Any, clock: FakeClock
+    httpx_mock: HTTPXMock, connect: Any, clock: RecordingClock
 ) -> None:
     httpx_mock.add_response(
         url=CUSTOMER, method="GET", status_code=429, headers={"Retry-After": "2"}
@@ -140,7 +126,7 @@ async def test_retry_after_seconds_is_waited_exactly_on_the_clock(
 
 @pytest.mark.asyncio
 async def test_retry_after_http_date_is_measured_on_the_client_clock(
-    httpx_mock: HTTPXMock, connect: Any, clock: FakeClock
+    httpx_mock: HTTPXMock, connect: Any, clock: RecordingClock
 ) -> None:
     date = formatdate(clock.now + 7, usegmt=True)
     httpx_mock.add_response(
@@ -154,7 +140,7 @@ async def test_retry_after_http_date_is_measured_on_the_client_clock(
 
 @pytest.mark.asyncio
 async def test_by_default_a_retry_after_is_waited_plus_up_to_a_tenth_more(
-    httpx_mock: HTTPXMock, connect: Any, clock: FakeClock
+    httpx_mock: HTTPXMock, connect: Any, clock: RecordingClock
 ) -> None:
     httpx_mock.add_response(
         url=CUSTOMER, method="GET", status_code=429, headers={"Retry-After": "2"}
@@ -204,7 +190,7 @@ def test_a_bad_retry_after_jitter_is_refused(bad: float) -> None:
 @pytest.mark.asyncio
 @pytest.mark.parametrize("retry_after", ["-5", "-0.5", "nan"])
 async def test_a_negative_retry_after_is_treated_as_absent(
-    httpx_mock: HTTPXMock, connect: Any, clock: FakeClock, retry_after: str
+    httpx_mock: HTTPXMock, connect: Any, clock: RecordingClock, retry_after: str
 ) -> None:
     """Not a retry at once: the usual backoff, and no retry_after on the error."""
     for _ in range(2):
@@ -227,7 +213,7 @@ async def test_a_negative_retry_after_is_treated_as_absent(
 async def test_retry_after_above_the_ceiling_raises_rate_limit_error_at_once(
     httpx_mock: HTTPXMock,
     connect: Any,
-    clock: FakeClock,
+    clock: RecordingClock,
     ceiling: float,
     retry_after: str,
     expected: float,
@@ -247,7 +233,7 @@ async def test_retry_after_above_the_ceiling_raises_rate_limit_error_at_once(
 
 @pytest.mark.asyncio
 async def test_a_429_is_retried_even_without_an_idempotency_key(
-    httpx_mock: HTTPXMock, connect: Any, clock: FakeClock
+    httpx_mock: HTTPXMock, connect: Any, clock: RecordingClock
 ) -> None:
     """429 means the API did not process the request, so replaying it cannot duplicate."""
     httpx_mock.add_response(url=CUSTOMERS, method="POST", status_code=429)
@@ -279,7 +265,7 @@ async def test_a_read_timeout_on_get_is_retried(httpx_mock: HTTPXMock, connect: 
     [httpx.ReadTimeout("slow"), httpx.ReadError("reset"), httpx.RemoteProtocolError("gone")],
 )
 async def test_a_post_without_key_that_may_have_arrived_is_not_retried(
-    httpx_mock: HTTPXMock, connect: Any, clock: FakeClock, exception: Exception
+    httpx_mock: HTTPXMock, connect: Any, clock: RecordingClock, exception: Exception
 ) -> None:
     httpx_mock.add_exception(exception, url=CUSTOMERS, method="POST")
     async with connect() as thredfi:
@@ -309,7 +295,7 @@ async def test_a_post_without_key_that_never_connected_is_retried(
 
 @pytest.mark.asyncio
 async def test_a_post_without_key_answered_500_is_not_retried(
-    httpx_mock: HTTPXMock, connect: Any, clock: FakeClock
+    httpx_mock: HTTPXMock, connect: Any, clock: RecordingClock
 ) -> None:
     httpx_mock.add_response(url=CUSTOMERS, method="POST", status_code=500)
     async with connect() as thredfi:
@@ -326,7 +312,7 @@ async def test_a_post_without_key_answered_500_is_not_retried(
 
 @pytest.mark.asyncio
 async def test_max_retries_zero_per_call_makes_exactly_one_attempt(
-    httpx_mock: HTTPXMock, connect: Any, clock: FakeClock
+    httpx_mock: HTTPXMock, connect: Any, clock: RecordingClock
 ) -> None:
     httpx_mock.add_response(url=CUSTOMER, method="GET", status_code=503)
     async with connect() as thredfi:
@@ -382,7 +368,7 @@ async def test_a_per_call_timeout_overrides_the_client_default(
 # -- Done when: logs --------------------------------------------------------------------------
 
 
-def answer_after(clock: FakeClock, seconds: float, response: httpx.Response) -> Any:
+def answer_after(clock: RecordingClock, seconds: float, response: httpx.Response) -> Any:
     """A callback that makes the attempt take `seconds` on the fake clock."""
 
     def callback(request: httpx.Request) -> httpx.Response:
@@ -404,7 +390,7 @@ def assert_no_secret(text: str, tokens: TokenEndpoints) -> None:
 async def test_debug_logs_show_every_attempt_and_no_secret(
     httpx_mock: HTTPXMock,
     connect: Any,
-    clock: FakeClock,
+    clock: RecordingClock,
     tokens: TokenEndpoints,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -474,7 +460,7 @@ def test_backoff_without_jitter_is_exact_and_never_overflows() -> None:
 
 @pytest.mark.asyncio
 async def test_the_client_sleeps_the_backoff_between_attempts(
-    httpx_mock: HTTPXMock, connect: Any, clock: FakeClock
+    httpx_mock: HTTPXMock, connect: Any, clock: RecordingClock
 ) -> None:
     for _ in range(2):
         httpx_mock.add_response(url=CUSTOMER, method="GET", status_code=502)
@@ -518,7 +504,7 @@ async def test_408_429_and_5xx_are_retried(
 async def test_other_4xx_are_never_retried(
     httpx_mock: HTTPXMock,
     connect: Any,
-    clock: FakeClock,
+    clock: RecordingClock,
     status: int,
     error_code: str,
     error_class: type[t.APIStatusError],
@@ -642,7 +628,7 @@ async def test_idempotent_methods_are_retried_on_5xx_without_a_key(
 
 @pytest.mark.asyncio
 async def test_patch_carries_an_idempotency_key_but_a_5xx_is_not_replayed(
-    httpx_mock: HTTPXMock, connect: Any, clock: FakeClock
+    httpx_mock: HTTPXMock, connect: Any, clock: RecordingClock
 ) -> None:
     """A PATCH may move a status (pending -> completed); the API does not say it honours the
     key there, so a 502 that may have applied the change is raised, not replayed."""
@@ -658,7 +644,7 @@ async def test_patch_carries_an_idempotency_key_but_a_5xx_is_not_replayed(
 @pytest.mark.asyncio
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 async def test_a_create_the_api_does_not_deduplicate_is_not_replayed_after_a_5xx(
-    httpx_mock: HTTPXMock, connect: Any, clock: FakeClock, status: int
+    httpx_mock: HTTPXMock, connect: Any, clock: RecordingClock, status: int
 ) -> None:
     """create_customer carries a key, but the API documents no deduplication for it
     (docs/api-behaviour.md, "Idempotency and deduplication"): a 5xx may come after the customer
@@ -717,7 +703,7 @@ async def never_answer(request: httpx.Request) -> httpx.Response:
 
 @pytest.mark.asyncio
 async def test_a_server_that_never_answers_times_out_on_every_attempt(
-    httpx_mock: HTTPXMock, connect: Any, clock: FakeClock
+    httpx_mock: HTTPXMock, connect: Any, clock: RecordingClock
 ) -> None:
     httpx_mock.add_callback(never_answer, url=CUSTOMER, method="GET", is_reusable=True)
     started = time.monotonic()

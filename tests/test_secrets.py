@@ -137,11 +137,11 @@ async def test_a_fault_injected_run_leaks_no_secret_anywhere(
     assert any(isinstance(e, APIStatusError) and e.status_code in (401, 503) for e in errors)
     assert server.calls >= 12
     secrets = secrets_of(tokens)
-    for error in errors:
-        for text in everything_visible(error):
+    for raised in errors:
+        for text in everything_visible(raised):
             assert_clean(text, secrets)
-        if isinstance(error, APIStatusError):
-            assert_clean(repr((error.error_code, error.request_id, error.body)), secrets)
+        if isinstance(raised, APIStatusError):
+            assert_clean(repr((raised.error_code, raised.request_id, raised.body)), secrets)
     assert caplog.records, "the run logged nothing: the scan would prove nothing"
     for record in caplog.records:
         assert_clean(record.getMessage(), secrets)

@@ -2,7 +2,7 @@
 
 A TokenStore is a cache in front of the token exchanges, usually a shared one (Redis,
 memcached) that can be unreachable, lag behind, or answer slowly. Every test runs under asyncio
-and trio, on the CountingTransport and FakeClock of test_tokens.
+and trio, on the CountingTransport of test_tokens and a RecordingClock.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ import pytest
 
 from thredfi_async import Token
 from thredfi_async._tokens import TokenManager
+from thredfi_async.testing import RecordingClock
 
 from .conftest import API_KEY, fake_jwt
 from .test_tokens import (
     BUSINESS,
     T0,
     CountingTransport,
-    FakeClock,
     Reply,
     bearer,
     error,
@@ -219,7 +219,7 @@ async def test_after_a_401_a_stored_token_is_taken_only_if_newer_than_the_reject
         fetched.append(f"fetched-{len(fetched) + 1}")
         return Token(fetched[-1], expires_at=T0 + 3600 + len(fetched), refresh_at=T0 + 3300)
 
-    manager = TokenManager(fetch=fetch, store=store, clock=FakeClock(), namespace="p")
+    manager = TokenManager(fetch=fetch, store=store, clock=RecordingClock(T0), namespace="p")
     key = manager.key(BUSINESS)
     rejected = Token("rejected", expires_at=T0 + 3600, refresh_at=T0 + 3300)
 
@@ -300,7 +300,7 @@ async def test_a_replacement_expiring_with_the_rejected_token_counts_as_newer(
         fetched.append("fetched")
         return Token("fetched", expires_at=T0 + 3600, refresh_at=T0 + 3300)
 
-    manager = TokenManager(fetch=fetch, store=store, clock=FakeClock(), namespace="p")
+    manager = TokenManager(fetch=fetch, store=store, clock=RecordingClock(T0), namespace="p")
     rejected = Token("rejected", expires_at=T0 + 3600, refresh_at=T0 + 3300)
     store.tokens[manager.key(BUSINESS)] = Token(
         "sibling", expires_at=T0 + 3600, refresh_at=T0 + 3300

@@ -2,7 +2,7 @@
 
 Every async test runs under asyncio and trio. Requests go through CountingTransport, which
 yields to the scheduler on each request so concurrent calls really interleave, and counts the
-token exchanges. Time is a FakeClock: nothing here sleeps.
+token exchanges. Time is a RecordingClock: nothing here sleeps.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import inspect
 import json
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -30,6 +30,7 @@ from thredfi_async._generated.api.oauth import get_business_token
 from thredfi_async._logging import RedactingFilter, setup_logging
 from thredfi_async._logging import logger as sdk_logger
 from thredfi_async._tokens import TokenManager
+from thredfi_async.testing import RecordingClock
 
 from .conftest import API_KEY, BASE_URL, PARTNER_UUID, TokenEndpoints, fake_jwt
 
@@ -44,23 +45,6 @@ T0 = 1_750_000_000.0
 @pytest.fixture(params=["asyncio", "trio"])
 def anyio_backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
-
-
-class FakeClock:
-    """Wall-clock time that moves only when a test (or a retry sleep) moves it."""
-
-    def __init__(self, now: float = T0) -> None:
-        self.now = now
-
-    def time(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
-        await anyio.lowlevel.checkpoint()
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 Reply = httpx.Response | None
@@ -148,7 +132,7 @@ class Once:
 
 def make_thredfi(transport: httpx.AsyncBaseTransport, **kwargs: Any) -> AsyncThredfi:
     kwargs.setdefault("retry_policy", RetryPolicy(initial_delay=0, max_delay=0))
-    kwargs.setdefault("clock", FakeClock())
+    kwargs.setdefault("clock", RecordingClock(T0))
     return AsyncThredfi(
         kwargs.pop("partner_uuid", PARTNER_UUID),
         kwargs.pop("api_key", API_KEY),
@@ -218,7 +202,7 @@ async def test_200_concurrent_calls_over_20_businesses_fetch_each_token_exactly_
 async def test_a_token_that_expires_mid_run_is_refreshed_once_for_all_waiters(
     anyio_backend: str,
 ) -> None:
-    clock = FakeClock()
+    clock = RecordingClock(T0)
     expired = False
 
     def expire_after_the_first_wave(request: httpx.Request) -> Reply:
@@ -256,7 +240,7 @@ async def test_a_token_that_expires_mid_run_is_refreshed_once_for_all_waiters(
 async def test_tokens_are_refreshed_proactively_by_the_leeway(
     anyio_backend: str, leeway: float | None, refreshed_after: float
 ) -> None:
-    clock = FakeClock()
+    clock = RecordingClock(T0)
     transport = CountingTransport()
     options: dict[str, Any] = {} if leeway is None else {"token_refresh_leeway": leeway}
     async with make_thredfi(transport, clock=clock, **options) as thredfi:
@@ -322,7 +306,7 @@ async def test_two_401s_in_a_row_raise_authentication_error_with_the_api_error_c
 
 
 async def test_a_401_keeps_a_token_another_task_refreshed_meanwhile(anyio_backend: str) -> None:
-    clock = FakeClock()
+    clock = RecordingClock(T0)
     first_request_sent, release = anyio.Event(), anyio.Event()
     stale = bearer(fake_jwt(BUSINESS, 1))
 
@@ -472,7 +456,9 @@ async def test_a_token_exchange_answered_5xx_is_retried_like_any_safe_request(
 ) -> None:
     """Minting a token twice does no harm, so a 503 or a read timeout on a token exchange is
     retried under the client's max_retries although the exchange is a POST without a key."""
-    failures = iter([error(503, "server_error"), httpx.ReadTimeout("slow token service")])
+    failures: Iterator[httpx.Response | Exception] = iter(
+        [error(503, "server_error"), httpx.ReadTimeout("slow token service")]
+    )
 
     def flaky(request: httpx.Request) -> Reply:
         is_target = (
@@ -822,7 +808,7 @@ async def test_a_401_invalidates_only_the_token_that_was_used(anyio_backend: str
         fetched.append(business_id)
         return token(f"fetched-{len(fetched)}")
 
-    manager = TokenManager(fetch=fetch, store=store, clock=FakeClock(), namespace="p")
+    manager = TokenManager(fetch=fetch, store=store, clock=RecordingClock(T0), namespace="p")
     used = await manager.get(BUSINESS)
     await store.set(manager.key(BUSINESS), token("refreshed-by-another-task"))
     await manager.invalidate(BUSINESS, used)
@@ -877,7 +863,7 @@ async def test_partner_operations_use_the_partner_token_and_business_ones_the_bu
 
 
 async def test_frontend_token_hands_out_the_business_token(anyio_backend: str) -> None:
-    clock = FakeClock()
+    clock = RecordingClock(T0)
     transport = CountingTransport()
     async with make_thredfi(transport, clock=clock) as thredfi:
         books = thredfi.business(BUSINESS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -120,11 +120,11 @@ async def ok_customer(
 
 
 @pytest.fixture(scope="module")
-def served() -> object:
+def served() -> Iterator[FakeThredfi]:
     board = Switchboard()
     with serve(board) as base_url:
         fake = FakeThredfi(base_url=base_url)
-        fake.seeded = fake.seed(customers_per_business=1, invoices_per_customer=1)
+        fake.seed(customers_per_business=1, invoices_per_customer=1)
         board.app = fake.app
         yield fake
 
@@ -165,7 +165,7 @@ def test_one_client_serves_two_event_loops_in_turn(served: FakeThredfi) -> None:
 
     first = asyncio.run(call())
     second = asyncio.run(call())  # a new loop: a new session, not the first loop's sockets
-    assert first.count == second.count == len(served.seeded.business_ids)
+    assert first.count == second.count == len(served.business_ids)
     asyncio.run(thredfi.aclose())
     assert thredfi.http_client.is_closed
 

@@ -36,7 +36,6 @@ from ._exceptions import (
     UsageError,
 )
 from ._extras import MissingExtraError
-from ._generated.types import UNSET, File, Unset
 from ._hooks import PROTECTED_HEADERS, AttemptHeaders, AttemptInfo, CallInfo, Hook, HookError
 from ._pagination import AsyncPaginator, Page
 from ._response import APIResponse
@@ -44,7 +43,7 @@ from ._retry import RetryPolicy
 from ._shared_tokens import SharedTokenStore
 from ._throttle import Adaptive, LocalThrottle, Rate, Throttle, ThrottleStats
 from ._tokens import InMemoryTokenStore, Token, TokenStore
-from ._types import NOT_GIVEN, NotGiven
+from ._types import NOT_GIVEN, UNSET, File, NotGiven, Unset
 from ._version import __version__
 
 __all__ = [

@@ -10,28 +10,21 @@ from uuid import UUID
 
 import httpx
 
-from . import _json
 from ._auth import CallAuth, HeaderAuth, TokenAuth
 from ._body import DEFAULT_MAX_RESPONSE_BYTES
 from ._clock import Clock, SystemClock
 from ._config import ENVIRONMENTS, from_environment
-from ._exceptions import (
-    APIStatusError,
-    InvalidRequestError,
-    MissingCredentialsError,
-    UnexpectedResponseError,
-)
-from ._generated.api.oauth import get_business_token, get_partner_token
-from ._generated.models import OAuth2TokenRequestRequest
-from ._generated.resources import Resources
+from ._exceptions import InvalidRequestError, MissingCredentialsError
+from ._generated.resources import ResourceFacade
 from ._guards import check_credential, path_segment
 from ._hooks import Hook, check_hooks
 from ._http import HTTPCore
 from ._logging import setup_logging
-from ._operation import Operation, RequestBody, RequestParts
-from ._redact import mask, register_secret, registry
-from ._response import record_response
+from ._operation import Operation, RequestParts
+from ._redact import mask, registry
+from ._response import parse_body, record_response
 from ._retry import RetryPolicy
+from ._token_exchange import TokenExchange
 from ._tokens import DEFAULT_LEEWAY, InMemoryTokenStore, Token, TokenManager, TokenStore
 from ._transport import AutoTransport
 from ._types import RequestOptions, TimeoutTypes
@@ -46,7 +39,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 DEFAULT_MAX_CONCURRENT_REQUESTS = 20
 
 
-class AsyncThredfi(Resources):
+class AsyncThredfi(ResourceFacade):
     """The async client for the Thredfi Partner API.
 
     ```python
@@ -181,6 +174,13 @@ class AsyncThredfi(Resources):
         )
         # `is None`, not `or`: an empty InMemoryTokenStore has a length of 0, so it is falsy.
         self.token_store: TokenStore = InMemoryTokenStore() if token_store is None else token_store
+        self._exchange = TokenExchange(
+            self._http,
+            partner_uuid=partner_uuid,
+            api_key=api_key,
+            clock=self.clock,
+            leeway=token_refresh_leeway,
+        )
         self._tokens = TokenManager(
             fetch=self._fetch_token,
             store=self.token_store,
@@ -192,7 +192,7 @@ class AsyncThredfi(Resources):
             HeaderAuth.bearer(access_token) if access_token else TokenAuth(self._tokens, None)
         )
 
-    # -- the Resources mixin reads these two -------------------------------------------------
+    # -- the ResourceFacade reads these two --------------------------------------------------
 
     @property
     def _resource_client(self) -> AsyncThredfi:  # type: ignore[override]
@@ -243,7 +243,7 @@ class AsyncThredfi(Resources):
         response = await self._http.send(
             operation, parts, options, self._auth_for(operation, parts)
         )
-        result = _parse(response, parse)
+        result = parse_body(response, parse)
         record_response(response)
         return result
 
@@ -258,62 +258,10 @@ class AsyncThredfi(Resources):
             return self._partner_auth
         return TokenAuth(self._tokens, str(parts.path_params["business_id"]))
 
-    # -- tokens -------------------------------------------------------------------------------
-
     async def _fetch_token(self, business_id: str | None) -> Token:
-        """One token exchange (docs/api-behaviour.md, "Token exchange"); the TokenManager makes
-        it single-flight."""
-        now = self.clock.time()
-        options = RequestOptions(idempotency_key=None)
-        if business_id is None:
-            response = await self._request_partner_token(options)
-            parsed: Any = _parse(response, get_partner_token.parse_response)
-        else:
-            operation = get_business_token.OPERATION
-            parts = get_business_token.build_request(business_id)
-            response = await self._http.send(
-                operation, parts, options, self._partner_auth, replay_safe=True, limited=False
-            )
-            parsed = _parse(response, get_business_token.parse_response)
-        access_token = parsed.access_token
-        if not isinstance(access_token, str) or not access_token:
-            raise UnexpectedResponseError("token response has no access_token", response=response)
-        register_secret(access_token)
-        try:
-            check_credential("access_token", access_token)
-        except InvalidRequestError as exc:  # what the server sent, not the caller
-            raise UnexpectedResponseError(f"token response: {exc}", response=response) from None
-        return Token.from_response(
-            access_token,
-            parsed.expires_in,
-            now=now,
-            leeway=self.token_refresh_leeway,
-            business_id=business_id,
-        )
-
-    async def _request_partner_token(self, options: RequestOptions) -> httpx.Response:
-        """Basic auth plus a form body; once more as JSON if the API refuses the form: the
-        reference and the guides disagree on the encoding (docs/api-behaviour.md, "Token
-        exchange")."""
-        if self.partner_uuid is None or self._api_key is None:
-            raise MissingCredentialsError("the partner token needs partner_uuid and api_key")
-        operation = get_partner_token.OPERATION
-        body = OAuth2TokenRequestRequest(
-            client_id=self.partner_uuid, grant_type="client_credentials"
-        )
-        parts = get_partner_token.build_request(body=body)
-        auth = HeaderAuth.basic(self.partner_uuid, self._api_key)
-        try:
-            return await self._http.send(
-                operation, parts, options, auth, replay_safe=True, limited=False
-            )
-        except APIStatusError as error:
-            if error.status_code not in (400, 415):
-                raise
-            parts.body = RequestBody("json", body.to_dict())
-            return await self._http.send(
-                operation, parts, options, auth, replay_safe=True, limited=False
-            )
+        """The TokenManager's fetch. A business token is exchanged for the partner token, which
+        comes from that same manager, so the exchange is handed it per call."""
+        return await self._exchange.fetch(business_id, partner_auth=self._partner_auth)
 
 
 def _release(secrets: list[str | None]) -> None:
@@ -335,27 +283,7 @@ def _check_max_response_bytes(value: int | None) -> int | None:
     return value
 
 
-def _parse(response: httpx.Response, parse: Callable[[Any], T]) -> T:
-    """Decode a 2xx body (money as Decimal) and build the operation's result from it."""
-    data: Any = None
-    if response.status_code != 204 and response.content:
-        try:
-            data = _json.loads(response.content)
-        except ValueError as exc:
-            raise UnexpectedResponseError(
-                f"{response.status_code} response is not JSON", response=response
-            ) from exc
-    try:
-        return parse(data)
-    except TypeError as exc:
-        raise UnexpectedResponseError(str(exc), response=response) from exc
-    except RecursionError:
-        raise UnexpectedResponseError(
-            f"{response.status_code} response is nested too deeply to read", response=response
-        ) from None
-
-
-class BusinessView(Resources):
+class BusinessView(ResourceFacade):
     """The client's resources bound to one business (`thredfi.business(business_id)`).
 
     Cheap to create: it shares the client's connection pool and token cache.

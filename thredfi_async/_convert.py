@@ -21,7 +21,7 @@ from typing import Any, Literal, Protocol, Self, TypeVar, overload
 from uuid import UUID, SafeUUID
 
 from ._exceptions import DeclaredFieldError, MissingFieldError
-from ._generated.types import UNSET, File, Unset
+from ._types import UNSET, File, Unset
 
 __all__ = [
     "date",

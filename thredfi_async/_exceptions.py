@@ -13,10 +13,7 @@ credential headers or body, and every text field was redacted when the error was
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Mapping
-from datetime import UTC
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -313,6 +310,8 @@ class APIStatusError(ThredfiError):
             "body": body,
         }
         if error_class is RateLimitError:
+            from ._retry import parse_retry_after  # here: _retry imports this module
+
             kwargs["retry_after"] = parse_retry_after(response.headers.get("retry-after"), now=now)
         return error_class(str(message)[:2000], **kwargs)
 
@@ -386,24 +385,3 @@ def _field_errors(raw: Any) -> dict[str, list[str]]:
         elif value is not None:
             out[str(key)] = [json.dumps(value, default=str)]
     return out
-
-
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Retry-After as seconds: a number, or an HTTP date turned into a delay from `now`."""
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = when.timestamp() - (time.time() if now is None else now)
-        return max(0.0, seconds)  # a date already past: retry now
-    # A negative delay (or NaN) is not one the header can express: treated as absent, so the
-    # usual backoff applies rather than a retry at once.
-    return seconds if seconds >= 0 else None

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ._exceptions import InvalidRequestError
+from ._refs import follow
 
 __all__ = [
     "check_credential",
@@ -140,12 +141,7 @@ def _operations() -> dict[str, dict[str, Any]]:
 
 
 def _deref(node: Any) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        target: Any = _spec()
-        for part in node["$ref"][2:].split("/"):
-            target = target[part.replace("~1", "/").replace("~0", "~")]
-        node = target
-    return node
+    return follow(_spec(), node)
 
 
 def _alternatives(schema: Any) -> Iterator[dict[str, Any]]:
@@ -172,13 +168,13 @@ def _declared_type(operation_id: str, location: str, field: str) -> str | None:
     schemas = [media.get("schema") for media in content.values()]
     steps = [s for s in re.split(r"\.|\[\d+\]", field)[1:] if s]  # drop the leading "body"
     for schema in schemas:
-        found = _walk(schema, steps, field.endswith("]"))
+        found = _walk(schema, steps)
         if found is not None:
             return found
     return None
 
 
-def _walk(schema: Any, steps: list[str], ends_in_item: bool) -> str | None:
+def _walk(schema: Any, steps: list[str]) -> str | None:
     for step in steps:
         schema = next(
             (

@@ -85,7 +85,9 @@ class CallInfo:
     state: dict[Any, Any] = field(default_factory=dict)  # for hooks: key it by the hook
 
     @classmethod
-    def of(cls, operation: Operation, path_params: Mapping[str, Any], *, token: bool) -> CallInfo:
+    def of(
+        cls, operation: Operation, path_params: Mapping[str, Any], *, token_exchange: bool
+    ) -> CallInfo:
         business_id = path_params.get("business_id")
         return cls(
             operation.operation_id,
@@ -93,7 +95,7 @@ class CallInfo:
             operation.path,
             operation.client_method,
             None if business_id is None else str(business_id),
-            token,
+            token_exchange,
         )
 
 

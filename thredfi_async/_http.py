@@ -51,7 +51,8 @@ from ._url import URLBuilder
 
 __all__ = ["HTTPCore"]
 
-IDEMPOTENT_BODY_METHODS = frozenset({"POST", "PATCH"})
+NON_IDEMPOTENT_METHODS = frozenset({"POST", "PATCH"})
+"""Methods whose replay may act twice: each request carries a generated Idempotency-Key."""
 _FRAMING_HEADERS = frozenset({"host", "content-length", "transfer-encoding"})
 
 
@@ -127,18 +128,21 @@ class HTTPCore:
         auth: CallAuth,
         *,
         replay_safe: bool = False,
-        limited: bool = True,
+        bypass_concurrency_limit: bool = False,
         call: CallInfo | None = None,
     ) -> httpx.Response:
         """The response of the first successful attempt; otherwise the last error, raised.
 
         `replay_safe` marks a request that may be repeated whatever its method (the token
-        exchanges: minting a token twice does no harm). `limited=False` skips the concurrency
-        slots: the token exchanges, which every call waiting for that token (holding no slot
-        meanwhile) would otherwise wait for behind the queue. `call` is set by _hooked_send.
+        exchanges: minting a token twice does no harm). `bypass_concurrency_limit` skips the
+        concurrency slots: the token exchanges, which every call waiting for that token
+        (holding no slot meanwhile) would otherwise wait for behind the queue. `call` is set by
+        _hooked_send.
         """
         if call is None and self._hooks is not None:
-            return await self._hooked_send(operation, parts, options, auth, replay_safe, limited)
+            return await self._hooked_send(
+                operation, parts, options, auth, replay_safe, bypass_concurrency_limit
+            )
         timeout = (
             self.timeout if isinstance(options.timeout, NotGiven) else _as_timeout(options.timeout)
         )
@@ -176,7 +180,7 @@ class HTTPCore:
             try:
                 if hooks is not None and attempt is not None:
                     hooks.run("before_attempt", attempt)
-                slots = self._slots if limited else None
+                slots = None if bypass_concurrency_limit else self._slots
                 response = await self._attempt(request, auth, attempt_limit, slots)
             except APIConnectionError as error:
                 if error.request is not request:
@@ -242,17 +246,24 @@ class HTTPCore:
         options: RequestOptions,
         auth: CallAuth,
         replay_safe: bool,
-        limited: bool,
+        bypass_concurrency_limit: bool,
     ) -> httpx.Response:
         """`send` between the hooks' before_call and after_call (a separate frame, so a client
         without hooks does not pay for it)."""
         hooks = self._hooks
         assert hooks is not None
-        call = CallInfo.of(operation, parts.path_params, token=not limited)
+        # Only the token exchanges bypass the limit (_token_exchange.py).
+        call = CallInfo.of(operation, parts.path_params, token_exchange=bypass_concurrency_limit)
         try:
             hooks.run("before_call", call)
             response = await self.send(
-                operation, parts, options, auth, replay_safe=replay_safe, limited=limited, call=call
+                operation,
+                parts,
+                options,
+                auth,
+                replay_safe=replay_safe,
+                bypass_concurrency_limit=bypass_concurrency_limit,
+                call=call,
             )
         except BaseException as exc:
             call.error = exc
@@ -404,7 +415,7 @@ class HTTPCore:
         headers = dict(self.default_headers)
         key = options.idempotency_key
         if isinstance(key, NotGiven):
-            if operation.method in IDEMPOTENT_BODY_METHODS or operation.idempotency_header:
+            if operation.method in NON_IDEMPOTENT_METHODS or operation.idempotency_header:
                 headers["Idempotency-Key"] = str(uuid.uuid4())
         elif key is not None:
             if not isinstance(key, str) or not key:

@@ -4,27 +4,31 @@ Decoding hands every fractional literal's text to Decimal (`FLOAT_HOOK`), so
 `12345678901234.56` arrives with every digit; msgspec's decoder does it at twice the speed of
 `json.loads(parse_float=Decimal)`, which is what keeps parsing a page on par with pydantic.
 Encoding writes a Decimal with exactly its digits and refuses a float outright, naming the
-field, instead of guessing which decimal the caller meant by `0.1 + 0.2`. The standard library
-cannot write a Decimal as a JSON number, hence this small recursive encoder; strings still go
-through the C-accelerated escaper.
+field, instead of guessing which decimal the caller meant by `0.1 + 0.2`. Ids, dates and times
+are written as the models write them (the typed bodies take `UUID`, `date` and `datetime`).
+The standard library cannot write a Decimal as a JSON number, hence this small recursive
+encoder; strings still go through the C-accelerated escaper.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import msgspec
 
 from ._exceptions import InvalidRequestError
 
-__all__ = ["FLOAT_HOOK", "FloatInBody", "dumps", "loads"]
+__all__ = ["FLOAT_HOOK", "FloatInBody", "dumps", "dumps_exact", "loads"]
 
 FLOAT_HOOK = Decimal  # called with the literal's text: the digits are never a float
 _decoder = msgspec.json.Decoder(float_hook=FLOAT_HOOK)
 _escape = json.encoder.encode_basestring_ascii
+_exact_encoder = msgspec.json.Encoder(decimal_format="number")
 
 
 def loads(content: bytes | str) -> Any:
@@ -67,6 +71,18 @@ def dumps(value: Any) -> bytes:
     return "".join(chunks).encode("ascii")
 
 
+def dumps_exact(value: Any) -> bytes:
+    """Encode data built in process (the fake's responses) as compact UTF-8, Decimals exact.
+
+    No float check and no per-value Python: msgspec writes the whole page in C. A non-finite
+    Decimal is a ValueError, as a NaN is to ``json.dumps(allow_nan=False)``.
+    """
+    try:
+        return _exact_encoder.encode(value)
+    except msgspec.EncodeError as exc:
+        raise ValueError(str(exc)) from None
+
+
 class _FloatFound(Exception):
     def __init__(self, value: float) -> None:
         self.value = value
@@ -100,6 +116,10 @@ def _encode(value: Any, out: list[str]) -> None:
             out.append(":")
             _encode(item, out)
         out.append("}")
+    elif isinstance(value, UUID):
+        out.append(f'"{value}"')
+    elif isinstance(value, datetime.date):  # datetime too: both as the models write them
+        out.append(_escape(value.isoformat()))
     elif isinstance(value, list | tuple):
         out.append("[")
         for index, item in enumerate(value):

@@ -22,7 +22,13 @@ TokenScope = Literal["basic", "partner", "business"]
 
 @dataclass(frozen=True, slots=True)
 class Operation:
-    """Per-operation facts computed from the spec at generation time (codegen/plan.py)."""
+    """Per-operation facts computed from the spec at generation time.
+
+    These fields are the one list of them: codegen/generate.py reads it, codegen/plan.py gives
+    each field a value (the OperationPlan attribute of that name) and every endpoint module's
+    OPERATION passes them all, so a new fact is a field here plus its value in the plan;
+    without the value, generation stops.
+    """
 
     operation_id: str
     method: str
@@ -30,8 +36,6 @@ class Operation:
     scope: TokenScope
     resource: str
     method_name: str
-    success_statuses: tuple[int, ...]
-    body_encoding: str | None
     idempotency_header: bool  # the API honours an Idempotency-Key here (declared or documented)
     paginated: bool
     deduplicates_on: str | None = None  # a body field the API deduplicates creates on

@@ -7,26 +7,15 @@ else `next`, and never past an empty page. Iteration also refuses to loop on a m
 server: a request made twice (same page number, same `next` query) or a page whose items were
 all seen before ends it.
 
-Prefetch (`prefetch=N`, off by default) comes in two forms, because nothing tells an iterator
-that the caller broke out of `async for`: a task started by one step and left running after it
-would outlive the loop (and a task group held across an async generator's `yield` would be torn
-down later, from another task).
-
-- In a plain `async for`, whenever the consumer runs out of items the next N pages are fetched
-  concurrently inside that one step. Nothing runs between steps, so `break` leaves no task and
-  no open response, under asyncio and trio alike; but fetches overlap one another, not the
-  consumer's own work.
-- Inside `async with paginator:` the block owns a task group, so pages are fetched in the
-  background while the consumer works on earlier ones: up to N pages ahead, delivered in order.
-  A loop that ends (or fails) stops its fetches; one left with `break` stops fetching once it is
-  N pages ahead; leaving the block cancels whatever is still in flight.
+Those guards and `limit` are kept here, once, for every iteration. When requests are made is
+an engine's business (`_prefetch`): in a plain `async for` they are made within the consumer's
+step (`_prefetch_in_step`), inside `async with paginator:` in the background
+(`_prefetch_in_background`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import itertools
 import math
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
@@ -35,14 +24,13 @@ from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
-import anyio
-from anyio.abc import TaskGroup
-from anyio.streams.memory import MemoryObjectSendStream
-
 from . import _convert
 from ._exceptions import InvalidRequestError, UsageError
-from ._generated.types import Unset
 from ._operation import RequestParts
+from ._prefetch import PageEngine, Request
+from ._prefetch_in_background import Block
+from ._prefetch_in_step import PagesInStep
+from ._types import Unset
 
 __all__ = ["AsyncPaginator", "Page"]
 
@@ -52,10 +40,6 @@ T = TypeVar("T")
 MAX_PAGE_SIZE = 100
 
 FetchPage = Callable[[RequestParts], Awaitable[Any]]
-
-_BLOCK_EXITED = (
-    "the `async with` block that prefetched these pages has exited; iterate inside the block"
-)
 
 
 def _value(model: Any, name: str) -> Any:
@@ -234,8 +218,7 @@ class AsyncPaginator(Generic[T]):
         self._parts = parts
         self.item_type = item_type
         self.prefetch = prefetch
-        self._task_group: TaskGroup | None = None
-        self._in_background: set[_PagesInBackground[T]] = set()  # iterations in the open block
+        self._block: Block | None = None
 
     def __repr__(self) -> str:
         return f"<AsyncPaginator of {self.item_type.__name__}>"
@@ -248,11 +231,9 @@ class AsyncPaginator(Generic[T]):
         return await self._fetch(self._parts, _requested_page(self._parts))
 
     async def __aenter__(self) -> Self:
-        if self._task_group is not None:
+        if self._block is not None:
             raise UsageError("this paginator is already open in an `async with` block")
-        group = anyio.create_task_group()
-        await group.__aenter__()
-        self._task_group = group
+        self._block = await Block().__aenter__()
         return self
 
     async def __aexit__(
@@ -261,28 +242,17 @@ class AsyncPaginator(Generic[T]):
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> bool | None:
-        group, self._task_group = self._task_group, None
-        if group is None:  # pragma: no cover - only reachable by calling __aexit__ by hand
+        block, self._block = self._block, None
+        if block is None:  # pragma: no cover - only reachable by calling __aexit__ by hand
             return None
-        group.cancel_scope.cancel()  # what is still being fetched is no longer wanted
-        for iteration in self._in_background:
-            iteration.abandon()
-        self._in_background.clear()
-        try:
-            return await group.__aexit__(exc_type, exc, traceback)
-        except BaseExceptionGroup as grouped:
-            # Background fetches never raise: their errors travel with the page they belong to.
-            # So the group holds the block's own exception; let it propagate as itself.
-            if exc is not None and list(grouped.exceptions) == [exc]:
-                return False
-            raise
+        return await block.__aexit__(exc_type, exc, traceback)
 
     def __aiter__(self) -> AsyncIterator[T]:
-        return _Items(self, None)
+        return _Items(_Pages(self, None))
 
     async def collect(self, *, limit: int | None = None) -> list[T]:
         """Every item across pages (or the first `limit`), as a list."""
-        items = _Items(self, _check_limit(limit))
+        items = _Items(_Pages(self, _check_limit(limit)))
         try:
             return [item async for item in items]
         finally:
@@ -290,98 +260,13 @@ class AsyncPaginator(Generic[T]):
 
     def pages(self, *, limit: int | None = None) -> AsyncIterator[Page[T]]:
         """Page by page; with `limit`, the pages hold at most that many items in total."""
-        return _PagesUpTo(self, _check_limit(limit))
+        return _Pages(self, _check_limit(limit))
 
-    def _iteration_parts(self, limit: int | None) -> RequestParts:
-        query = dict(self._parts.query or {})
-        if query.get("page_size") is None:
-            query["page_size"] = min(MAX_PAGE_SIZE, limit) if limit else MAX_PAGE_SIZE
-        return dataclasses.replace(self._parts, query=query)
-
-    def _pages(self, limit: int | None) -> _PageSource[T]:
-        """The pages of one iteration: fetched ahead by the open block's task group, if any."""
-        parts = self._iteration_parts(limit)
-        if self.prefetch and self._task_group is not None:
-            return _PagesInBackground(self, parts, limit, self._task_group)
-        return _PagesInStep(self, parts, limit)
-
-    def _wanted(self, page: Page[T], delivered: int, limit: int | None) -> int:
-        """How many pages to have requested beyond `page`: the prefetch depth (at least the one
-        the consumer is about to need), but none that `limit` will not reach."""
-        depth = max(self.prefetch, 1)
-        if limit is None:
-            return depth
-        return max(0, min(depth, math.ceil((limit - delivered) / (page.page_size or 1))))
-
-    async def _fetch_all(
-        self, requests: list[tuple[RequestParts, int]]
-    ) -> list[Page[T] | Exception]:
-        """Concurrently; an error is kept in its page's place, so earlier pages still come out
-        first and the caller sees the error itself, not an exception group."""
-        if len(requests) <= 1:
-            return [await self._fetch(parts, number) for parts, number in requests]
-        fetched: list[Page[T] | Exception | None] = [None] * len(requests)
-
-        async def fetch_one(index: int, parts: RequestParts, number: int) -> None:
-            try:
-                fetched[index] = await self._fetch(parts, number)
-            except Exception as error:
-                fetched[index] = error
-
-        async with anyio.create_task_group() as group:
-            for index, (parts, number) in enumerate(requests):
-                group.start_soon(fetch_one, index, parts, number)
-        return [entry for entry in fetched if entry is not None]
-
-    async def _produce(
-        self, parts: RequestParts, send: MemoryObjectSendStream[_Slot[T]], feed: _Feed
-    ) -> None:
-        """Never raises into the block's task group: a failure reaches the consumer as the
-        error of the next page, after the pages before it."""
-        with feed.scope, send:
-            async with anyio.create_task_group() as fills:
-                try:
-                    await self._ask_in_order(parts, send, feed, fills)
-                except anyio.BrokenResourceError:
-                    return  # the consumer has stopped
-                except Exception as error:
-                    failed = _Slot[T](0, credited=False)
-                    failed.error = error
-                    failed.done.set()
-                    with contextlib.suppress(anyio.BrokenResourceError):
-                        send.send_nowait(failed)
-                    return
-            feed.finished = True
-
-    async def _ask_in_order(
-        self,
-        parts: RequestParts,
-        send: MemoryObjectSendStream[_Slot[T]],
-        feed: _Feed,
-        fills: TaskGroup,
-    ) -> None:
-        """One page after another, each ahead of the consumer only on a credit it granted."""
-        asked = _Requests(parts)
-        last = _Slot[T](_requested_page(parts), credited=False)
-        send.send_nowait(last)
-        await self._fill(last, parts)
-        while (page := last.page) is not None:
-            for next_parts, number in _following(page, asked):
-                await feed.credits.acquire()
-                last = _Slot(number, credited=True)
-                send.send_nowait(last)
-                fills.start_soon(self._fill, last, next_parts)
-            if last.page is page:
-                return
-            await last.done.wait()  # the last page asked for says whether the listing goes on
-
-    async def _fill(self, slot: _Slot[T], parts: RequestParts) -> None:
-        try:
-            slot.page = await self._fetch(parts, slot.number)
-        except Exception as error:
-            slot.error = error
-        finally:
-            slot.done.set()
+    def _engine(self, pages: _Pages[T]) -> PageEngine[T]:
+        """Fetched ahead by the open block's task group, if any, else within each step."""
+        if self.prefetch and self._block is not None:
+            return self._block.pages(pages)
+        return PagesInStep(pages)
 
     async def _fetch(self, parts: RequestParts, number: int) -> Page[T]:
         """One page request, through the client's token, retry and error machinery."""
@@ -394,225 +279,99 @@ class AsyncPaginator(Generic[T]):
 # `break` leaves nothing behind. Like a generator, each fetches nothing before its first step.
 
 
-class _PageSource(Generic[T]):
-    """The pages of one iteration, in order, until the last, an empty or a repeated one."""
+class _Pages(Generic[T]):
+    """The pages of one iteration, in order, until the last, an empty or a repeated one, and
+    holding at most `limit` items in total. The `Listing` its engine fetches for."""
 
-    def __init__(self) -> None:
+    def __init__(self, paginator: AsyncPaginator[T], limit: int | None) -> None:
+        self._paginator = paginator
+        query = dict(paginator._parts.query or {})
+        if query.get("page_size") is None:
+            query["page_size"] = min(MAX_PAGE_SIZE, limit) if limit else MAX_PAGE_SIZE
+        parts = dataclasses.replace(paginator._parts, query=query)
+        self.first: Request = (parts, _requested_page(parts))
+        self._asked = _Requests(parts)
         self._seen = _Contents()
-        self._delivered = 0  # items on the pages handed out so far
+        self._left = limit  # items still to hand out, when limited
+        self._engine: PageEngine[T] | None = None
         self._done = False
 
     def __aiter__(self) -> Self:
         return self
 
     async def __anext__(self) -> Page[T]:
-        if self._done:
+        if self._done or self._left == 0:
+            await self.aclose()
             raise StopAsyncIteration
+        if self._engine is None:
+            self._engine = self._paginator._engine(self)
         try:
-            page = await self._next_page()
+            page = await self._engine.next_page()
         except BaseException:
             await self.aclose()
             raise
         if page is None or not self._seen.is_new(page):
             await self.aclose()
             raise StopAsyncIteration
-        self._delivered += len(page.results)
-        self._took(page)
+        if self._left is not None:
+            page.results = page.results[: self._left]
+            self._left -= len(page.results)
+        self._engine.handed_out(page)
         return page
-
-    async def _next_page(self) -> Page[T] | None:
-        raise NotImplementedError
-
-    def _took(self, page: Page[T]) -> None:
-        """Called as each page is handed out."""
 
     async def aclose(self) -> None:
         self._done = True
+        if self._engine is not None:
+            await self._engine.aclose()
 
+    # -- Listing: what the engine may ask --
 
-class _PagesInStep(_PageSource[T]):
-    """Every fetch starts and ends inside one __anext__; with prefetch, N pages at once."""
+    async def fetch(self, request: Request) -> Page[T]:
+        return await self._paginator._fetch(*request)
 
-    def __init__(
-        self, paginator: AsyncPaginator[T], parts: RequestParts, limit: int | None
-    ) -> None:
-        super().__init__()
-        self._paginator = paginator
-        self._parts = parts
-        self._limit = limit
-        self._asked = _Requests(parts)
-        self._ahead: deque[Page[T] | Exception] = deque()
-        self._last: Page[T] | None = None
+    def following(self, page: Page[T]) -> Iterator[Request]:
+        """Numbered pages can be requested before the ones before them arrive; a `next` URL
+        only becomes known with the page that carries it."""
+        if not page.has_next_page():
+            return
+        parts, number = page._next_request()
+        if not self._asked.add(parts):
+            return
+        yield parts, number
+        total = page.total_pages
+        if total is None:
+            return
+        for later in range(number + 1, total + 1):
+            later_parts = page._parts_for_page(later)
+            if not self._asked.add(later_parts):
+                return
+            yield later_parts, later
 
-    async def _next_page(self) -> Page[T] | None:
-        paginator = self._paginator
-        if not self._ahead:
-            if self._last is None:
-                first = await paginator._fetch(self._parts, _requested_page(self._parts))
-                self._ahead.append(first)
-            else:
-                wanted = paginator._wanted(self._last, self._delivered, self._limit)
-                requests = list(itertools.islice(_following(self._last, self._asked), wanted))
-                self._ahead.extend(await paginator._fetch_all(requests))
-        if not self._ahead:
-            return None
-        entry = self._ahead.popleft()
-        if isinstance(entry, Exception):
-            raise entry
-        self._last = entry
-        return entry
-
-    async def aclose(self) -> None:
-        await super().aclose()
-        self._ahead.clear()
-
-
-class _PagesInBackground(_PageSource[T]):
-    """Pages fetched by a producer in the `async with` block's task group.
-
-    As it hands out each page the consumer grants the producer credits, one per page it may
-    fetch ahead: that bounds the lookahead to `prefetch` pages and keeps it within `limit`.
-    """
-
-    def __init__(
-        self,
-        paginator: AsyncPaginator[T],
-        parts: RequestParts,
-        limit: int | None,
-        group: TaskGroup,
-    ) -> None:
-        super().__init__()
-        self._paginator = paginator
-        self._limit = limit
-        send, self._receive = anyio.create_memory_object_stream[_Slot[T]](math.inf)
-        self._feed = _Feed()
-        self._granted = 0  # credits granted and not yet used up by a page handed out
-        group.start_soon(paginator._produce, parts, send, self._feed)
-        paginator._in_background.add(self)
-
-    async def _next_page(self) -> Page[T] | None:
-        try:
-            slot = await self._receive.receive()
-        except anyio.ClosedResourceError:
-            raise UsageError(_BLOCK_EXITED) from None
-        except anyio.EndOfStream:
-            if not self._feed.finished:
-                raise UsageError(_BLOCK_EXITED) from None
-            return None
-        if slot.credited:
-            self._granted -= 1
-        return await slot.result()
-
-    def _took(self, page: Page[T]) -> None:
-        wanted = self._paginator._wanted(page, self._delivered, self._limit)
-        for _ in range(wanted - self._granted):
-            self._feed.credits.release()
-        self._granted = max(self._granted, wanted)
-
-    def abandon(self) -> None:
-        """The block is ending: stop fetching; a later __anext__ says so instead of ending."""
-        self._feed.scope.cancel()
-        self._receive.close()
-
-    async def aclose(self) -> None:
-        await super().aclose()
-        self.abandon()
-        self._paginator._in_background.discard(self)
+    def ahead(self, page: Page[T]) -> int:
+        depth = max(self._paginator.prefetch, 1)
+        if self._left is None:
+            return depth
+        return min(depth, math.ceil(self._left / (page.page_size or 1)))
 
 
 class _Items(Generic[T]):
-    """Every item of every page, or the first `limit`."""
+    """Every item of every page."""
 
-    def __init__(self, paginator: AsyncPaginator[T], limit: int | None) -> None:
-        self._paginator = paginator
-        self._limit = limit
-        self._pages: _PageSource[T] | None = None
+    def __init__(self, pages: _Pages[T]) -> None:
+        self._pages = pages
         self._buffer: deque[T] = deque()
-        self._left = limit  # items still to hand out, when limited
 
     def __aiter__(self) -> Self:
         return self
 
     async def __anext__(self) -> T:
         while not self._buffer:
-            if self._left == 0:
-                await self.aclose()
-                raise StopAsyncIteration
-            if self._pages is None:
-                self._pages = self._paginator._pages(self._limit)
-            page = await self._pages.__anext__()
-            self._buffer.extend(page.results[: self._left])  # [:None] is all of them
-        if self._left is not None:
-            self._left -= 1
+            self._buffer.extend((await self._pages.__anext__()).results)
         return self._buffer.popleft()
 
     async def aclose(self) -> None:
-        self._left = 0
         self._buffer.clear()
-        if self._pages is not None:
-            await self._pages.aclose()
-
-
-class _PagesUpTo(Generic[T]):
-    """Pages holding at most `limit` items in total (all of them, when None)."""
-
-    def __init__(self, paginator: AsyncPaginator[T], limit: int | None) -> None:
-        self._paginator = paginator
-        self._limit = limit
-        self._pages: _PageSource[T] | None = None
-        self._left = limit
-
-    def __aiter__(self) -> Self:
-        return self
-
-    async def __anext__(self) -> Page[T]:
-        if self._left == 0:
-            await self.aclose()
-            raise StopAsyncIteration
-        if self._pages is None:
-            self._pages = self._paginator._pages(self._limit)
-        page = await self._pages.__anext__()
-        if self._left is not None:
-            page.results = page.results[: self._left]
-            self._left -= len(page.results)
-        return page
-
-    async def aclose(self) -> None:
-        self._left = 0
-        if self._pages is not None:
-            await self._pages.aclose()
-
-
-class _Slot(Generic[T]):
-    """A page the background producer has asked for, in the order the consumer will take it."""
-
-    __slots__ = ("credited", "done", "error", "number", "page")
-
-    def __init__(self, number: int, *, credited: bool) -> None:
-        self.number = number
-        self.credited = credited  # fetched ahead on a credit the consumer granted
-        self.done = anyio.Event()
-        self.page: Page[T] | None = None
-        self.error: Exception | None = None
-
-    async def result(self) -> Page[T]:
-        await self.done.wait()
-        if self.error is not None:
-            raise self.error
-        if self.page is None:  # cancelled: only when the owning block has exited
-            raise UsageError(_BLOCK_EXITED)
-        return self.page
-
-
-class _Feed:
-    """What the producer and the consuming generator share."""
-
-    __slots__ = ("credits", "finished", "scope")
-
-    def __init__(self) -> None:
-        self.scope = anyio.CancelScope()
-        self.credits = anyio.Semaphore(0)
-        self.finished = False
+        await self._pages.aclose()
 
 
 class _Requests:
@@ -652,25 +411,6 @@ class _Contents:
             return False
         self._signatures.add(signature)
         return True
-
-
-def _following(page: Page[T], asked: _Requests) -> Iterator[tuple[RequestParts, int]]:
-    """The requests after `page`, lazily. Numbered pages can be requested before the ones
-    before them arrive; a `next` URL only becomes known with the page that carries it."""
-    if not page.has_next_page():
-        return
-    parts, number = page._next_request()
-    if not asked.add(parts):
-        return
-    yield parts, number
-    total = page.total_pages
-    if total is None:
-        return
-    for later in range(number + 1, total + 1):
-        later_parts = page._parts_for_page(later)
-        if not asked.add(later_parts):
-            return
-        yield later_parts, later
 
 
 def _as_text(value: Any) -> str:

@@ -26,6 +26,9 @@ T = TypeVar("T")
 
 
 class Resource:
+    """The base of one resource's generated class (`InvoicesResource`): its methods, bound to a
+    client and at most one business. ResourceFacade (generated) holds one of each."""
+
     def __init__(self, client: AsyncThredfi, business_id: str | None = None) -> None:
         self._client = client
         self._bound_business_id = business_id

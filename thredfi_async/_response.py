@@ -1,4 +1,5 @@
-"""Raw responses: `await books.invoices.with_raw_response.get(id)` -> APIResponse[Invoice].
+"""What a call makes of its response: the parsed result (`parse_body`), and raw responses,
+`await books.invoices.with_raw_response.get(id)` -> APIResponse[Invoice].
 
 The facade methods return models. The raw variants reuse those same methods unchanged: the
 wrapper opens a capture slot in a context variable, the overlay records the final HTTP
@@ -12,16 +13,17 @@ import contextvars
 import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
 import httpx
 
-from ._exceptions import UsageError
+from . import _json
+from ._exceptions import UnexpectedResponseError, UsageError
 
 if TYPE_CHECKING:
     from ._pagination import AsyncPaginator, Page
 
-__all__ = ["APIResponse", "raw_page_wrapper", "raw_response_wrapper"]
+__all__ = ["APIResponse", "parse_body", "raw_page_wrapper", "raw_response_wrapper"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -107,3 +109,23 @@ def raw_page_wrapper(
         return await _captured(paginator.first_page)
 
     return wrapped
+
+
+def parse_body(response: httpx.Response, parse: Callable[[Any], T]) -> T:
+    """Decode a 2xx body (money as Decimal) and build the operation's result from it."""
+    data: Any = None
+    if response.status_code != 204 and response.content:
+        try:
+            data = _json.loads(response.content)
+        except ValueError as exc:
+            raise UnexpectedResponseError(
+                f"{response.status_code} response is not JSON", response=response
+            ) from exc
+    try:
+        return parse(data)
+    except TypeError as exc:
+        raise UnexpectedResponseError(str(exc), response=response) from exc
+    except RecursionError:
+        raise UnexpectedResponseError(
+            f"{response.status_code} response is nested too deeply to read", response=response
+        ) from None

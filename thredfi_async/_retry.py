@@ -23,7 +23,10 @@ the server did not process the request, so those are always safe.
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass, field
+from datetime import UTC
+from email.utils import parsedate_to_datetime
 
 import httpx
 
@@ -32,10 +35,9 @@ from ._exceptions import (
     APIStatusError,
     APITimeoutError,
     ThredfiError,
-    parse_retry_after,
 )
 
-__all__ = ["RetryPolicy"]
+__all__ = ["RetryPolicy", "parse_retry_after"]
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 NOT_PROCESSED_STATUSES = frozenset({408, 429})
@@ -125,3 +127,24 @@ def _never_sent(error: APIConnectionError) -> bool:
     if isinstance(error, APITimeoutError):
         return isinstance(cause, httpx.ConnectTimeout | httpx.PoolTimeout)
     return isinstance(cause, httpx.ConnectError)
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Retry-After as seconds: a number, or an HTTP date turned into a delay from `now`."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = when.timestamp() - (time.time() if now is None else now)
+        return max(0.0, seconds)  # a date already past: retry now
+    # A negative delay (or NaN) is not one the header can express: treated as absent, so the
+    # usual backoff applies rather than a retry at once.
+    return seconds if seconds >= 0 else None

@@ -51,7 +51,6 @@ class Token:
     expires_at: float
     refresh_at: float
     business_id: str | None = None
-    token_type: str = "Bearer"
 
     def __repr__(self) -> str:
         scope = f"business_id={self.business_id!r}" if self.business_id else "partner"
@@ -67,7 +66,6 @@ class Token:
             "expires_at": self.expires_at,
             "refresh_at": self.refresh_at,
             "business_id": self.business_id,
-            "token_type": self.token_type,
         }
 
     @classmethod
@@ -77,7 +75,6 @@ class Token:
             expires_at=float(data["expires_at"]),
             refresh_at=float(data["refresh_at"]),
             business_id=data.get("business_id"),
-            token_type=str(data.get("token_type") or "Bearer"),
         )
 
     @classmethod

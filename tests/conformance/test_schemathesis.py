@@ -32,7 +32,10 @@ import pytest
 import schemathesis
 import uvicorn
 from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis import APIOperation
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.errors import InvalidSchema
+from schemathesis.core.result import Err, Ok
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -40,8 +43,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from thredfi_async.testing import FakeThredfi
-from thredfi_async.testing._spec import load_spec
-from thredfi_async.testing._state import Books
+from thredfi_async.testing._books.state import Books
+from thredfi_async.testing._server.spec import load_spec
 
 from ..fake import test_conformance as scenario
 from ..fake._support import Api
@@ -54,10 +57,22 @@ CHECKS = [
     response_schema_conformance,
     content_type_conformance,
 ]
+
+
+Operation = APIOperation[Any, Any, Any, Any]
+
+
+def _loaded(result: Ok[Operation] | Err[InvalidSchema]) -> Operation:
+    """An operation schemathesis could not load fails the module, naming why."""
+    if isinstance(result, Err):
+        raise result.err()
+    return result.ok()
+
+
 SPEC = load_spec()
 SCHEMA = schemathesis.openapi.from_dict(SPEC)
 OPERATIONS = sorted(
-    (result.ok() for result in SCHEMA.get_all_operations()),
+    (_loaded(result) for result in SCHEMA.get_all_operations()),
     key=lambda operation: str(operation.definition.raw["operationId"]),
 )
 

@@ -8,7 +8,7 @@ import httpx
 from openapi_schema_validator import OAS30ReadValidator, oas30_format_checker
 
 from thredfi_async.testing import FakeThredfi
-from thredfi_async.testing._spec import OperationTable, load_spec
+from thredfi_async.testing._server.spec import OperationTable, load_spec
 
 _TABLE = OperationTable(load_spec())
 

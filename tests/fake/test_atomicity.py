@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from thredfi_async.testing import FakeThredfi
-from thredfi_async.testing._context import HANDLERS, Context, Reply
+from thredfi_async.testing._server.context import HANDLERS, Context, Reply
 
 from . import test_conformance as scenario
 from ._support import Api, ok
@@ -411,7 +411,7 @@ async def test_a_refusal_raised_after_a_change_rolls_it_back(
     fake: FakeThredfi, api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Not only crashes: a handler's 4xx raised after it changed the books undoes the change."""
-    from thredfi_async.testing._errors import field_error
+    from thredfi_async.testing._server.errors import field_error
 
     books = await Books.open(api)
     before = await books.state()

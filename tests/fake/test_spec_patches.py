@@ -4,12 +4,13 @@ error bodies on deletes, 200 on create replays, and the bounds of page and page_
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 from openapi_schema_validator import OAS30ReadValidator
 
 from thredfi_async.testing import FakeThredfi
-from thredfi_async.testing._spec import OperationTable, load_spec
+from thredfi_async.testing._server.spec import OperationTable, load_spec
 
 from ._support import Api, invoice_payment, ok
 
@@ -49,7 +50,9 @@ async def test_every_create_that_replays_declares_the_200_it_answers(
     bid = await api.business_id()
     customer = await api.create(bid, "/customers/", {"company_name": "Acme Ltd"})
     body = {"customer_id": customer["id"], "line_items": [{"quantity": 1, "unit_price": 100}]}
-    replayed = {"create_invoice": ("/invoices/", {**body, "external_id": "inv-1"}, {})}
+    replayed: dict[str, tuple[str, dict[str, Any], dict[str, str]]] = {
+        "create_invoice": ("/invoices/", {**body, "external_id": "inv-1"}, {})
+    }
     invoice = await api.create(bid, "/invoices/", body)
     replayed["create_invoice_payment"] = (
         "/invoices/payments/",

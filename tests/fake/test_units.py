@@ -9,10 +9,11 @@ from typing import Any
 import anyio
 import pytest
 
+from thredfi_async._json import dumps_exact as dumps
 from thredfi_async.testing import FakeClock, RecordingClock
-from thredfi_async.testing._json import dumps, loads
-from thredfi_async.testing._money import format_money, major, round_minor
-from thredfi_async.testing._spec import REPORT_OPERATIONS, OperationTable, load_spec
+from thredfi_async.testing._books.money import format_money, major, round_minor
+from thredfi_async.testing._server.spec import OperationTable, load_spec
+from thredfi_async.testing._server.validation import loads
 
 
 def test_json_keeps_decimals_exact_both_ways() -> None:
@@ -69,6 +70,18 @@ def test_the_recording_clock_records_waits_and_each_is_still_a_checkpoint() -> N
     assert clock.sleeps == [2.5, 2.5]
 
 
+REPORT_OPERATIONS = frozenset(
+    {
+        "get_ap_aging",
+        "get_ar_aging",
+        "get_financial_summary",
+        "get_balance_sheet",
+        "get_profit_and_loss",
+        "get_cash_flow_statement",
+    }
+)
+
+
 def test_the_packaged_spec_carries_the_sdk_corrections() -> None:
     table = OperationTable(load_spec())
     for operation_id in REPORT_OPERATIONS:
@@ -104,7 +117,7 @@ def test_the_packaged_spec_has_93_routable_operations() -> None:
 
 def test_a_spec_mapping_can_be_served() -> None:
     from thredfi_async.testing import FakeThredfi
-    from thredfi_async.testing._spec import load_spec as load
+    from thredfi_async.testing._server.spec import load_spec as load
 
     fake = FakeThredfi(spec=load())
     assert len(fake.operations) == 93
@@ -116,10 +129,11 @@ def test_every_field_of_the_records_is_used() -> None:
     import re
     from pathlib import Path
 
-    from thredfi_async.testing import _ledger, _state
+    from thredfi_async.testing._books import ledger as _ledger
+    from thredfi_async.testing._books import state as _state
 
-    package = Path(_state.__file__).parent
-    sources = {path.name: path.read_text(encoding="utf-8") for path in package.glob("*.py")}
+    package = Path(_state.__file__).parents[1]  # the whole fake, every layer
+    sources = {str(path): path.read_text(encoding="utf-8") for path in package.rglob("*.py")}
     unused = []
     for module in (_state, _ledger):
         for record in vars(module).values():

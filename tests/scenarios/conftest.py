@@ -22,27 +22,12 @@ from tests._served import Switchboard, serve
 from thredfi_async import AsyncThredfi, BusinessView, models
 from thredfi_async._transport import AiohttpTransport, AutoTransport
 from thredfi_async.bodies import InvoiceRecordPaymentRequestRequestDict
-from thredfi_async.testing import FakeThredfi
+from thredfi_async.testing import FakeThredfi, RecordingClock
 
 TRANSPORTS = ("in_process", "aiohttp", "httpx")
 
 NOW = datetime.datetime(2025, 6, 15, 12, 0, tzinfo=datetime.UTC)
 TODAY = NOW.date()
-
-
-class RecordingClock:
-    """The SDK's clock: `sleep` records the wait and moves time on at once, never blocking."""
-
-    def __init__(self, now: float = NOW.timestamp()) -> None:
-        self.now = now
-        self.sleeps: list[float] = []
-
-    def time(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture(scope="session")
@@ -74,7 +59,7 @@ def fake(transport: str, request: pytest.FixtureRequest) -> FakeThredfi:
 
 @pytest.fixture
 def clock() -> RecordingClock:
-    return RecordingClock()
+    return RecordingClock(NOW.timestamp())
 
 
 @pytest_asyncio.fixture

@@ -20,9 +20,9 @@ from thredfi_async import (
     RetryPolicy,
     models,
 )
-from thredfi_async.testing import FakeThredfi
+from thredfi_async.testing import FakeThredfi, RecordingClock
 
-from .conftest import NOW, Receivable, RecordingClock, payment_body, payment_of, receivable
+from .conftest import NOW, Receivable, payment_body, payment_of, receivable
 
 pytestmark = pytest.mark.asyncio
 

@@ -11,9 +11,9 @@ import pytest
 
 from thredfi_async import AsyncThredfi, models
 from thredfi_async.bodies import CreateBusinessRequestDict, InvoiceCreateRequestDict
-from thredfi_async.testing import FakeThredfi
+from thredfi_async.testing import FakeThredfi, RecordingClock
 
-from .conftest import RecordingClock, payment_body, payment_of, receivable
+from .conftest import payment_body, payment_of, receivable
 
 pytestmark = pytest.mark.asyncio
 

@@ -9,9 +9,9 @@ import pytest
 import pytest_asyncio
 
 from thredfi_async import AsyncThredfi, PermissionDeniedError
-from thredfi_async.testing import FakeThredfi
+from thredfi_async.testing import FakeThredfi, RecordingClock
 
-from .conftest import Receivable, RecordingClock, receivable
+from .conftest import Receivable, receivable
 
 pytestmark = pytest.mark.asyncio
 

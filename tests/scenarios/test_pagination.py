@@ -8,9 +8,9 @@ import pytest
 import pytest_asyncio
 
 from thredfi_async import AsyncThredfi, Page, models
-from thredfi_async.testing import FakeThredfi
+from thredfi_async.testing import FakeThredfi, RecordingClock
 
-from .conftest import NOW, RecordingClock
+from .conftest import NOW
 
 pytestmark = pytest.mark.asyncio
 

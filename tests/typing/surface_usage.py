@@ -12,7 +12,7 @@ from uuid import UUID
 
 from thredfi_async import AsyncThredfi, BusinessView, Unset, models
 from thredfi_async.models import APAgingReportGroupBy, Invoice
-from thredfi_async.testing import FakeThredfi
+from thredfi_async.testing import FakeThredfi, RecordingClock, ServerClock
 
 
 async def results_are_their_models(books: BusinessView, invoice_id: str) -> None:
@@ -101,3 +101,8 @@ def the_fake_hands_out_a_typed_client() -> None:
 
 async def a_misspelt_method_is_an_error(books: BusinessView) -> None:
     await books.invoices.gett("x")  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+
+
+def the_client_takes_the_recording_clock_not_the_servers() -> None:
+    AsyncThredfi(partner_uuid="p", api_key="k", clock=RecordingClock())
+    AsyncThredfi(partner_uuid="p", api_key="k", clock=ServerClock())  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]

@@ -2,8 +2,10 @@
 # Edit codegen/ (templates, patches.yaml, names.yaml) or openapi.yaml; then make generate.
 """The resource facade: one class per resource, one async method per operation.
 
+Each `<Name>Resource` class subclasses the overlay's Resource (thredfi_async/_resource.py);
+ResourceFacade, at the end, gives AsyncThredfi and BusinessView one attribute per resource.
 Every method is thin: it builds the request with its endpoint module and hands it to the
-overlay (thredfi_async._resource.Resource), which adds tokens, retries, idempotency keys and
+overlay, which adds tokens, retries, idempotency keys and
 error mapping. `thredfi.invoices.list(...)` and `thredfi.business(id).invoices.list()` are the
 same method; on a business view `business_id` is bound.
 """
@@ -5251,8 +5253,9 @@ class MenuConfigResourceWithRawResponse:
         self.reset = raw_response_wrapper(resource.reset)
 
 
-class Resources:
-    """One attribute per resource; shared by AsyncThredfi and its business views."""
+class ResourceFacade:
+    """One attribute per resource (`thredfi.invoices`), each an instance of that resource's
+    Resource subclass; the base of AsyncThredfi and of its business views."""
 
     _resource_client: AsyncThredfi
     _resource_business_id: str | None

@@ -26,18 +26,40 @@ fixtures (``thredfi_async.pytest_plugin``) give each test a fresh fake and a cli
 A request that fails, refused or crashed, changes nothing (each write is a transaction), and
 values the fake cannot represent are refused with a 400 naming the field; docs/fake.md has the
 details and the choices made where the API's behaviour is undocumented.
+
+Where things live, in three layers:
+
+* ``_server/``: the request pipeline (``app``), read from the spec (``spec``: routing and every
+  per-operation fact), validation, auth, faults, recording, errors, wire values, pagination and
+  filters.
+* ``_books/``: a business's state and the accounting rules (ledger, money, documents and their
+  balances, allocations, payments, credit notes, payment statuses), written once for both
+  ``sides`` (receivables and payables), the world of partners and tokens, and seeding.
+* ``_handlers/``: one module per client resource, named as the attribute (``thredfi.bills`` is
+  ``_handlers/bills.py``). Each function there parses the request, calls a rule of
+  ``_books`` and renders the answer, registered with ``@handles("<operationId>")``.
+
+A new operation's behaviour goes in the handler module of its resource (a new resource: a new
+module there; it is imported by discovery, no list to extend), and any rule it shares with
+another resource in ``_books``. tests/test_fake_layout.py checks every operation is handled by
+its resource's module.
 """
 
-from ._clock import FakeClock, RecordingClock
+from ._books.clock import ServerClock
+from ._books.seed import SeededBusiness, SeedPlan, SeedResult
+from ._books.world import PartnerCredentials
+from ._client_clock import RecordingClock
 from ._fake import DEFAULT_BASE_URL, FakeThredfi
-from ._faults import FaultRule, Faults
-from ._recording import RecordedRequest, RequestLog
-from ._seed import SeededBusiness, SeedResult
-from ._world import PartnerCredentials
+from ._server.faults import FaultRule, Faults
+from ._server.recording import RecordedRequest, RequestLog
+
+# The server's clock under its first name; new code says ServerClock (it is not an SDK Clock).
+FakeClock = ServerClock
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "FakeClock",
+    "ServerClock",
     "FakeThredfi",
     "FaultRule",
     "Faults",
@@ -45,6 +67,7 @@ __all__ = [
     "RecordedRequest",
     "RecordingClock",
     "RequestLog",
+    "SeedPlan",
     "SeedResult",
     "SeededBusiness",
 ]

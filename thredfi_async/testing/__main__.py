@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Sequence
 
+from ._books.seed import SeedPlan
 from ._fake import FakeThredfi
+
+# What --seed-businesses writes into each business unless a flag says otherwise: enough of
+# everything to click through.
+SERVED_PLAN = SeedPlan(
+    customers_per_business=5,
+    invoices_per_customer=3,
+    vendors_per_business=2,
+    bills_per_vendor=2,
+    bank_accounts_per_business=1,
+    transactions_per_bank_account=10,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -17,12 +30,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--seed-businesses", type=int, default=0, metavar="N")
-    parser.add_argument("--customers-per-business", type=int, default=5)
-    parser.add_argument("--invoices-per-customer", type=int, default=3)
-    parser.add_argument("--vendors-per-business", type=int, default=2)
-    parser.add_argument("--bills-per-vendor", type=int, default=2)
-    parser.add_argument("--bank-accounts-per-business", type=int, default=1)
-    parser.add_argument("--transactions-per-bank-account", type=int, default=10)
+    for size in dataclasses.fields(SeedPlan):
+        default = getattr(SERVED_PLAN, size.name)
+        flag = f"--{size.name.replace('_', '-')}"
+        metavar = "N" if isinstance(default, int) else None
+        parser.add_argument(flag, type=type(default), default=default, metavar=metavar)
     parser.add_argument("--token-ttl", type=int, default=3600)
     parser.add_argument("--envelope", choices=("page_info", "next"), default="page_info")
     parser.add_argument("--random-seed", type=int, default=None)
@@ -40,15 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     seeded = None
     if args.seed_businesses:
-        seeded = fake.seed(
-            args.seed_businesses,
-            customers_per_business=args.customers_per_business,
-            invoices_per_customer=args.invoices_per_customer,
-            vendors_per_business=args.vendors_per_business,
-            bills_per_vendor=args.bills_per_vendor,
-            bank_accounts_per_business=args.bank_accounts_per_business,
-            transactions_per_bank_account=args.transactions_per_bank_account,
-        )
+        sizes = {size.name: getattr(args, size.name) for size in dataclasses.fields(SeedPlan)}
+        seeded = fake.seed(args.seed_businesses, **sizes)
     print(f"THREDFI_BASE_URL={fake.base_url}")
     print(f"THREDFI_PARTNER_UUID={fake.partner_uuid}")
     print(f"THREDFI_API_KEY={fake.api_key}")

@@ -9,14 +9,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._app import DropStyle, FakeApp
-from ._clock import FakeClock
-from ._faults import Faults
-from ._recording import RequestLog
-from ._seed import SeedResult, seed
-from ._spec import OperationTable, load_spec
-from ._state import Books
-from ._world import Envelope, PartnerCredentials, World
+from ._books.clock import ServerClock
+from ._books.seed import SeedPlan, SeedResult, seed
+from ._books.state import Books
+from ._books.world import Envelope, PartnerCredentials, World
+from ._server.app import DropStyle, FakeApp
+from ._server.faults import Faults
+from ._server.recording import RequestLog
+from ._server.spec import OperationTable, load_spec
 
 if TYPE_CHECKING:
     import httpx
@@ -74,7 +74,7 @@ class FakeThredfi:
     ) -> None:
         if envelope not in ("page_info", "next"):
             raise ValueError('envelope must be "page_info" or "next"')
-        self.clock = FakeClock(now)
+        self.clock = ServerClock(now)
         self._world = World(
             clock=self.clock,
             token_ttl=token_ttl,
@@ -152,7 +152,7 @@ class FakeThredfi:
         return self._world.tokens.issue(partner_uuid or self.partner_uuid).access_token
 
     def business_token(self, business_id: str) -> str:
-        """A valid token scoped to ``business_id``, minted directly."""
+        """A valid business token for ``business_id``, minted directly."""
         books = self.books(business_id)
         return self._world.tokens.issue(books.business.partner_uuid, business_id).access_token
 
@@ -164,43 +164,22 @@ class FakeThredfi:
         *,
         business_id: str | None = None,
         partner_uuid: str | None = None,
-        country: str = "GB",
-        customers_per_business: int = 0,
-        invoices_per_customer: int = 0,
-        line_items_per_invoice: int = 1,
-        unit_price_cents: int = 10_000,
-        payments_per_invoice: int = 0,
-        vendors_per_business: int = 0,
-        bills_per_vendor: int = 0,
-        bank_accounts_per_business: int = 0,
-        transactions_per_bank_account: int = 0,
-        spread_days: int = 120,
+        **sizes: Any,
     ) -> SeedResult:
         """Write data straight into the state (no HTTP) and return the ids created.
 
-        Creates ``businesses`` new businesses (or fills ``business_id``), each with customers,
-        invoices of ``line_items_per_invoice`` lines at ``unit_price_cents``, completed payments
-        splitting each invoice ``payments_per_invoice`` ways (so 1 pays it in full), vendors with
-        bills, and bank accounts with transactions. Invoice and bill dates are spread over the
-        last ``spread_days`` days. Ledger entries and balances are produced as the API would.
+        Creates ``businesses`` new businesses (or fills ``business_id``) and writes into each
+        what ``sizes`` asks for, by the names and defaults of :class:`SeedPlan`
+        (``customers_per_business=100, invoices_per_customer=100`` and so on). Ledger entries
+        and balances are produced as the API would.
         """
         return seed(
             self._world,
             self._table,
             partner_uuid or self.partner_uuid,
+            SeedPlan(**sizes),
             businesses=businesses,
             business_id=business_id,
-            country=country,
-            customers_per_business=customers_per_business,
-            invoices_per_customer=invoices_per_customer,
-            line_items_per_invoice=line_items_per_invoice,
-            unit_price_cents=unit_price_cents,
-            payments_per_invoice=payments_per_invoice,
-            vendors_per_business=vendors_per_business,
-            bills_per_vendor=bills_per_vendor,
-            bank_accounts_per_business=bank_accounts_per_business,
-            transactions_per_bank_account=transactions_per_bank_account,
-            spread_days=spread_days,
         )
 
     def books(self, business_id: str) -> Books:

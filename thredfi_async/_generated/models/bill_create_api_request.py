@@ -91,9 +91,6 @@ class BillCreateAPIRequest:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         BillDocumentUploadRequest = _models.BillDocumentUploadRequest
         BillLineItemRequest = _models.BillLineItemRequest
-        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
-        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
-        # keywords made a third of the parsing time of a page.
         rest = dict(src_dict)
         pop = rest.pop
         obj = cls(

@@ -176,9 +176,6 @@ class CashFlowStatement:
         CashFlowSummary = _models.CashFlowSummary
         CashReconciliation = _models.CashReconciliation
         ReportSection = _models.ReportSection
-        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
-        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
-        # keywords made a third of the parsing time of a page.
         rest = dict(src_dict)
         pop = rest.pop
         obj = cls(

@@ -76,9 +76,6 @@ class CreateCustomerCreditRequest:
         CustomerCreditAllocationRequest = _models.CustomerCreditAllocationRequest
         CustomerCreditLineItemRequest = _models.CustomerCreditLineItemRequest
         DocumentUploadRequest = _models.DocumentUploadRequest
-        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
-        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
-        # keywords made a third of the parsing time of a page.
         rest = dict(src_dict)
         pop = rest.pop
         obj = cls(

@@ -108,9 +108,6 @@ class CustomerCredit:
         CustomerCreditLineItem = _models.CustomerCreditLineItem
         CustomerCreditTagsItem = _models.CustomerCreditTagsItem
         DocumentLink = _models.DocumentLink
-        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
-        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
-        # keywords made a third of the parsing time of a page.
         rest = dict(src_dict)
         pop = rest.pop
         obj = cls(

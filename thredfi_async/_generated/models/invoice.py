@@ -231,9 +231,6 @@ class Invoice:
         Customer = _models.Customer
         DocumentLink = _models.DocumentLink
         InvoiceLineItem = _models.InvoiceLineItem
-        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
-        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
-        # keywords made a third of the parsing time of a page.
         rest = dict(src_dict)
         pop = rest.pop
         obj = cls(

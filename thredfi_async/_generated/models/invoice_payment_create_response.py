@@ -14,17 +14,30 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.invoice_payment_detail import InvoicePaymentDetail
 
-_FIELDS: tuple[tuple[str, str], ...] = (("payment", "payment"),)
+_FIELDS: tuple[tuple[str, str], ...] = (("_payment", "payment"),)
 
 
 @_attrs_define(repr=False)
 class InvoicePaymentCreateResponse:
     """Envelope returned when a payment is recorded or changed."""
 
-    payment: InvoicePaymentDetail | None | Unset = UNSET
-    """Payment summary returned by the write endpoints; amounts are in cents."""
+    _payment: InvoicePaymentDetail | Unset = _attrs_field(default=UNSET, alias="payment")
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the response carried that this model does not declare, kept as they came."""
+
+    @property
+    def payment(self) -> InvoicePaymentDetail:
+        """Payment summary returned by the write endpoints; amounts are in cents.
+
+        Raises MissingFieldError if the response lacked it."""
+        value = self._payment
+        if isinstance(value, Unset):
+            raise _c.missing_field(self, "payment")
+        return value
+
+    @payment.setter
+    def payment(self, value: InvoicePaymentDetail) -> None:
+        self._payment = value
 
     def to_dict(self) -> dict[str, Any]:
         """This model as plain data under the API's keys: UNSET fields left out; ids, dates
@@ -40,9 +53,6 @@ class InvoicePaymentCreateResponse:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Parse JSON data tolerantly: what parses is typed, what does not is kept raw."""
         InvoicePaymentDetail = _models.InvoicePaymentDetail
-        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
-        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
-        # keywords made a third of the parsing time of a page.
         rest = dict(src_dict)
         pop = rest.pop
         obj = cls(

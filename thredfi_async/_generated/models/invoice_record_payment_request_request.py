@@ -96,9 +96,6 @@ class InvoiceRecordPaymentRequestRequest:
         InvoiceRecordPaymentRequestRequestReferences = (
             _models.InvoiceRecordPaymentRequestRequestReferences
         )
-        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
-        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
-        # keywords made a third of the parsing time of a page.
         rest = dict(src_dict)
         pop = rest.pop
         obj = cls(

@@ -62,9 +62,6 @@ class PaginatedBankAccountConnectionSummaryList:
         BankAccountConnectionSummary = _models.BankAccountConnectionSummary
         BankAccountStatistics = _models.BankAccountStatistics
         PageInfo = _models.PageInfo
-        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
-        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
-        # keywords made a third of the parsing time of a page.
         rest = dict(src_dict)
         pop = rest.pop
         obj = cls(

@@ -148,9 +148,6 @@ class VendorRefund:
         VendorCreditVendor = _models.VendorCreditVendor
         VendorRefundAllocation = _models.VendorRefundAllocation
         VendorRefundPaymentResponse = _models.VendorRefundPaymentResponse
-        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
-        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
-        # keywords made a third of the parsing time of a page.
         rest = dict(src_dict)
         pop = rest.pop
         obj = cls(

@@ -93,9 +93,6 @@ class VendorRefundPaymentCreateResponse:
         VendorRefund = _models.VendorRefund
         VendorRefundAllocation = _models.VendorRefundAllocation
         VendorRefundPayment = _models.VendorRefundPayment
-        # Declared keys are popped from a copy, so what is left is exactly the undeclared ones,
-        # in their order. Arguments are positional, in field order (as _FIELDS lists them):
-        # keywords made a third of the parsing time of a page.
         rest = dict(src_dict)
         pop = rest.pop
         obj = cls(

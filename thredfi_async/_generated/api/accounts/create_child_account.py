@@ -20,14 +20,9 @@ OPERATION = Operation(
     scope="business",
     resource="accounts",
     method_name="create_child",
-    success_statuses=(
-        200,
-        201,
-    ),
-    body_encoding="json",
     idempotency_header=False,
-    deduplicates_on=None,
     paginated=False,
+    deduplicates_on=None,
 )
 
 

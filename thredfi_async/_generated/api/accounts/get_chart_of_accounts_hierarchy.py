@@ -18,11 +18,9 @@ OPERATION = Operation(
     scope="business",
     resource="accounts",
     method_name="get_hierarchy",
-    success_statuses=(200,),
-    body_encoding=None,
     idempotency_header=False,
-    deduplicates_on=None,
     paginated=False,
+    deduplicates_on=None,
 )
 
 

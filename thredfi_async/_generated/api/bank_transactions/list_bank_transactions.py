@@ -21,11 +21,9 @@ OPERATION = Operation(
     scope="business",
     resource="bank_transactions",
     method_name="list",
-    success_statuses=(200,),
-    body_encoding=None,
     idempotency_header=False,
-    deduplicates_on=None,
     paginated=True,
+    deduplicates_on=None,
 )
 
 

@@ -19,14 +19,9 @@ OPERATION = Operation(
     scope="partner",
     resource="businesses",
     method_name="create",
-    success_statuses=(
-        200,
-        201,
-    ),
-    body_encoding="json",
     idempotency_header=False,
-    deduplicates_on="external_id",
     paginated=False,
+    deduplicates_on="external_id",
 )
 
 

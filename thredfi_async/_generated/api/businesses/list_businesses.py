@@ -17,11 +17,9 @@ OPERATION = Operation(
     scope="partner",
     resource="businesses",
     method_name="list",
-    success_statuses=(200,),
-    body_encoding=None,
     idempotency_header=False,
-    deduplicates_on=None,
     paginated=True,
+    deduplicates_on=None,
 )
 
 

@@ -20,11 +20,9 @@ OPERATION = Operation(
     scope="partner",
     resource="businesses",
     method_name="update",
-    success_statuses=(200,),
-    body_encoding="json",
     idempotency_header=False,
-    deduplicates_on=None,
     paginated=False,
+    deduplicates_on=None,
 )
 
 

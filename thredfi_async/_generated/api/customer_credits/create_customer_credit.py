@@ -20,11 +20,9 @@ OPERATION = Operation(
     scope="business",
     resource="customer_credits",
     method_name="create",
-    success_statuses=(201,),
-    body_encoding="json",
     idempotency_header=False,
-    deduplicates_on=None,
     paginated=False,
+    deduplicates_on=None,
 )
 
 

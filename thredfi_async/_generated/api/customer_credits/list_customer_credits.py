@@ -19,11 +19,9 @@ OPERATION = Operation(
     scope="business",
     resource="customer_credits",
     method_name="list",
-    success_statuses=(200,),
-    body_encoding=None,
     idempotency_header=False,
-    deduplicates_on=None,
     paginated=True,
+    deduplicates_on=None,
 )
 
 

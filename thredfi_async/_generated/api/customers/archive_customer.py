@@ -20,11 +20,9 @@ OPERATION = Operation(
     scope="business",
     resource="customers",
     method_name="archive",
-    success_statuses=(200,),
-    body_encoding="json",
     idempotency_header=False,
-    deduplicates_on=None,
     paginated=False,
+    deduplicates_on=None,
 )
 
 

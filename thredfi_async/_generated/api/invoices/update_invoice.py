@@ -20,11 +20,9 @@ OPERATION = Operation(
     scope="business",
     resource="invoices",
     method_name="update",
-    success_statuses=(200,),
-    body_encoding="json",
     idempotency_header=False,
-    deduplicates_on=None,
     paginated=False,
+    deduplicates_on=None,
 )
 
 

@@ -18,11 +18,9 @@ OPERATION = Operation(
     scope="business",
     resource="journal_entries",
     method_name="get",
-    success_statuses=(200,),
-    body_encoding=None,
     idempotency_header=False,
-    deduplicates_on=None,
     paginated=False,
+    deduplicates_on=None,
 )
 
 

@@ -18,11 +18,9 @@ OPERATION = Operation(
     scope="partner",
     resource="oauth",
     method_name="get_business_token",
-    success_statuses=(200,),
-    body_encoding=None,
     idempotency_header=False,
-    deduplicates_on=None,
     paginated=False,
+    deduplicates_on=None,
 )
 
 

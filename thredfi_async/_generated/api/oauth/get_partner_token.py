@@ -19,11 +19,9 @@ OPERATION = Operation(
     scope="basic",
     resource="oauth",
     method_name="get_partner_token",
-    success_statuses=(200,),
-    body_encoding="form",
     idempotency_header=False,
-    deduplicates_on=None,
     paginated=False,
+    deduplicates_on=None,
 )
 
 

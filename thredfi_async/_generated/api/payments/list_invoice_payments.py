@@ -22,11 +22,9 @@ OPERATION = Operation(
     scope="business",
     resource="payments",
     method_name="list",
-    success_statuses=(200,),
-    body_encoding=None,
     idempotency_header=False,
-    deduplicates_on=None,
     paginated=True,
+    deduplicates_on=None,
 )
 
 

@@ -16,11 +16,9 @@ OPERATION = Operation(
     scope="business",
     resource="refund_payments",
     method_name="delete",
-    success_statuses=(200,),
-    body_encoding=None,
     idempotency_header=False,
-    deduplicates_on=None,
     paginated=False,
+    deduplicates_on=None,
 )
 
 

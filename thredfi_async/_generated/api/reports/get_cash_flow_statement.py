@@ -20,11 +20,9 @@ OPERATION = Operation(
     scope="business",
     resource="reports",
     method_name="get_cash_flow_statement",
-    success_statuses=(200,),
-    body_encoding=None,
     idempotency_header=False,
-    deduplicates_on=None,
     paginated=False,
+    deduplicates_on=None,
 )
 
 

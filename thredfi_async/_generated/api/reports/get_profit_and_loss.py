@@ -20,11 +20,9 @@ OPERATION = Operation(
     scope="business",
     resource="reports",
     method_name="get_profit_and_loss",
-    success_statuses=(200,),
-    body_encoding=None,
     idempotency_header=False,
-    deduplicates_on=None,
     paginated=False,
+    deduplicates_on=None,
 )
 
 

@@ -16,11 +16,9 @@ OPERATION = Operation(
     scope="business",
     resource="vendor_credits",
     method_name="delete",
-    success_statuses=(204,),
-    body_encoding=None,
     idempotency_header=False,
-    deduplicates_on=None,
     paginated=False,
+    deduplicates_on=None,
 )
 
 

@@ -20,14 +20,9 @@ OPERATION = Operation(
     scope="business",
     resource="vendor_refund_payments",
     method_name="create",
-    success_statuses=(
-        200,
-        201,
-    ),
-    body_encoding="json",
     idempotency_header=True,
-    deduplicates_on=None,
     paginated=False,
+    deduplicates_on=None,
 )
 
 

@@ -20,14 +20,9 @@ OPERATION = Operation(
     scope="business",
     resource="vendors",
     method_name="create",
-    success_statuses=(
-        200,
-        201,
-    ),
-    body_encoding="json",
     idempotency_header=False,
-    deduplicates_on="external_id",
     paginated=False,
+    deduplicates_on="external_id",
 )
 
 
