@@ -5,11 +5,11 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 RUNTIME_STAMP := $(VENV)/.runtime
 
-.PHONY: install check-python check-node generate drift lint typecheck docs test demo bench bench-smoke contract package spec-update spec-drift clean
+.PHONY: install check-python check-node redis-server generate drift lint typecheck docs test demo bench bench-smoke contract package spec-update spec-drift clean
 
 NODE_STAMP := node_modules/.installed
 
-install: $(STAMP) $(NODE_STAMP)
+install: $(STAMP) $(NODE_STAMP) redis-server
 
 ## Say what is wrong before pip or npm fail obscurely (an old Python hangs in pip's resolver).
 check-python:
@@ -36,6 +36,16 @@ $(RUNTIME_STAMP): pyproject.toml | check-python
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -e '.[testing]'
 	touch $(RUNTIME_STAMP)
+
+## The real Redis the tests of thredfi_async.redis start on a loopback port (tests/_redis.py):
+## Debian's redis-server, installed when missing (as root, else through sudo).
+redis-server:
+	@command -v redis-server >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else SUDO=none; fi; \
+	  { [ "$$SUDO" != none ] && command -v apt-get >/dev/null && echo "installing redis-server (Debian package) for the Redis tests" \
+	    && $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null; } \
+	  || { echo "make test needs redis-server (Redis 6.2+) on PATH and could not install it."; \
+	       echo "Install it yourself (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis), then run make again."; exit 1; }; }
 
 ## Prism (the contract tests' mock server) and pyright (tests/test_typing_bodies.py), pinned in
 ## package-lock.json, into ./node_modules.

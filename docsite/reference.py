@@ -19,6 +19,7 @@ from page import Page
 import thredfi_async
 import thredfi_async.bodies
 import thredfi_async.otel
+import thredfi_async.redis
 import thredfi_async.testing
 from thredfi_async._generated import models as generated_models
 from thredfi_async._generated import resources
@@ -31,7 +32,11 @@ _GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "pagination": ("Pagination", ("AsyncPaginator", "Page")),
     "retries": ("Retries and waiting", ("RetryPolicy", "Clock", "SystemClock")),
-    "tokens": ("Tokens", ("Token", "TokenStore", "InMemoryTokenStore")),
+    "tokens": ("Tokens", ("Token", "TokenStore", "InMemoryTokenStore", "SharedTokenStore")),
+    "pacing": (
+        "Pacing",
+        ("Throttle", "LocalThrottle", "Rate", "Adaptive", "ThrottleStats"),
+    ),
     "hooks": (
         "Hooks",
         ("Hook", "CallInfo", "AttemptInfo", "AttemptHeaders", "HookError", "PROTECTED_HEADERS"),
@@ -76,6 +81,9 @@ def pages() -> list[Page]:
         ),
         _module_page(
             "reference/otel.md", "OpenTelemetry", thredfi_async.otel, thredfi_async.otel.__all__
+        ),
+        _module_page(
+            "reference/redis.md", "Redis", thredfi_async.redis, thredfi_async.redis.__all__
         ),
     ]
 

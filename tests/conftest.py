@@ -1,4 +1,5 @@
-"""Shared fixtures: a client wired to pytest-httpx, with token endpoints that count calls."""
+"""Shared fixtures: a client wired to pytest-httpx, with token endpoints that count calls, and
+a real redis-server for the tests of thredfi_async.redis."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests._redis import redis_url  # noqa: F401 (the session's redis-server, as a fixture)
 from thredfi_async import AsyncThredfi, RetryPolicy
 
 PARTNER_UUID = "0b5f6c1e-9a43-4a8e-8a2d-4f7b2c1d9e01"

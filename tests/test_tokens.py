@@ -779,9 +779,10 @@ async def test_a_custom_token_store_is_used_and_shared_between_clients(
                 for n in range(50):
                     tg.start_soon(get_customer_of, thredfi, BUSINESS, n)
     assert worker_1.tokens.calls == Counter({"partner": 1, BUSINESS: 1})
+    # Keyed by partner and base URL: one store may serve several partners and environments.
     assert sorted(store.tokens) == [
-        f"thredfi:{PARTNER_UUID}:business:{BUSINESS}",
-        f"thredfi:{PARTNER_UUID}:partner",
+        f"thredfi:{PARTNER_UUID}@{BASE_URL}:business:{BUSINESS}",
+        f"thredfi:{PARTNER_UUID}@{BASE_URL}:partner",
     ]
 
     first = Once()

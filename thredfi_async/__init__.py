@@ -35,10 +35,13 @@ from ._exceptions import (
     UnprocessableEntityError,
     UsageError,
 )
+from ._extras import MissingExtraError
 from ._hooks import PROTECTED_HEADERS, AttemptHeaders, AttemptInfo, CallInfo, Hook, HookError
 from ._pagination import AsyncPaginator, Page
 from ._response import APIResponse
 from ._retry import RetryPolicy
+from ._shared_tokens import SharedTokenStore
+from ._throttle import Adaptive, LocalThrottle, Rate, Throttle, ThrottleStats
 from ._tokens import InMemoryTokenStore, Token, TokenStore
 from ._types import NOT_GIVEN, UNSET, File, NotGiven, Unset
 from ._version import __version__
@@ -89,4 +92,16 @@ __all__ = [
     "Unset",
     "__version__",
     "models",
+]
+
+# Many workers: pacing within a budget (thredfi_async.redis shares it across processes), and
+# the seam a token store implements to mint each token once across processes.
+__all__ += [
+    "Adaptive",
+    "LocalThrottle",
+    "MissingExtraError",
+    "Rate",
+    "SharedTokenStore",
+    "Throttle",
+    "ThrottleStats",
 ]

@@ -185,7 +185,8 @@ class AsyncThredfi(ResourceFacade):
             fetch=self._fetch_token,
             store=self.token_store,
             clock=self.clock,
-            namespace=partner_uuid or "access-token",
+            # A shared store may serve several partners and environments: keys name both.
+            namespace=f"{partner_uuid or 'access-token'}@{self.base_url}",
         )
         self._partner_auth: CallAuth = (
             HeaderAuth.bearer(access_token) if access_token else TokenAuth(self._tokens, None)

@@ -13,7 +13,8 @@ the partner token. Neither has a refresh grant: "refreshing" is fetching again
   fetching task is cancelled, a waiter takes over.
 * Tokens live in a TokenStore (get / set / invalidate). The default keeps up to 10,000 in
   memory, least recently used evicted; a deployment with many worker processes can share
-  tokens through its own store (Redis, memcached) by implementing the three methods.
+  tokens through its own store (Redis, memcached) by implementing the three methods, and mint
+  each token once across them by implementing `SharedTokenStore` too (_shared_tokens.py).
 * A store is a cache, so its outage must not become the API's: a store call that raises is
   logged (a warning when the outage starts, naming only the exception type, never a token)
   and the client carries on with tokens it keeps in this process until the store answers.
@@ -34,6 +35,7 @@ import anyio
 
 from ._clock import Clock
 from ._logging import logger
+from ._shared_tokens import SharedTokenStore, mint_shared
 
 __all__ = ["InMemoryTokenStore", "Token", "TokenManager", "TokenStore"]
 
@@ -243,7 +245,9 @@ class TokenManager:
                 return current
             if current is not None and current.access_token == rejected.access_token:
                 await self._forget(key)
-        return await self._fetched(key, business_id)
+        return await self._fetched(
+            key, business_id, lambda token: _newer(token, rejected, self._clock.time())
+        )
 
     async def invalidate(self, business_id: str | None, used: Token) -> None:
         """Forget `used` after a 401, unless a newer token already replaced it."""
@@ -252,12 +256,14 @@ class TokenManager:
         if current is not None and current.access_token == used.access_token:
             await self._forget(key)
 
-    async def _fetched(self, key: str, business_id: str | None) -> Token:
+    async def _fetched(
+        self, key: str, business_id: str | None, usable: Callable[[Token], bool] | None = None
+    ) -> Token:
         """The token of the fetch in flight for `key`, or of a new one this task leads."""
         while True:
             flight = self._flights.get(key)
             if flight is None:
-                return await self._lead(key, business_id)
+                return await self._lead(key, business_id, usable)
             await flight.done.wait()
             if flight.token is not None:
                 return flight.token
@@ -265,12 +271,17 @@ class TokenManager:
                 raise flight.error
             # The fetching task was cancelled: try again, possibly as the new leader.
 
-    async def _lead(self, key: str, business_id: str | None) -> Token:
+    async def _lead(
+        self, key: str, business_id: str | None, usable: Callable[[Token], bool] | None
+    ) -> Token:
         flight = self._flights[key] = _Flight()
         scope = "partner" if business_id is None else f"business {business_id}"
         try:
-            token = await self._fetch(business_id)
-            await self._keep(key, token)
+            if isinstance(self._store, SharedTokenStore) and not self._store_failing:
+                token = await self._mint_shared(key, business_id, usable)
+            else:
+                token = await self._fetch(business_id)
+                await self._keep(key, token)
             flight.token = token
             logger.debug(
                 "%s token fetched; refresh in %.0f s",
@@ -288,6 +299,27 @@ class TokenManager:
             flight.done.set()
 
     # -- the store, as a cache that may be down ---------------------------------------------
+
+    async def _mint_shared(
+        self, key: str, business_id: str | None, usable: Callable[[Token], bool] | None
+    ) -> Token:
+        """One mint across the processes sharing the store (_shared_tokens.py)."""
+        assert isinstance(self._store, SharedTokenStore)
+        token, error = await mint_shared(
+            self._store,
+            key,
+            lambda: self._fetch(business_id),
+            usable or (lambda token: token.is_fresh(self._clock.time())),
+        )
+        if error is not None:
+            self._store_failed("mint_once", error)
+            await self._held.set(key, token)
+            return token
+        if self._store_failing:
+            self._store_answered()
+        if len(self._held):
+            await self._held.invalidate(key)
+        return token
 
     async def _stored(self, key: str) -> Token | None:
         """The store's token, else one held here because the store could not keep it."""
