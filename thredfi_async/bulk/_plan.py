@@ -15,7 +15,7 @@ from ._kinds import kind_order
 from ._records import Record, problems
 from ._references import Key, dependencies
 
-__all__ = ["BusinessPlan", "plan_business"]
+__all__ = ["BusinessPlan", "dry_run", "plan_business"]
 
 
 @dataclass(slots=True)
@@ -59,3 +59,17 @@ def plan_business(
         by_kind.setdefault(record.kind, []).append((record, needs))
     plan.waves = [by_kind[kind] for kind in kind_order() if kind in by_kind]
     return plan
+
+
+def dry_run(
+    records: Iterable[Record], done: Mapping[str, Mapping[Key, str]] | None = None
+) -> tuple[list[BusinessPlan], list[tuple[Record, str]]]:
+    """Every business's plan and every record refused, checked locally: nothing is sent.
+
+    `done` is what a checkpoint already holds, per business, for references to earlier runs.
+    """
+    grouped: dict[str, list[Record]] = {}
+    for record in records:
+        grouped.setdefault(record.business_id, []).append(record)
+    plans = [plan_business(b, group, (done or {}).get(b, {})) for b, group in grouped.items()]
+    return plans, [refused for plan in plans for refused in plan.refused]

@@ -19,7 +19,7 @@ from .._exceptions import InvalidRequestError
 from .._generated import bodies as _bodies
 from ._kinds import KINDS
 
-__all__ = ["ExternalIdFunction", "Record", "as_record", "problems"]
+__all__ = ["ExternalIdFunction", "Record", "as_record", "field_shapes", "problems"]
 
 ExternalIdFunction = Callable[["Record"], str]
 
@@ -77,7 +77,7 @@ def as_record(item: Record | Mapping[str, Any], external_id: ExternalIdFunction 
 _DICT_NAME = re.compile(r"\b(\w+Dict)\b")
 
 
-def _fields(typed_dict: type[Any]) -> dict[str, tuple[str, type[Any] | None]]:
+def field_shapes(typed_dict: type[Any]) -> dict[str, tuple[str, type[Any] | None]]:
     return _fields_of(typed_dict.__name__)
 
 
@@ -132,7 +132,7 @@ def _shapes(value: Any, typed_dict: type[Any], where: str, references: set[str])
     if not isinstance(value, Mapping):
         yield f"{where or 'data'} must be an object"
         return
-    fields = _fields(typed_dict)
+    fields = field_shapes(typed_dict)
     for key in sorted(_required(typed_dict) - set(value)):
         if f"{key.removesuffix('_id')}_external_id" not in value:
             yield f"{where}{key} is required"
