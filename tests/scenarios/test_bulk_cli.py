@@ -19,6 +19,7 @@ import anyio
 import pytest
 
 from tests._bulk_data import SMALL, dataset, final_state, make_businesses
+from tests._readme import readme_block
 from tests._served import Switchboard, serve
 from thredfi_async.bulk import SQLiteCheckpoint, idempotency_key
 from thredfi_async.testing import FakeThredfi
@@ -207,3 +208,30 @@ def test_sigkill_mid_import_then_resume_reaches_the_same_state_without_resending
                 assert balances == expected[business_id].invoices
 
     anyio.run(check)
+
+
+def test_the_readme_bulk_import_example_imports_once_then_resumes(
+    fake: FakeThredfi, tmp_path: Path
+) -> None:
+    code = readme_block("importer = BulkImporter(thredfi, checkpoint=")
+    (business_id,) = businesses(fake, 1)
+    env = environment(fake) | {"BUSINESS_ID": business_id}
+
+    def run() -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.splitlines()
+
+    summary, results = run()
+    assert summary.startswith("created 3, present 0, resumed 0, failed 0, skipped 0 in ")
+    assert results == f"{{'{business_id}': 0}}"  # the invoice is paid in full
+    assert (tmp_path / "sync.db").exists()
+    summary, _ = run()
+    assert summary.startswith("created 0, present 0, resumed 3, failed 0, skipped 0 in ")
