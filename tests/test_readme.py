@@ -39,7 +39,7 @@ ELSEWHERE = {
     "class Timings(Hook)": "tests/test_hooks.py",
     "OpenTelemetryHook()": "tests/test_otel.py",
     "RedisTokenStore(os.environ": "tests/test_redis_tokens.py",
-    "importer = BulkImporter(thredfi, checkpoint=": "tests/scenarios/test_bulk_cli.py",
+    "importer = BulkImporter(client, checkpoint=": "tests/scenarios/test_bulk_cli.py",
 }
 
 

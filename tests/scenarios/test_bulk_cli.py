@@ -213,7 +213,7 @@ def test_sigkill_mid_import_then_resume_reaches_the_same_state_without_resending
 def test_the_readme_bulk_import_example_imports_once_then_resumes(
     fake: FakeThredfi, tmp_path: Path
 ) -> None:
-    code = readme_block("importer = BulkImporter(thredfi, checkpoint=")
+    code = readme_block("importer = BulkImporter(client, checkpoint=")
     (business_id,) = businesses(fake, 1)
     env = environment(fake) | {"BUSINESS_ID": business_id}
 
