@@ -18,7 +18,7 @@ from typing import Any
 import anyio
 import pytest
 
-from tests._bulk_data import SMALL, dataset, final_state, make_businesses
+from benchmarks._bulk_data import SMALL, dataset, final_state, make_businesses
 from tests._readme import readme_block
 from tests._served import Switchboard, serve
 from thredfi_async.bulk import SQLiteCheckpoint, idempotency_key

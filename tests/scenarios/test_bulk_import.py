@@ -18,7 +18,7 @@ from typing import Any
 import anyio
 import pytest
 
-from tests._bulk_data import SMALL, Size, dataset, final_state, make_businesses
+from benchmarks._bulk_data import SMALL, Size, dataset, final_state, make_businesses
 from thredfi_async import AsyncThredfi, BadRequestError, BusinessView, CallInfo, Hook
 from thredfi_async.bulk import (
     BulkImporter,
