@@ -122,10 +122,13 @@ class _Business:
         self.importer = importer
         self.business_id = business_id
         self.report = report
-        self.view: BusinessView = importer.thredfi.business(business_id) if business_id else None  # type: ignore[assignment]
+        # No business_id: every record is refused by the plan, and the view is never used.
+        self.view: BusinessView | None = (
+            importer.thredfi.business(business_id) if business_id else None
+        )
         self.ids: dict[Key, str] = {}
         self.failed: dict[Key, str] = {}
-        self.existing = ExistingIndex(self.view) if business_id else None
+        self.existing = ExistingIndex(self.view) if self.view is not None else None
 
     def _settle(
         self,
@@ -190,6 +193,7 @@ class _Business:
         kind = KINDS[record.kind]
         external_id = record.external_id or ""
         body, path = resolve(record.kind, record.data, self.ids)
+        assert self.view is not None
         resource: Any = getattr(self.view, kind.resource)
         raw: Any = resource.with_raw_response
         self.report.requests += 1

@@ -34,6 +34,8 @@ class ExistingIndex:
         return self._index[kind].get(external_id)
 
     async def _list(self, kind: str) -> dict[str, str]:
+        if any(ref.in_path for ref in KINDS[kind].references):
+            return {}  # listed per parent (a refund's payments); such kinds deduplicate anyway
         resource: Any = getattr(self._view, KINDS[kind].resource)
         options = {"include_archived": True} if kind == "customer" else {}
         index: dict[str, str] = {}
