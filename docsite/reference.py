@@ -18,6 +18,7 @@ from page import Page
 
 import thredfi_async
 import thredfi_async.bodies
+import thredfi_async.bulk
 import thredfi_async.otel
 import thredfi_async.redis
 import thredfi_async.testing
@@ -84,6 +85,9 @@ def pages() -> list[Page]:
         ),
         _module_page(
             "reference/redis.md", "Redis", thredfi_async.redis, thredfi_async.redis.__all__
+        ),
+        _module_page(
+            "reference/bulk.md", "Bulk import", thredfi_async.bulk, thredfi_async.bulk.__all__
         ),
     ]
 

@@ -63,3 +63,9 @@ def test_smoke_run_writes_every_figure(tmp_path: Path) -> None:
         else:
             assert figure["target"] is not None, name
             assert figure["status"] in {"PASS", "MISS"}, name
+
+
+def test_the_bulk_import_benchmark_runs_and_checks_its_outcome() -> None:
+    from benchmarks import bulk
+
+    assert bulk.main(["--smoke"]) == 0

@@ -39,6 +39,7 @@ ELSEWHERE = {
     "class Timings(Hook)": "tests/test_hooks.py",
     "OpenTelemetryHook()": "tests/test_otel.py",
     "RedisTokenStore(os.environ": "tests/test_redis_tokens.py",
+    "importer = BulkImporter(client, checkpoint=": "tests/scenarios/test_bulk_cli.py",
 }
 
 

@@ -81,3 +81,17 @@ def get_or_404(collection: Mapping[str, T], key: str, kind: str) -> T:
     if record is None or getattr(record, "deleted_at", None) is not None:
         raise not_found(kind, key)
     return record
+
+
+def linked_id(
+    body: dict[str, Any], field_name: str, records: Mapping[str, Any], label: str
+) -> str | None:
+    """An optional link to another record (``source_invoice_id``): a 400 when it names none.
+
+    A link sent before its record exists is an out-of-order request, which the error guide
+    answers with a validation error rather than storing a dangling id.
+    """
+    value = text(body, field_name)
+    if value is not None and value not in records:
+        raise field_error(field_name, f'{label} "{value}" does not exist.')
+    return value

@@ -111,7 +111,7 @@ def refund_allocations(
             bill = books.bills.get(bill_id or "")
             if bill is None or bill.vendor_id != vendor.id:
                 raise field_error(f"{prefix}.bill_id", "A bill of this vendor is required.")
-        elif kind == "payment":
+        if kind == "payment" or bill_payment_id is not None:  # a link, whatever the type
             bill_payment = books.bill_payments.get(bill_payment_id or "")
             if bill_payment is None or bill_payment.vendor_id != vendor.id:
                 raise field_error(

@@ -14,7 +14,7 @@ from .._books.allocations import Share, open_document, requested_shares
 from .._books.credit_notes import apply_credit, delete_credit, record_credit
 from .._books.ledger import CODES
 from .._books.parties import find_customer, party_reference
-from .._books.records import get_or_404, refuse_duplicate
+from .._books.records import get_or_404, linked_id, refuse_duplicate
 from .._books.sides import RECEIVABLES
 from .._books.state import (
     Books,
@@ -25,7 +25,7 @@ from .._books.state import (
 from .._server.context import Context, Reply, handles
 from .._server.filters import Filters, joined
 from .._server.pagination import paginate
-from .._server.values import iso, parse_datetime, set_texts, text
+from .._server.values import iso, parse_datetime, set_texts
 from ._credit_notes import (
     allocations_to_check,
     amounts_view,
@@ -110,12 +110,13 @@ def create_customer_credit(ctx: Context) -> Reply:
     body = ctx.body
     refuse_duplicate(books, "customer_credit", body.get("external_id"))
     customer = find_customer(books, body.get("customer_id"), body.get("customer_external_id"))
+    source_invoice_id = linked_id(body, "source_invoice_id", books.invoices, "Invoice")
     credit = CustomerCredit(
         id=ctx.new_id(),
         customer_id=customer.id,
         lines=_customer_lines(books, body.get("line_items")),
         sent_at=parse_datetime(body.get("sent_at"), "sent_at") or ctx.now,
-        source_invoice_id=text(body, "source_invoice_id"),
+        source_invoice_id=source_invoice_id,
         **created_fields(ctx, body, "customer_credit"),
     )
     shares = _customer_allocations(books, credit, body.get("allocations"))

@@ -13,7 +13,7 @@ from .._books.allocations import Share, open_document, requested_shares
 from .._books.credit_notes import apply_credit, delete_credit, record_credit
 from .._books.ledger import CODES
 from .._books.parties import create_vendor_record, find_vendor, party_reference
-from .._books.records import get_or_404
+from .._books.records import get_or_404, linked_id
 from .._books.sides import PAYABLES
 from .._books.state import (
     Bill,
@@ -25,7 +25,7 @@ from .._server.context import Context, Reply, handles
 from .._server.errors import field_error
 from .._server.filters import Filters
 from .._server.pagination import paginate
-from .._server.values import iso, minor_units, parse_datetime, set_texts, text
+from .._server.values import iso, minor_units, parse_datetime, set_texts
 from ._credit_notes import (
     allocations_to_check,
     amounts_view,
@@ -129,6 +129,7 @@ def create_vendor_credit(ctx: Context) -> Reply:
     if existing is not None:
         return Reply(200, vendor_credit_view(books, books.vendor_credits[existing]))
     lines = _vendor_lines(books, body.get("line_items"))
+    source_bill_id = linked_id(body, "source_bill_id", books.bills, "Bill")
     credit_id = ctx.new_id()
     known_vendor = _credit_vendor(books, body)
     credit = VendorCredit(
@@ -136,7 +137,7 @@ def create_vendor_credit(ctx: Context) -> Reply:
         vendor_id=known_vendor or ctx.new_id(),
         lines=lines,
         received_at=parse_datetime(body.get("received_at"), "received_at") or ctx.now,
-        source_bill_id=text(body, "source_bill_id"),
+        source_bill_id=source_bill_id,
         **created_fields(ctx, body, "vendor_credit"),
     )
     shares = _vendor_allocations(books, credit, body.get("allocations"))
