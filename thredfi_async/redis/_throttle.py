@@ -229,20 +229,25 @@ class RedisThrottle:
         """Write the penalties noted since the last acquisition."""
         adaptive = self.adaptive or Adaptive()  # its numbers unused when not adaptive
         while self._pending:
-            business_id, retry_after = next(iter(self._pending.items()))
-            await self._penalize(
-                keys=self._keys(business_id),
-                args=[
-                    round(retry_after * 1_000_000),
-                    adaptive.decrease,
-                    adaptive.floor,
-                    round(adaptive.cooldown * 1_000_000),
-                    adaptive.recovery,
-                    1 if self.adaptive else 0,
-                    *self._rate_args(business_id),
-                ],
-            )
-            del self._pending[business_id]
+            # Taken off before the await: another task of this process may flush meanwhile.
+            business_id, retry_after = self._pending.popitem()
+            try:
+                await self._penalize(
+                    keys=self._keys(business_id),
+                    args=[
+                        round(retry_after * 1_000_000),
+                        adaptive.decrease,
+                        adaptive.floor,
+                        round(adaptive.cooldown * 1_000_000),
+                        adaptive.recovery,
+                        1 if self.adaptive else 0,
+                        *self._rate_args(business_id),
+                    ],
+                )
+            except BaseException:  # kept for the next flush, or for the fallback to apply
+                noted = self._pending.get(business_id, 0.0)
+                self._pending[business_id] = max(noted, retry_after)
+                raise
 
     def _failed(self, exc: Exception) -> None:
         if self._down_until is None:
