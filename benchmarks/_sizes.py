@@ -41,6 +41,16 @@ class Sizes:
     redaction_clients: int
     redaction_rounds: int
     redaction_number: int
+    # fleets: worker processes over the same businesses; pacing at fleet_rate per second for
+    # fleet_seconds, and with the throttle above the limit for fleet_adaptive_seconds, its
+    # 429s counted after fleet_adaptive_settle; a 429 retried up to fleet_max_retries times
+    fleet_workers: int
+    fleet_businesses: int
+    fleet_rate: float
+    fleet_seconds: float
+    fleet_adaptive_seconds: float
+    fleet_adaptive_settle: float
+    fleet_max_retries: int
 
     @property
     def invoices(self) -> int:
@@ -71,6 +81,13 @@ FULL = Sizes(
     redaction_clients=50_000,
     redaction_rounds=9,
     redaction_number=2_000,
+    fleet_workers=4,
+    fleet_businesses=200,
+    fleet_rate=100,
+    fleet_seconds=5,
+    fleet_adaptive_seconds=15,
+    fleet_adaptive_settle=10,
+    fleet_max_retries=6,
 )
 
 SMOKE = Sizes(
@@ -97,4 +114,11 @@ SMOKE = Sizes(
     redaction_clients=500,
     redaction_rounds=1,
     redaction_number=10,
+    fleet_workers=2,
+    fleet_businesses=3,
+    fleet_rate=20,
+    fleet_seconds=0.25,
+    fleet_adaptive_seconds=0.25,
+    fleet_adaptive_settle=0.1,
+    fleet_max_retries=0,  # a retry waits a whole second: the smoke run only proves it runs
 )

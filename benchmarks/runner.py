@@ -21,7 +21,7 @@ import httpx
 
 from thredfi_async import AsyncThredfi
 
-from . import footprint, pagination, parsing, peers, per_call, redaction, tokens
+from . import fleets, footprint, pagination, parsing, peers, per_call, redaction, tokens
 from ._harness import Figure
 from ._server import FakeServer
 from ._sizes import FULL, SMOKE, Sizes
@@ -42,6 +42,12 @@ FIGURES = (
     "pagination.prefetch",
     "pagination.prefetch_background",
     "tokens.fanout_token_requests",
+    "fleets.tokens.partner_requests",
+    "fleets.tokens.business_requests",
+    "fleets.pacing.peak_vs_limit",
+    "fleets.pacing.admitted_vs_limit",
+    "fleets.pacing.answered_share",
+    "fleets.pacing.adaptive_answered_share",
     "import.vs_httpx",
     "memory.token_cache_vs_dict",
     "redaction.many_clients_vs_one",
@@ -85,6 +91,7 @@ def run(sizes: Sizes, output: Path) -> dict[str, Any]:
         report(parsing.run(asyncio.run(_one_page(server)), sizes))
         report(asyncio.run(pagination.run(server, sizes)))
         report(asyncio.run(tokens.run(server, sizes)))
+    report(fleets.run(sizes))  # its own fake and redis-server, and worker processes
     report(peers.run(sizes))  # its own server: the fake's would only compete for the cores
     report(footprint.import_cost(sizes))
     report(asyncio.run(footprint.token_memory(sizes)))

@@ -38,7 +38,7 @@ ELSEWHERE = {
     "httpx_mock: HTTPXMock": "tests/test_transport.py",
     "class Timings(Hook)": "tests/test_hooks.py",
     "OpenTelemetryHook()": "tests/test_otel.py",
-    "RedisTokenStore(os.environ": "tests/test_redis_tokens.py",
+    "RedisTokenStore(redis_url)": "tests/test_redis_tokens.py",
     "importer = BulkImporter(client, checkpoint=": "tests/scenarios/test_bulk_cli.py",
 }
 

@@ -175,3 +175,17 @@ async def test_with_redis_down_each_process_paces_itself_and_shares_again_after(
     assert throttle.stats.fallbacks == fallbacks  # shared again
     assert "pacing shared again" in caplog.text
     await throttle.aclose()
+
+
+async def test_tasks_acquiring_together_after_a_429_write_it_once_and_stay_shared(
+    pair: tuple[RedisThrottle, RedisThrottle],
+) -> None:
+    one, other = pair
+    await one.acquire(None)
+    one.penalize(None, None)
+    async with anyio.create_task_group() as tg:  # every task of the process flushes at once
+        for _ in range(5):
+            tg.start_soon(one.acquire, None)
+    assert one.stats.fallbacks == 0  # no task found the penalty gone under it
+    await other.acquire(None)
+    assert other.stats.rates["partner"] == pytest.approx(10, abs=0.5)  # halved once

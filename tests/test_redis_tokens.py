@@ -433,7 +433,7 @@ def test_the_readme_workers_share_one_partner_token_and_one_token_per_business(
     fake = FakeThredfi()
     fake.seed(businesses=3)
     businesses = ",".join(fake.business_ids)
-    code = readme_block("RedisTokenStore(os.environ")
+    code = readme_block("RedisTokenStore(redis_url)")
     with serve(fake.app) as base_url:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("THREDFI_", "THRED_"))}
         env.update(

@@ -24,6 +24,7 @@ from ._operation import Operation, RequestParts
 from ._redact import mask, registry
 from ._response import parse_body, record_response
 from ._retry import RetryPolicy
+from ._throttle import Throttle, check_throttle
 from ._token_exchange import TokenExchange
 from ._tokens import DEFAULT_LEEWAY, InMemoryTokenStore, Token, TokenManager, TokenStore
 from ._transport import AutoTransport
@@ -80,6 +81,11 @@ class AsyncThredfi(ResourceFacade):
             UnexpectedResponseError without being read further.
         hooks: Hook instances told of every call and attempt, in order (tracing, metrics,
             request tagging); `thredfi_async.otel.OpenTelemetryHook` traces with OpenTelemetry.
+        throttle: Paces every request this client sends, retries, 401 replays and token
+            exchanges included, within a partner-wide and a per-business rate (`LocalThrottle`
+            for one process, `thredfi_async.redis.RedisThrottle` shared by many); every 429 is
+            reported to it. Its waits hold no concurrency slot and do not count against
+            `timeout`. Business views share it.
     """
 
     _resource_business_id: str | None = None
@@ -103,6 +109,7 @@ class AsyncThredfi(ResourceFacade):
         max_concurrent_requests: int | None = DEFAULT_MAX_CONCURRENT_REQUESTS,
         max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
         hooks: Sequence[Hook] | None = None,
+        throttle: Throttle | None = None,
     ) -> None:
         setup_logging()
         settings = from_environment(partner_uuid, api_key, environment, base_url)
@@ -149,6 +156,9 @@ class AsyncThredfi(ResourceFacade):
         self.retry_policy = retry_policy or RetryPolicy()
         self.token_refresh_leeway = token_refresh_leeway
         max_concurrent_requests = _check_concurrency(max_concurrent_requests)
+        # A shared store may serve several partners and environments: keys name both.
+        namespace = f"{partner_uuid or 'access-token'}@{self.base_url}"
+        self.throttle = check_throttle(throttle, namespace)
         transport = None
         if http_client is None:
             transport = AutoTransport(max_connections=max_concurrent_requests)
@@ -163,6 +173,7 @@ class AsyncThredfi(ResourceFacade):
             max_concurrent_requests=max_concurrent_requests,
             max_response_bytes=_check_max_response_bytes(max_response_bytes),
             hooks=check_hooks(hooks),
+            throttle=self.throttle,
             clock=self.clock,
             default_headers={
                 "Accept": "application/json",
@@ -185,8 +196,7 @@ class AsyncThredfi(ResourceFacade):
             fetch=self._fetch_token,
             store=self.token_store,
             clock=self.clock,
-            # A shared store may serve several partners and environments: keys name both.
-            namespace=f"{partner_uuid or 'access-token'}@{self.base_url}",
+            namespace=namespace,
         )
         self._partner_auth: CallAuth = (
             HeaderAuth.bearer(access_token) if access_token else TokenAuth(self._tokens, None)

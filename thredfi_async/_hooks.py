@@ -151,6 +151,7 @@ class AttemptInfo:
     response: httpx.Response | None = None  # any status, at after_attempt
     error: BaseException | None = None  # a failure (an error status too), at after_attempt
     retry_in: float | None = None  # the wait before the next attempt, if there is one
+    throttle_wait: float = 0.0  # seconds the client's throttle held it, at after_attempt
 
     @property
     def request_id(self) -> str | None:

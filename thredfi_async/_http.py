@@ -10,6 +10,7 @@ ends in bounded time.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime
 import logging
 import math
@@ -44,7 +45,8 @@ from ._hooks import AttemptHeaders, AttemptInfo, CallInfo, HookError, Hooks
 from ._logging import logger
 from ._operation import Operation, RequestParts
 from ._redact import scrub_exception_chain
-from ._retry import IDEMPOTENT_METHODS, RetryPolicy
+from ._retry import IDEMPOTENT_METHODS, RetryPolicy, parse_retry_after
+from ._throttle import Throttle
 from ._transport import READ_WHOLE_UP_TO
 from ._types import NOT_GIVEN, NotGiven, RequestOptions, TimeoutTypes
 from ._url import URLBuilder
@@ -54,6 +56,11 @@ __all__ = ["HTTPCore"]
 NON_IDEMPOTENT_METHODS = frozenset({"POST", "PATCH"})
 """Methods whose replay may act twice: each request carries a generated Idempotency-Key."""
 _FRAMING_HEADERS = frozenset({"host", "content-length", "transfer-encoding"})
+_HELD_DEADLINES: contextvars.ContextVar[tuple[AttemptDeadline, ...]] = contextvars.ContextVar(
+    "thredfi_async_attempt_deadlines", default=()
+)
+"""The deadlines of the attempts the current task is inside, innermost last; kept only when
+a throttle is set, so its waits can stop all of them."""
 
 
 def _origin(url: httpx.URL) -> str:
@@ -90,9 +97,11 @@ class HTTPCore:
         max_concurrent_requests: int | None = None,
         max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
         hooks: Hooks | None = None,
+        throttle: Throttle | None = None,
     ) -> None:
         self.http_client = http_client
         self._hooks = hooks
+        self.throttle = throttle
         # The transport of a client the SDK built itself is called directly: httpx's client
         # machinery (auth flows, redirects, cookies, event hooks) does nothing here the SDK
         # does not already do, and cost more per call than the rest of the SDK put together.
@@ -159,6 +168,9 @@ class HTTPCore:
         request = self.build_request(operation, parts, options, timeout)
         replay_safe = replay_safe or _deduplicated(operation, parts, request)
         attempt_limit = _wall_clock_limit(timeout)
+        business_id = parts.path_params.get("business_id")
+        if business_id is not None:
+            business_id = str(business_id)
 
         hooks = self._hooks if call is not None else None  # None: no hook runs below
         retry_number = 0
@@ -181,7 +193,9 @@ class HTTPCore:
                 if hooks is not None and attempt is not None:
                     hooks.run("before_attempt", attempt)
                 slots = None if bypass_concurrency_limit else self._slots
-                response = await self._attempt(request, auth, attempt_limit, slots)
+                response = await self._attempt(
+                    request, auth, attempt_limit, slots, business_id, attempt
+                )
             except APIConnectionError as error:
                 if error.request is not request:
                     if attempt is not None:  # the token exchange had its own attempts
@@ -210,6 +224,8 @@ class HTTPCore:
                         self._attempt_ended(attempt, response, None, None)
                     return response
                 failure = APIStatusError.from_response(response, now=self.clock.time())
+                if response.status_code == 429 and self.throttle is not None:
+                    self._penalize(business_id, response)
                 answered = response
                 outcome = str(response.status_code)
                 request_id = failure.request_id
@@ -305,18 +321,31 @@ class HTTPCore:
         auth: CallAuth,
         limit: float | None,
         slots: anyio.Semaphore | None,
+        business_id: str | None = None,
+        attempt: AttemptInfo | None = None,
     ) -> httpx.Response:
-        """One attempt, bounded by `limit` seconds of wall-clock time except its slot waits.
+        """One attempt, bounded by `limit` seconds of wall-clock time except its slot and
+        throttle waits.
 
         With managed tokens the token is obtained before a slot is taken, so a call waiting on
         a slow token store or a token exchange leaves the slot to calls that can use it; a 401
-        gives the slot back, gets a replacement token and replays once in a slot again.
+        gives the slot back, gets a replacement token and replays once in a slot again. The
+        throttle is asked after the token (an exchange draws from the same budget: reserving
+        the call's turn first would queue the exchange behind the calls waiting for it) and
+        before the slot (a call held by the pacing holds no slot), for every request sent.
         """
+        pace = self.throttle is not None
+        deadline = attempt_deadline(limit)
+        held = _HELD_DEADLINES.set((*_HELD_DEADLINES.get(), deadline)) if pace else None
         try:
-            async with attempt_deadline(limit) as deadline:
+            async with deadline:
                 if not isinstance(auth, TokenAuth):
+                    if pace:
+                        await self._paced(request, business_id, attempt)
                     return await self._send_in_slot(request, auth, deadline, slots)
                 token = await auth.token()
+                if pace:
+                    await self._paced(request, business_id, attempt)
                 response = await self._send_in_slot(
                     request, HeaderAuth.bearer(token.access_token), deadline, slots
                 )
@@ -326,6 +355,8 @@ class HTTPCore:
                     "401 with the %s token; fetching a new one and replaying once", auth.scope
                 )
                 token = await auth.replacement(token)
+                if pace:
+                    await self._paced(request, business_id, attempt)
                 return await self._send_in_slot(
                     request, HeaderAuth.bearer(token.access_token), deadline, slots
                 )
@@ -342,6 +373,57 @@ class HTTPCore:
             raise APIConnectionError(
                 f"The response could not be decoded: {exc}", request=request
             ) from exc
+        finally:
+            if held is not None:
+                _HELD_DEADLINES.reset(held)
+
+    async def _paced(
+        self,
+        request: httpx.Request,
+        business_id: str | None,
+        attempt: AttemptInfo | None,
+    ) -> None:
+        """Wait for the throttle's turn. Like a slot wait, it is queueing, not the attempt's
+        time: the deadline moves by the wait, and so do those of the attempts this one runs
+        inside (a token exchange is made from the attempt that needed the token). The
+        caller's own cancellation (a cancelled task, an outer `asyncio.timeout` or cancel
+        scope) ends the wait at once."""
+        throttle = self.throttle
+        assert throttle is not None
+        deadlines = _HELD_DEADLINES.get()
+        due = [held.deadline for held in deadlines]
+        for held in deadlines:
+            held.deadline = math.inf
+        waited_from = _now()
+        try:
+            await throttle.acquire(business_id)
+        finally:
+            waited = _now() - waited_from
+            for held, when in zip(deadlines, due, strict=True):
+                held.deadline = when + waited
+        if attempt is not None:
+            attempt.throttle_wait += waited
+        if waited >= 0.001 and logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s held %.0f ms by the throttle",
+                request.method,
+                request.url.path,
+                waited * 1000,
+            )
+
+    def _penalize(self, business_id: str | None, response: httpx.Response) -> None:
+        """Tell the throttle of a 429. A Retry-After is passed on up to the longest the retry
+        policy waits: past it the call is not retried, and no other call of this client
+        should be held longer than a retry would be."""
+        throttle = self.throttle
+        assert throttle is not None
+        retry_after = parse_retry_after(response.headers.get("retry-after"), now=self.clock.time())
+        if retry_after is not None:
+            retry_after = min(retry_after, self.retry_policy.max_retry_after)
+        try:
+            throttle.penalize(business_id, retry_after)
+        except Exception as exc:  # a throttle's failure must not replace the API's answer
+            logger.warning("throttle penalize failed (%s)", type(exc).__name__)
 
     async def _send_in_slot(
         self,

@@ -109,6 +109,28 @@ class Throttle(Protocol):
     def stats(self) -> ThrottleStats: ...
 
 
+@runtime_checkable
+class NamedByClient(Protocol):
+    """A throttle whose budget may take its name from the client it is given to (the partner
+    and base URL), so the user need not invent one that every process must spell alike."""
+
+    def name_for_client(self, namespace: str) -> None: ...
+
+
+def check_throttle(throttle: object, namespace: str) -> Throttle | None:
+    """The client's throttle, checked, and named after the client if it wants a name."""
+    if throttle is None:
+        return None
+    if not isinstance(throttle, Throttle):
+        raise InvalidRequestError(
+            "throttle must implement acquire(business_id), penalize(business_id, retry_after) "
+            f"and stats (LocalThrottle, RedisThrottle), got {throttle!r}"
+        )
+    if isinstance(throttle, NamedByClient):
+        throttle.name_for_client(namespace)
+    return throttle
+
+
 class MonotonicClock:
     """The throttle's default clock: monotonic, so a wall-clock step does not open the gates."""
 

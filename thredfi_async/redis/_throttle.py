@@ -119,16 +119,19 @@ return 1
 class RedisThrottle:
     """A Throttle whose budgets every process shares through Redis.
 
-    `name` names the budget (the partner UUID, say, or that and the environment): processes
-    with the same name and prefix share it. `redis` is a `redis.asyncio.Redis` client or a
-    URL (a fail-fast client is made, closed by `aclose()`). Rates are as for LocalThrottle.
+    Processes whose throttles have the same `name` and `prefix` share one budget. Given to
+    `AsyncThredfi(throttle=...)` without a name, it is named after that client's partner UUID
+    and base URL, the scope an API limit applies to; used on its own, or to pace several
+    partners as one, it needs an explicit `name`. `redis` is a `redis.asyncio.Redis` client
+    or a URL (a fail-fast client is made, closed by `aclose()`). Rates are as for
+    LocalThrottle.
     """
 
     def __init__(
         self,
         redis: Redis | str,
         *,
-        name: str,
+        name: str | None = None,
         partner: Rate | None = None,
         business: Rate | None = None,
         adaptive: Adaptive | None = DEFAULT_ADAPTIVE,
@@ -136,12 +139,13 @@ class RedisThrottle:
         socket_timeout: float = DEFAULT_SOCKET_TIMEOUT,
         retry_interval: float = 1.0,
     ) -> None:
-        if not isinstance(name, str) or not name:
-            raise InvalidRequestError(f"name must be a non-empty str, got {name!r}")
+        if name is not None and (not isinstance(name, str) or not name):
+            raise InvalidRequestError(f"name must be a non-empty str or None, got {name!r}")
         # The fallback, and the validation of the settings.
         self.local = LocalThrottle(partner, business, adaptive=adaptive)
         self.partner, self.business, self.adaptive = partner, business, adaptive
         self.name = name
+        self._client_namespace: str | None = None
         self.prefix = prefix
         self.retry_interval = retry_interval
         self._owns_client = isinstance(redis, str)
@@ -157,6 +161,20 @@ class RedisThrottle:
         return (
             f"RedisThrottle(name={self.name!r}, partner={self.partner}, business={self.business})"
         )
+
+    def name_for_client(self, namespace: str) -> None:
+        """Take the client's partner and base URL as the budget's name, unless named already.
+
+        One unnamed throttle given to clients of two partners would pace both as one budget
+        under the first one's name: refused, as they are limited apart.
+        """
+        if self.name is None:
+            self.name = self._client_namespace = namespace
+        elif self._client_namespace is not None and self._client_namespace != namespace:
+            raise InvalidRequestError(
+                "this RedisThrottle is already named after another partner or base URL; give "
+                "each client its own throttle, or pass name= to pace them as one"
+            )
 
     async def aclose(self) -> None:
         if self._owns_client:
@@ -182,6 +200,10 @@ class RedisThrottle:
         self._pending[business_id] = max(self._pending.get(business_id, 0.0), retry_after or 0.0)
 
     async def acquire(self, business_id: str | None) -> None:
+        if self.name is None:  # before the fallback below, which would hide the mistake
+            raise InvalidRequestError(
+                "RedisThrottle needs name= when used without an AsyncThredfi to name it"
+            )
         if self._down_until is not None and time.monotonic() < self._down_until:
             await self.local.acquire(business_id)
             return
@@ -207,20 +229,25 @@ class RedisThrottle:
         """Write the penalties noted since the last acquisition."""
         adaptive = self.adaptive or Adaptive()  # its numbers unused when not adaptive
         while self._pending:
-            business_id, retry_after = next(iter(self._pending.items()))
-            await self._penalize(
-                keys=self._keys(business_id),
-                args=[
-                    round(retry_after * 1_000_000),
-                    adaptive.decrease,
-                    adaptive.floor,
-                    round(adaptive.cooldown * 1_000_000),
-                    adaptive.recovery,
-                    1 if self.adaptive else 0,
-                    *self._rate_args(business_id),
-                ],
-            )
-            del self._pending[business_id]
+            # Taken off before the await: another task of this process may flush meanwhile.
+            business_id, retry_after = self._pending.popitem()
+            try:
+                await self._penalize(
+                    keys=self._keys(business_id),
+                    args=[
+                        round(retry_after * 1_000_000),
+                        adaptive.decrease,
+                        adaptive.floor,
+                        round(adaptive.cooldown * 1_000_000),
+                        adaptive.recovery,
+                        1 if self.adaptive else 0,
+                        *self._rate_args(business_id),
+                    ],
+                )
+            except BaseException:  # kept for the next flush, or for the fallback to apply
+                noted = self._pending.get(business_id, 0.0)
+                self._pending[business_id] = max(noted, retry_after)
+                raise
 
     def _failed(self, exc: Exception) -> None:
         if self._down_until is None:

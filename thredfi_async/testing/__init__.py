@@ -12,6 +12,7 @@ async with fake.http_client() as http:     # or plain httpx against fake.base_ur
 fake.seed(customers_per_business=100, invoices_per_customer=100)   # 10,000 invoices, fast
 fake.faults.fail(503, times=2)             # also: rate_limit, latency, page_latency,
 fake.faults.drop_connection()              #       expire_tokens, clear
+fake.limits.set(partner_rps=100, burst=10) # 429 + Retry-After beyond it; fake.requests.refused()
 fake.advance(3600)                         # tokens issued an hour ago have now expired
 fake.requests.count("get_partner_token")   # every request is recorded
 fake.client(clock=RecordingClock())        # retry waits recorded in clock.sleeps, not slept
@@ -30,8 +31,8 @@ details and the choices made where the API's behaviour is undocumented.
 Where things live, in three layers:
 
 * ``_server/``: the request pipeline (``app``), read from the spec (``spec``: routing and every
-  per-operation fact), validation, auth, faults, recording, errors, wire values, pagination and
-  filters.
+  per-operation fact), validation, auth, faults, rate limits, recording, errors, wire values,
+  pagination and filters.
 * ``_books/``: a business's state and the accounting rules (ledger, money, documents and their
   balances, allocations, payments, credit notes, payment statuses), written once for both
   ``sides`` (receivables and payables), the world of partners and tokens, and seeding.
@@ -51,6 +52,7 @@ from ._books.world import PartnerCredentials
 from ._client_clock import RecordingClock
 from ._fake import DEFAULT_BASE_URL, FakeThredfi
 from ._server.faults import FaultRule, Faults
+from ._server.limits import Limits
 from ._server.recording import RecordedRequest, RequestLog
 
 # The server's clock under its first name; new code says ServerClock (it is not an SDK Clock).
@@ -63,6 +65,7 @@ __all__ = [
     "FakeThredfi",
     "FaultRule",
     "Faults",
+    "Limits",
     "PartnerCredentials",
     "RecordedRequest",
     "RecordingClock",

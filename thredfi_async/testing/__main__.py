@@ -40,6 +40,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--random-seed", type=int, default=None)
     parser.add_argument("--spec", default=None, help="OpenAPI file to serve instead of the default")
     parser.add_argument("--log-level", default="info")
+    limits = parser.add_argument_group("rate limits (none unless given)")
+    limits.add_argument("--partner-rps", type=float, default=None, metavar="R")
+    limits.add_argument("--business-rps", type=float, default=None, metavar="R")
+    limits.add_argument("--rate-burst", type=int, default=1, metavar="N")
     args = parser.parse_args(argv)
 
     fake = FakeThredfi(
@@ -50,6 +54,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         base_url=f"http://{args.host}:{args.port}",
         drop_style="truncate",
     )
+    if args.partner_rps is not None or args.business_rps is not None:
+        fake.limits.set(
+            partner_rps=args.partner_rps, business_rps=args.business_rps, burst=args.rate_burst
+        )
     seeded = None
     if args.seed_businesses:
         sizes = {size.name: getattr(args, size.name) for size in dataclasses.fields(SeedPlan)}

@@ -15,6 +15,7 @@ from ._books.state import Books
 from ._books.world import Envelope, PartnerCredentials, World
 from ._server.app import DropStyle, FakeApp
 from ._server.faults import Faults
+from ._server.limits import Limits
 from ._server.recording import RequestLog
 from ._server.spec import OperationTable, load_spec
 
@@ -40,10 +41,10 @@ def _default_table(path: str | None) -> OperationTable:
 class FakeThredfi:
     """A stateful, in-memory Thredfi Partner API.
 
-    ``FakeThredfi()`` starts empty except for one partner whose credentials are
-    ``partner_uuid`` / ``api_key``. Serve ``app`` in process through ``httpx.ASGITransport``
-    (``client()`` and ``http_client()`` do that) or over a socket (``python -m
-    thredfi_async.testing``).
+    ``FakeThredfi()`` starts empty except for one partner whose credentials are ``partner_uuid`` /
+    ``api_key``, and no rate limits (``limits.set(partner_rps=..., business_rps=..., burst=...)``
+    adds them). Serve ``app`` in process through ``httpx.ASGITransport`` (``client()`` and
+    ``http_client()`` do that) or over a socket (``python -m thredfi_async.testing``).
 
     Arguments:
         token_ttl: lifetime of issued tokens in seconds (``expires_in``).
@@ -87,6 +88,7 @@ class FakeThredfi:
         self.base_url = base_url.rstrip("/")
         self.requests = RequestLog()
         self.faults = Faults(self._world.tokens.expire_all)
+        self.limits = Limits(self.clock.timestamp)
         if isinstance(spec, Mapping):
             table = OperationTable(load_spec(spec))
         else:
@@ -99,6 +101,7 @@ class FakeThredfi:
             self.requests,
             drop_style=drop_style,
             raise_server_errors=raise_server_errors,
+            limits=self.limits,
         )
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:

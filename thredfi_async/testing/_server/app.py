@@ -1,9 +1,10 @@
 """The request pipeline: faults, routing, authentication, validation, idempotency, handlers.
 
-One ASGI callable serves every operation of the spec. Its order mirrors a real deployment:
-injected faults first (they model the network and the load balancer), then routing (404/405),
-credentials (401), business scope (403/404), parameter and body validation (400), and finally the
-handler. The response is shaped to the spec (see ``conform``) and carries ``X-Request-ID``.
+One ASGI callable serves every operation of the spec. Its order mirrors a real deployment: injected
+faults first (they model the network and the load balancer), then routing (404/405), credentials
+(401), the rate limits a test set (429, ``limits``), business scope (403/404), parameter and body
+validation (400), and finally the handler. The response is shaped to the spec (see ``conform``) and
+carries ``X-Request-ID``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from .conform import Conformer
 from .context import HANDLERS, Context, Reply
 from .errors import ApiError, validation_error
 from .faults import Decision, FaultRule, Faults
+from .limits import Limits, rate_limited
 from .recording import RecordedRequest, RequestLog
 from .spec import MethodNotAllowed, Operation, OperationTable
 from .validation import RequestValidator, parse_body
@@ -54,10 +56,12 @@ class FakeApp:
         *,
         drop_style: DropStyle = "raise",
         raise_server_errors: bool = False,
+        limits: Limits | None = None,
     ) -> None:
         self.world = world
         self.table = table
         self.faults = faults
+        self.limits = limits or Limits(world.clock.timestamp)
         self.log = log
         self.drop_style: DropStyle = drop_style
         self.raise_server_errors = raise_server_errors
@@ -257,6 +261,8 @@ class FakeApp:
         elif op.security in ("partner", "business"):
             claims = self._bearer(authorization)
             record.token_kind = "partner" if claims.is_partner else "business"
+        if self.limits.active:
+            self._limit(basic, claims, path_params, record)
         self.validator.path(op, path_params)
         books = self._scope(op, path_params, claims)
         query, extra = self.validator.query(op, request.query_params.multi_items())
@@ -303,6 +309,23 @@ class FakeApp:
             answered = copy.deepcopy(reply.body)
             books.idempotent_replies[replay_key] = (sent, reply.status, answered)
         return reply
+
+    def _limit(
+        self,
+        basic: tuple[str, str] | None,
+        claims: Claims | None,
+        path_params: dict[str, str],
+        record: RecordedRequest,
+    ) -> None:
+        """The rate limits, once the caller is known (a limit is per partner) and before
+        anything else is checked: a limiter stands in front of the application."""
+        partner_uuid = basic[0] if basic is not None else claims.partner_uuid if claims else None
+        if partner_uuid is None:
+            return
+        wait = self.limits.admit(partner_uuid, path_params.get("business_id"))
+        if wait > 0:
+            record.refused_by = "rate_limit"
+            raise rate_limited(wait)
 
     def _body(self, op: Operation, request: Request, raw_body: bytes) -> dict[str, Any]:
         """The request body as a dict, validated; refused as the API's serializers refuse it.

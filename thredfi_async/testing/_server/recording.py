@@ -29,6 +29,7 @@ class RecordedRequest:
     faults: list[str] = field(default_factory=list)
     replayed: bool = False
     token_exchange: bool = False
+    refused_by: str | None = None  # "rate_limit": answered 429 by the limits a test set
 
 
 class RequestLog:
@@ -76,6 +77,10 @@ class RequestLog:
     def counts(self) -> Counter[str | None]:
         """Requests by operationId (``None`` for those that matched no route)."""
         return Counter(r.operation_id for r in self._records)
+
+    def refused(self, by: str = "rate_limit") -> list[RecordedRequest]:
+        """The requests the fake's own rules refused for ``by`` (its rate limits)."""
+        return [r for r in self._records if r.refused_by == by]
 
     @property
     def token_requests(self) -> list[RecordedRequest]:
