@@ -88,7 +88,9 @@ docs: install
 
 ## The test command (README): unit, scenario and contract tests.
 test: install
+	$(PY) -m coverage erase
 	$(PY) -m coverage run -m pytest -q
+	$(PY) -m coverage combine -q  # the subprocesses' measurements with this run's
 	$(PY) -m coverage report  # branch coverage of the overlay; fails under the floor in pyproject.toml
 
 ## Only the contract tests: every operation against a Prism mock of the (patched) spec.
