@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import socket
 import subprocess
 import sys
 import uuid
@@ -21,9 +22,17 @@ from arq.connections import RedisSettings
 from benchmarks._bulk_data import Size, dataset, final_state, make_businesses
 from tests._readme import readme_block
 from tests._served import serve
-from thredfi_async import AsyncThredfi
+from thredfi_async import AsyncThredfi, InvalidRequestError, Rate
 from thredfi_async.bulk import BulkImporter
-from thredfi_async.bulk.arq import BatchReport, batches, enqueue_import, gather_reports
+from thredfi_async.bulk.arq import (
+    TASK,
+    BatchReport,
+    batches,
+    enqueue_import,
+    gather_reports,
+    import_batch,
+    worker_settings,
+)
 from thredfi_async.redis import RedisCheckpoint, connect
 from thredfi_async.testing import FakeThredfi
 
@@ -201,3 +210,43 @@ async def test_the_readme_deployment_imports_through_its_workers(
         mine = [r for r in records if r["business_id"] == business_id]
         for kind, ids in listed.items():
             assert ids == sorted(r["data"]["external_id"] for r in mine if r["kind"] == kind)
+
+
+async def test_the_worker_task_imports_a_batch_in_this_process_and_resumes_on_a_retry(
+    redis_url: str, prefix: str
+) -> None:
+    fake = FakeThredfi(seed=5)
+    with serve(fake.app) as base_url:
+        settings: Any = worker_settings(
+            redis_url,
+            partner=Rate(200, burst=20),
+            prefix=prefix,
+            partner_uuid=fake.partner_uuid,
+            api_key=fake.api_key,
+            base_url=base_url,
+        )
+        assert settings.functions[0].name == TASK
+        assert settings.queue_name == "arq:queue"
+        pool = await create_pool(RedisSettings.from_dsn(redis_url))
+        ctx: dict[str, Any] = {"redis": pool}
+        await settings.on_startup(ctx)
+        try:
+            business_ids = await make_businesses(ctx["thredfi"], 1)
+            records, _ = dataset(business_ids, SIZE)
+            (batch,) = batches(records, businesses_per_job=5)
+            first = await import_batch(ctx, "in-process", batch)
+            retried = await import_batch(ctx, "in-process", batch)  # arq ran the job again
+        finally:
+            await settings.on_shutdown(ctx)
+            await pool.aclose()
+    assert first.total("created") == len(records)
+    assert retried.total("resumed") == len(records)
+    assert retried.requests == 0
+    assert first.workers == {f"{socket.gethostname()}:{os.getpid()}"}
+
+
+async def test_a_shutdown_before_startup_closes_nothing_and_batches_need_a_business() -> None:
+    settings: Any = worker_settings("redis://127.0.0.1:1/0")
+    await settings.on_shutdown({})
+    with pytest.raises(InvalidRequestError, match="businesses_per_job"):
+        await enqueue_import(cast(Any, None), [], run="r", businesses_per_job=0)
