@@ -51,6 +51,15 @@ class Sizes:
     fleet_adaptive_seconds: float
     fleet_adaptive_settle: float
     fleet_max_retries: int
+    # bulk import over loopback at 10 ms latency: bulk_businesses of this size each; paced at
+    # the fake's partner limit bulk_rate, and unlimited with bulk_concurrency businesses at once
+    bulk_businesses: int
+    bulk_customers: int
+    bulk_invoices: int
+    bulk_payments: int
+    bulk_refunds: int
+    bulk_rate: float
+    bulk_concurrency: int
 
     @property
     def invoices(self) -> int:
@@ -88,6 +97,13 @@ FULL = Sizes(
     fleet_adaptive_seconds=15,
     fleet_adaptive_settle=10,
     fleet_max_retries=6,
+    bulk_businesses=8,
+    bulk_customers=5,
+    bulk_invoices=20,
+    bulk_payments=15,
+    bulk_refunds=3,
+    bulk_rate=50,
+    bulk_concurrency=8,
 )
 
 SMOKE = Sizes(
@@ -121,4 +137,11 @@ SMOKE = Sizes(
     fleet_adaptive_seconds=0.25,
     fleet_adaptive_settle=0.1,
     fleet_max_retries=0,  # a retry waits a whole second: the smoke run only proves it runs
+    bulk_businesses=2,
+    bulk_customers=1,
+    bulk_invoices=2,
+    bulk_payments=1,
+    bulk_refunds=1,
+    bulk_rate=50,
+    bulk_concurrency=2,
 )

@@ -21,7 +21,7 @@ import httpx
 
 from thredfi_async import AsyncThredfi
 
-from . import fleets, footprint, pagination, parsing, peers, per_call, redaction, tokens
+from . import bulk_paced, fleets, footprint, pagination, parsing, peers, per_call, redaction, tokens
 from ._harness import Figure
 from ._server import FakeServer
 from ._sizes import FULL, SMOKE, Sizes
@@ -48,6 +48,9 @@ FIGURES = (
     "fleets.pacing.admitted_vs_limit",
     "fleets.pacing.answered_share",
     "fleets.pacing.adaptive_answered_share",
+    "bulk.paced.answered_vs_limit",
+    "bulk.paced.answered_share",
+    "bulk.unlimited.vs_sequential",
     "import.vs_httpx",
     "memory.token_cache_vs_dict",
     "redaction.many_clients_vs_one",
@@ -92,6 +95,7 @@ def run(sizes: Sizes, output: Path) -> dict[str, Any]:
         report(asyncio.run(pagination.run(server, sizes)))
         report(asyncio.run(tokens.run(server, sizes)))
     report(fleets.run(sizes))  # its own fake and redis-server, and worker processes
+    report(bulk_paced.run(sizes))  # its own fake, served by a process of its own
     report(peers.run(sizes))  # its own server: the fake's would only compete for the cores
     report(footprint.import_cost(sizes))
     report(asyncio.run(footprint.token_memory(sizes)))

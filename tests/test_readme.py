@@ -40,6 +40,7 @@ ELSEWHERE = {
     "OpenTelemetryHook()": "tests/test_otel.py",
     "RedisTokenStore(redis_url)": "tests/test_redis_tokens.py",
     "importer = BulkImporter(client, checkpoint=": "tests/scenarios/test_bulk_cli.py",
+    "WorkerSettings = worker_settings(REDIS_URL": "tests/scenarios/test_bulk_arq.py",
 }
 
 

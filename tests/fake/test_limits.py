@@ -157,3 +157,39 @@ def test_the_served_fake_takes_its_limits_as_flags() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_the_served_fake_delays_every_answer_by_its_latency_flag() -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "thredfi_async.testing", "--port", str(port)),
+            *("--latency", "0.3", "--log-level", "warning"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
+    try:
+        assert process.stdout is not None
+        printed: dict[str, str] = {}
+        while "THREDFI_API_KEY" not in printed:
+            line = process.stdout.readline()
+            assert line, "the served fake exited before it printed its settings"
+            name, _, value = line.strip().partition("=")
+            printed[name] = value
+        _wait_for(port)
+        with httpx.Client(base_url=printed["THREDFI_BASE_URL"]) as http:
+            answers = [
+                http.post(
+                    "/v1/platform/oauth2/token/",
+                    auth=(printed["THREDFI_PARTNER_UUID"], printed["THREDFI_API_KEY"]),
+                    data={"grant_type": "client_credentials"},
+                )
+                for _ in range(2)
+            ]
+        assert [a.status_code for a in answers] == [200, 200]
+        assert all(a.elapsed.total_seconds() >= 0.3 for a in answers)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -23,6 +23,7 @@ from thredfi_async import AsyncThredfi, BadRequestError, BusinessView, CallInfo,
 from thredfi_async.bulk import (
     BulkImporter,
     Event,
+    EventStream,
     Finished,
     Planned,
     RecordDone,
@@ -308,3 +309,33 @@ async def test_fan_out_reads_every_business_within_the_bound(
     }
     assert set(report.failures) == {missing}
     assert len([e for e in events if isinstance(e, RecordDone)]) == 6
+
+
+async def test_the_events_are_also_an_async_iterator_that_ends_after_finished(
+    thredfi: AsyncThredfi,
+) -> None:
+    business_ids = await make_businesses(thredfi, 3)
+    records, _ = dataset(business_ids, SMALL)
+    stream = EventStream()
+    seen: list[Event] = []
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(BulkImporter(thredfi, on_event=stream).run, records)
+        async for event in stream:
+            seen.append(event)
+    assert isinstance(seen[0], Planned)
+    assert isinstance(seen[-1], Finished)
+    assert seen[-1].report.total("created") == len(records)
+    assert sum(isinstance(e, RecordDone) for e in seen) == len(records)
+
+
+async def test_an_event_stream_closed_early_ends_its_iteration_and_the_run_goes_on(
+    thredfi: AsyncThredfi,
+) -> None:
+    business_ids = await make_businesses(thredfi, 2)
+    records, _ = dataset(business_ids, SMALL)
+    stream = EventStream()
+    stream(Planned({}, 0))
+    stream.close()
+    assert [e async for e in stream] == [Planned({}, 0)]
+    report = await BulkImporter(thredfi, on_event=stream).run(records)  # nobody reads it
+    assert report.total("created") == len(records)

@@ -12,7 +12,7 @@ kind's create, and may name other records by `<name>_external_id` instead of `<n
 """
 
 from ._checkpoint import Checkpoint, MemoryCheckpoint, SQLiteCheckpoint
-from ._events import Event, EventCallback, Finished, Planned, RecordDone
+from ._events import Event, EventCallback, EventStream, Finished, Planned, RecordDone
 from ._fanout import FanOutReport, fan_out
 from ._importer import DEFAULT_CONCURRENCY, BulkImporter, idempotency_key, import_records
 from ._kinds import KINDS, Kind, Reference, kind_order
@@ -28,6 +28,7 @@ __all__ = [
     "Checkpoint",
     "Event",
     "EventCallback",
+    "EventStream",
     "ExternalIdFunction",
     "FanOutReport",
     "Failure",

@@ -44,6 +44,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     limits.add_argument("--partner-rps", type=float, default=None, metavar="R")
     limits.add_argument("--business-rps", type=float, default=None, metavar="R")
     limits.add_argument("--rate-burst", type=int, default=1, metavar="N")
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="delay every request by this long, as a distant API would",
+    )
     args = parser.parse_args(argv)
 
     fake = FakeThredfi(
@@ -58,6 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         fake.limits.set(
             partner_rps=args.partner_rps, business_rps=args.business_rps, burst=args.rate_burst
         )
+    if args.latency > 0:
+        fake.faults.latency(args.latency)
     seeded = None
     if args.seed_businesses:
         sizes = {size.name: getattr(args, size.name) for size in dataclasses.fields(SeedPlan)}
