@@ -34,6 +34,7 @@ from ._exceptions import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
+    InvalidRequestError,
     ThredfiError,
 )
 
@@ -69,9 +70,9 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         if self.initial_delay < 0 or self.max_delay < 0 or self.max_retry_after < 0:
-            raise ValueError("initial_delay, max_delay and max_retry_after must be >= 0")
+            raise InvalidRequestError("initial_delay, max_delay and max_retry_after must be >= 0")
         if not 0 <= self.jitter <= 1 or not 0 <= self.retry_after_jitter <= 1:
-            raise ValueError("jitter and retry_after_jitter must be between 0 and 1")
+            raise InvalidRequestError("jitter and retry_after_jitter must be between 0 and 1")
 
     def backoff(self, retry_number: int) -> float:
         """The pause before retry number `retry_number` (1 for the first retry)."""

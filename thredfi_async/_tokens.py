@@ -34,6 +34,7 @@ from typing import Any, Protocol, runtime_checkable
 import anyio
 
 from ._clock import Clock
+from ._exceptions import InvalidRequestError
 from ._logging import logger
 from ._shared_tokens import SharedTokenStore, mint_shared
 
@@ -161,7 +162,7 @@ class InMemoryTokenStore:
 
     def __init__(self, max_size: int = 10_000) -> None:
         if max_size < 1:
-            raise ValueError("max_size must be >= 1")
+            raise InvalidRequestError("max_size must be >= 1")
         self.max_size = max_size
         self._tokens: OrderedDict[str, Token] = OrderedDict()
 

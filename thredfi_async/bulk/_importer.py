@@ -16,7 +16,7 @@ from typing import Any, TypeAlias
 import anyio
 
 from .._client import AsyncThredfi, BusinessView
-from .._exceptions import APIStatusError, ConflictError, ThredfiError
+from .._exceptions import APIStatusError, ConflictError, InvalidRequestError, ThredfiError
 from ._checkpoint import Checkpoint, MemoryCheckpoint
 from ._events import EventCallback, Finished, Planned, RecordDone
 from ._kinds import KINDS
@@ -69,7 +69,7 @@ class BulkImporter:
         external_id: ExternalIdFunction | None = None,
     ) -> None:
         if concurrency < 1 or per_business < 1:
-            raise ValueError("concurrency and per_business must be at least 1")
+            raise InvalidRequestError("concurrency and per_business must be at least 1")
         self.thredfi = thredfi
         self.checkpoint: Checkpoint = checkpoint if checkpoint is not None else MemoryCheckpoint()
         self.concurrency = concurrency
