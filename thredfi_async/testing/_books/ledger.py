@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from .journal import Tracked
+
 __all__ = [
     "ACCOUNT_SUBTYPES",
     "CODES",
@@ -156,7 +158,7 @@ DEFAULT_CHART: tuple[tuple[str, str, str, str, str | None, bool, bool], ...] = (
 
 
 @dataclass(slots=True)
-class LedgerAccount:
+class LedgerAccount(Tracked):
     id: str
     code: str
     name: str
@@ -202,7 +204,7 @@ class LedgerAccount:
 
 
 @dataclass(slots=True)
-class JournalLine:
+class JournalLine(Tracked):
     id: str
     entry_id: str
     line_number: int
@@ -216,7 +218,7 @@ class JournalLine:
 
 
 @dataclass(slots=True)
-class JournalEntry:
+class JournalEntry(Tracked):
     id: str
     sequence: int
     entry_date: date
@@ -249,7 +251,7 @@ class Posting:
     description: str | None = None
 
 
-class Ledger:
+class Ledger(Tracked):
     """Accounts and journal of one business."""
 
     def __init__(

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from .journal import Tracked
 from .ledger import Ledger
 
 __all__ = [
@@ -63,14 +64,14 @@ class IdGenerator:
 
 
 @dataclass(slots=True)
-class Partner:
+class Partner(Tracked):
     uuid: str
     api_key: str
     name: str
 
 
 @dataclass(slots=True)
-class Business:
+class Business(Tracked):
     id: str
     partner_uuid: str
     external_id: str
@@ -96,7 +97,7 @@ class Business:
 
 
 @dataclass(slots=True)
-class Application:
+class Application(Tracked):
     """Money applied to one invoice or bill, by a payment or a credit note."""
 
     source: str
@@ -107,7 +108,7 @@ class Application:
 
 
 @dataclass(slots=True)
-class Allocation:
+class Allocation(Tracked):
     """A payment's or credit's share of one target document."""
 
     id: str
@@ -120,7 +121,7 @@ class Allocation:
 
 
 @dataclass(slots=True)
-class TaxLine:
+class TaxLine(Tracked):
     amount: int
     account_id: str
     discount: int = 0
@@ -131,7 +132,7 @@ class TaxLine:
 
 
 @dataclass(slots=True)
-class Party:
+class Party(Tracked):
     """A customer or a vendor; the writable fields are kept as sent, in ``data``."""
 
     id: str
@@ -170,7 +171,7 @@ class Vendor(Party):
 
 
 @dataclass(slots=True, kw_only=True)
-class TradeDocument:
+class TradeDocument(Tracked):
     """An invoice or a bill: a total that payments and credit notes are applied to.
 
     ``applied`` is the sum of ``applications``; ``counted_outstanding`` is what the party's
@@ -218,7 +219,7 @@ class TradeDocument:
 
 
 @dataclass(slots=True)
-class InvoiceLine:
+class InvoiceLine(Tracked):
     id: str
     quantity: Decimal
     unit_price: int
@@ -267,7 +268,7 @@ class Invoice(TradeDocument):
 
 
 @dataclass(slots=True)
-class BillLine:
+class BillLine(Tracked):
     id: str
     quantity: Decimal
     unit_price: Decimal
@@ -316,7 +317,7 @@ class Bill(TradeDocument):
 
 
 @dataclass(slots=True, kw_only=True)
-class Payment:
+class Payment(Tracked):
     """What invoice, bill and vendor-refund payments all carry; each starts ``pending``."""
 
     id: str
@@ -395,7 +396,7 @@ class VendorRefundPayment(TrackedPayment):
 
 
 @dataclass(slots=True)
-class Refund:
+class Refund(Tracked):
     id: str
     invoice_id: str
     customer_id: str
@@ -422,7 +423,7 @@ class Refund:
 
 
 @dataclass(slots=True)
-class RefundPayment:
+class RefundPayment(Tracked):
     id: str
     refund_id: str
     amount: int
@@ -440,7 +441,7 @@ class RefundPayment:
 
 
 @dataclass(slots=True)
-class Payout:
+class Payout(Tracked):
     id: str
     external_id: str
     currency: str
@@ -466,7 +467,7 @@ class Payout:
 
 
 @dataclass(slots=True)
-class CreditLine:
+class CreditLine(Tracked):
     amount: int
     tax: int
     account_id: str
@@ -477,7 +478,7 @@ class CreditLine:
 
 
 @dataclass(slots=True, kw_only=True)
-class CreditNote:
+class CreditNote(Tracked):
     """A customer or vendor credit: lines that reverse revenue or expense, applied to documents."""
 
     id: str
@@ -541,7 +542,7 @@ class VendorCredit(CreditNote):
 
 
 @dataclass(slots=True)
-class VendorRefundAllocation:
+class VendorRefundAllocation(Tracked):
     id: str
     allocation_type: str
     amount: int
@@ -554,7 +555,7 @@ class VendorRefundAllocation:
 
 
 @dataclass(slots=True)
-class VendorRefund:
+class VendorRefund(Tracked):
     id: str
     vendor_id: str
     total: int
@@ -584,7 +585,7 @@ class VendorRefund:
 
 
 @dataclass(slots=True)
-class BankAccount:
+class BankAccount(Tracked):
     id: str
     account_key: str
     display_name: str
@@ -603,7 +604,7 @@ class BankAccount:
 
 
 @dataclass(slots=True)
-class BankTransaction:
+class BankTransaction(Tracked):
     id: str
     bank_account_id: str
     on: date
@@ -623,7 +624,7 @@ class BankTransaction:
 
 
 @dataclass(slots=True)
-class Books:
+class Books(Tracked):
     """Everything one business owns, keyed by id in insertion order (the list order)."""
 
     business: Business
