@@ -15,12 +15,12 @@ A rollback undoes the steps in reverse into the same objects, so every reference
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar, Token
-from dataclasses import fields
-from typing import Any, SupportsIndex, TypeVar
+from dataclasses import dataclass, field, fields
+from typing import Any, SupportsIndex, TypeVar, cast, dataclass_transform
 
-__all__ = ["Journal", "Tracked", "TrackedDict", "TrackedList", "tracked"]
+__all__ = ["Journal", "Tracked", "TrackedDict", "TrackedList", "record", "tracked"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -29,6 +29,9 @@ T = TypeVar("T")
 _OPEN: ContextVar[Journal | None] = ContextVar("thredfi_fake_journal", default=None)
 _UNSET = object()
 _SLOTS: dict[type, tuple[str, ...]] = {}
+_HOLDERS: dict[type, tuple[str, ...]] = {}  # the fields that may hold a dict or a list
+_CONTAINERS = frozenset({dict, list})
+_set_field = object.__setattr__
 
 
 def tracked(value: Any) -> Any:
@@ -145,14 +148,54 @@ def _slots(obj: Any) -> tuple[str, ...]:
     return names
 
 
+@dataclass_transform(field_specifiers=(field,))
+def record(*, kw_only: bool = False) -> Callable[[type[T]], type[T]]:
+    """A slotted dataclass of :class:`Tracked` fields whose ``__init__`` skips the journal.
+
+    Seeding builds hundreds of thousands of records; a new record has nothing to save, so its
+    ``__init__`` sets the fields directly (the one a frozen dataclass generates) and
+    ``__post_init__`` converts the containers. Once built, the record is not frozen: the
+    frozen ``__setattr__`` is dropped for :class:`Tracked`'s.
+    """
+
+    def build(cls: type[T]) -> type[T]:
+        made: Any = dataclass(slots=True, frozen=True, kw_only=kw_only)(cls)
+        del made.__setattr__
+        del made.__delattr__
+        made.__hash__ = None  # as for any dataclass compared by value and not frozen
+        return made  # type: ignore[no-any-return]
+
+    return build
+
+
 class Tracked:
     """A record whose first change under an open journal saves its fields."""
 
     __slots__ = ()
 
+    def __post_init__(self) -> None:
+        kind = type(self)
+        names = _HOLDERS.get(kind)
+        if names is None:
+            holds = ("list", "dict", "Any")
+            names = tuple(
+                f.name for f in fields(cast(Any, self)) if any(h in str(f.type) for h in holds)
+            )
+            _HOLDERS[kind] = names
+        for name in names:
+            value = getattr(self, name)
+            if type(value) in _CONTAINERS:
+                _set_field(self, name, tracked(value))
+
     def __setattr__(self, name: str, value: Any) -> None:
-        _save(self)
-        object.__setattr__(self, name, tracked(value))
+        # Runs for every field of every record built (seeding builds hundreds of thousands),
+        # so it calls nothing it need not.
+        journal = _OPEN.get()
+        if journal is not None:
+            journal.save(self)
+        if type(value) in _CONTAINERS:
+            value = tracked(value)
+        _set_field(self, name, value)
 
 
 class TrackedDict(dict[K, V]):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from .journal import Tracked
+from .journal import Tracked, record
 
 __all__ = [
     "ACCOUNT_SUBTYPES",
@@ -157,7 +157,7 @@ DEFAULT_CHART: tuple[tuple[str, str, str, str, str | None, bool, bool], ...] = (
 )
 
 
-@dataclass(slots=True)
+@record()
 class LedgerAccount(Tracked):
     id: str
     code: str
@@ -203,7 +203,7 @@ class LedgerAccount(Tracked):
         return self.signed(self.debit_total - self.credit_total)
 
 
-@dataclass(slots=True)
+@record()
 class JournalLine(Tracked):
     id: str
     entry_id: str
@@ -217,7 +217,7 @@ class JournalLine(Tracked):
     external_reference: str | None = None
 
 
-@dataclass(slots=True)
+@record()
 class JournalEntry(Tracked):
     id: str
     sequence: int

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import random
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from .journal import Tracked
+from .journal import Tracked, record
 from .ledger import Ledger
 
 __all__ = [
@@ -63,14 +63,14 @@ class IdGenerator:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
 
-@dataclass(slots=True)
+@record()
 class Partner(Tracked):
     uuid: str
     api_key: str
     name: str
 
 
-@dataclass(slots=True)
+@record()
 class Business(Tracked):
     id: str
     partner_uuid: str
@@ -96,7 +96,7 @@ class Business(Tracked):
     is_archived: bool = False
 
 
-@dataclass(slots=True)
+@record()
 class Application(Tracked):
     """Money applied to one invoice or bill, by a payment or a credit note."""
 
@@ -107,7 +107,7 @@ class Application(Tracked):
     on: date
 
 
-@dataclass(slots=True)
+@record()
 class Allocation(Tracked):
     """A payment's or credit's share of one target document."""
 
@@ -120,7 +120,7 @@ class Allocation(Tracked):
     transaction_tags: Any = None
 
 
-@dataclass(slots=True)
+@record()
 class TaxLine(Tracked):
     amount: int
     account_id: str
@@ -131,7 +131,7 @@ class TaxLine(Tracked):
 # -- parties ---------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@record()
 class Party(Tracked):
     """A customer or a vendor; the writable fields are kept as sent, in ``data``."""
 
@@ -157,12 +157,12 @@ class Party(Tracked):
         return ""
 
 
-@dataclass(slots=True)
+@record()
 class Customer(Party):
     """The party invoices are sent to; ``outstanding`` is what its open invoices still owe."""
 
 
-@dataclass(slots=True)
+@record()
 class Vendor(Party):
     """The party bills come from; ``outstanding`` is what the business still owes it."""
 
@@ -170,7 +170,7 @@ class Vendor(Party):
 # -- invoices and bills ----------------------------------------------------------------------
 
 
-@dataclass(slots=True, kw_only=True)
+@record(kw_only=True)
 class TradeDocument(Tracked):
     """An invoice or a bill: a total that payments and credit notes are applied to.
 
@@ -218,7 +218,7 @@ class TradeDocument(Tracked):
         return "PARTIALLY_PAID" if self.applied else self.UNPAID_STATUS
 
 
-@dataclass(slots=True)
+@record()
 class InvoiceLine(Tracked):
     id: str
     quantity: Decimal
@@ -240,7 +240,7 @@ class InvoiceLine(Tracked):
         return sum(t.amount - t.discount for t in self.taxes)
 
 
-@dataclass(slots=True, kw_only=True)
+@record(kw_only=True)
 class Invoice(TradeDocument):
     UNPAID_STATUS: ClassVar[str] = "SENT"
 
@@ -267,7 +267,7 @@ class Invoice(TradeDocument):
         return self.sent_at.date()
 
 
-@dataclass(slots=True)
+@record()
 class BillLine(Tracked):
     id: str
     quantity: Decimal
@@ -288,7 +288,7 @@ class BillLine(Tracked):
         return self.subtotal + self.tax
 
 
-@dataclass(slots=True, kw_only=True)
+@record(kw_only=True)
 class Bill(TradeDocument):
     UNPAID_STATUS: ClassVar[str] = "OPEN"
 
@@ -316,7 +316,7 @@ class Bill(TradeDocument):
 # -- payments --------------------------------------------------------------------------------
 
 
-@dataclass(slots=True, kw_only=True)
+@record(kw_only=True)
 class Payment(Tracked):
     """What invoice, bill and vendor-refund payments all carry; each starts ``pending``."""
 
@@ -333,7 +333,7 @@ class Payment(Tracked):
     failed_at: datetime | None = None
 
 
-@dataclass(slots=True, kw_only=True)
+@record(kw_only=True)
 class InvoicePayment(Payment):
     customer_id: str
     total: int
@@ -355,7 +355,7 @@ class InvoicePayment(Payment):
         return sum(a.amount for a in self.allocations)
 
 
-@dataclass(slots=True, kw_only=True)
+@record(kw_only=True)
 class TrackedPayment(Payment):
     """A payment under the documented PATCH state machine (bill and vendor-refund payments)."""
 
@@ -366,7 +366,7 @@ class TrackedPayment(Payment):
     completed_at: datetime | None = None
 
 
-@dataclass(slots=True, kw_only=True)
+@record(kw_only=True)
 class BillPayment(TrackedPayment):
     vendor_id: str
     amount: int
@@ -380,7 +380,7 @@ class BillPayment(TrackedPayment):
         return sum(a.amount for a in self.allocations)
 
 
-@dataclass(slots=True, kw_only=True)
+@record(kw_only=True)
 class VendorRefundPayment(TrackedPayment):
     """The allocations made with it name it (``VendorRefundAllocation.payment_id``), so that
     cancelling it can drop them; it keeps no list of its own that could drift from theirs."""
@@ -395,7 +395,7 @@ class VendorRefundPayment(TrackedPayment):
 # -- refunds and payouts ---------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@record()
 class Refund(Tracked):
     id: str
     invoice_id: str
@@ -422,7 +422,7 @@ class Refund(Tracked):
         return "processing" if self.paid else "pending"
 
 
-@dataclass(slots=True)
+@record()
 class RefundPayment(Tracked):
     id: str
     refund_id: str
@@ -440,7 +440,7 @@ class RefundPayment(Tracked):
     payout_id: str | None = None
 
 
-@dataclass(slots=True)
+@record()
 class Payout(Tracked):
     id: str
     external_id: str
@@ -466,7 +466,7 @@ class Payout(Tracked):
 # -- credit notes ----------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@record()
 class CreditLine(Tracked):
     amount: int
     tax: int
@@ -477,7 +477,7 @@ class CreditLine(Tracked):
     tags: list[Any] = field(default_factory=list)
 
 
-@dataclass(slots=True, kw_only=True)
+@record(kw_only=True)
 class CreditNote(Tracked):
     """A customer or vendor credit: lines that reverse revenue or expense, applied to documents."""
 
@@ -514,7 +514,7 @@ class CreditNote(Tracked):
         return "partially_applied" if self.allocations else "open"
 
 
-@dataclass(slots=True, kw_only=True)
+@record(kw_only=True)
 class CustomerCredit(CreditNote):
     customer_id: str
     sent_at: datetime
@@ -527,7 +527,7 @@ class CustomerCredit(CreditNote):
         return self.sent_at
 
 
-@dataclass(slots=True, kw_only=True)
+@record(kw_only=True)
 class VendorCredit(CreditNote):
     vendor_id: str
     received_at: datetime
@@ -541,7 +541,7 @@ class VendorCredit(CreditNote):
 # -- vendor refunds --------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@record()
 class VendorRefundAllocation(Tracked):
     id: str
     allocation_type: str
@@ -554,7 +554,7 @@ class VendorRefundAllocation(Tracked):
     payment_id: str | None = None
 
 
-@dataclass(slots=True)
+@record()
 class VendorRefund(Tracked):
     id: str
     vendor_id: str
@@ -584,7 +584,7 @@ class VendorRefund(Tracked):
 # -- bank feed -------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@record()
 class BankAccount(Tracked):
     id: str
     account_key: str
@@ -603,7 +603,7 @@ class BankAccount(Tracked):
     first_synced_at: datetime | None = None
 
 
-@dataclass(slots=True)
+@record()
 class BankTransaction(Tracked):
     id: str
     bank_account_id: str
@@ -623,7 +623,7 @@ class BankTransaction(Tracked):
     reconciled_amount: int = 0
 
 
-@dataclass(slots=True)
+@record()
 class Books(Tracked):
     """Everything one business owns, keyed by id in insertion order (the list order)."""
 
