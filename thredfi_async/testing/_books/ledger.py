@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from .journal import Tracked, record
+
 __all__ = [
     "ACCOUNT_SUBTYPES",
     "CODES",
@@ -155,8 +157,8 @@ DEFAULT_CHART: tuple[tuple[str, str, str, str, str | None, bool, bool], ...] = (
 )
 
 
-@dataclass(slots=True)
-class LedgerAccount:
+@record()
+class LedgerAccount(Tracked):
     id: str
     code: str
     name: str
@@ -201,8 +203,8 @@ class LedgerAccount:
         return self.signed(self.debit_total - self.credit_total)
 
 
-@dataclass(slots=True)
-class JournalLine:
+@record()
+class JournalLine(Tracked):
     id: str
     entry_id: str
     line_number: int
@@ -215,8 +217,8 @@ class JournalLine:
     external_reference: str | None = None
 
 
-@dataclass(slots=True)
-class JournalEntry:
+@record()
+class JournalEntry(Tracked):
     id: str
     sequence: int
     entry_date: date
@@ -249,7 +251,7 @@ class Posting:
     description: str | None = None
 
 
-class Ledger:
+class Ledger(Tracked):
     """Accounts and journal of one business."""
 
     def __init__(

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import random
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from .journal import Tracked, record
 from .ledger import Ledger
 
 __all__ = [
@@ -62,15 +63,15 @@ class IdGenerator:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
 
-@dataclass(slots=True)
-class Partner:
+@record()
+class Partner(Tracked):
     uuid: str
     api_key: str
     name: str
 
 
-@dataclass(slots=True)
-class Business:
+@record()
+class Business(Tracked):
     id: str
     partner_uuid: str
     external_id: str
@@ -95,8 +96,8 @@ class Business:
     is_archived: bool = False
 
 
-@dataclass(slots=True)
-class Application:
+@record()
+class Application(Tracked):
     """Money applied to one invoice or bill, by a payment or a credit note."""
 
     source: str
@@ -106,8 +107,8 @@ class Application:
     on: date
 
 
-@dataclass(slots=True)
-class Allocation:
+@record()
+class Allocation(Tracked):
     """A payment's or credit's share of one target document."""
 
     id: str
@@ -119,8 +120,8 @@ class Allocation:
     transaction_tags: Any = None
 
 
-@dataclass(slots=True)
-class TaxLine:
+@record()
+class TaxLine(Tracked):
     amount: int
     account_id: str
     discount: int = 0
@@ -130,8 +131,8 @@ class TaxLine:
 # -- parties ---------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class Party:
+@record()
+class Party(Tracked):
     """A customer or a vendor; the writable fields are kept as sent, in ``data``."""
 
     id: str
@@ -156,12 +157,12 @@ class Party:
         return ""
 
 
-@dataclass(slots=True)
+@record()
 class Customer(Party):
     """The party invoices are sent to; ``outstanding`` is what its open invoices still owe."""
 
 
-@dataclass(slots=True)
+@record()
 class Vendor(Party):
     """The party bills come from; ``outstanding`` is what the business still owes it."""
 
@@ -169,8 +170,8 @@ class Vendor(Party):
 # -- invoices and bills ----------------------------------------------------------------------
 
 
-@dataclass(slots=True, kw_only=True)
-class TradeDocument:
+@record(kw_only=True)
+class TradeDocument(Tracked):
     """An invoice or a bill: a total that payments and credit notes are applied to.
 
     ``applied`` is the sum of ``applications``; ``counted_outstanding`` is what the party's
@@ -217,8 +218,8 @@ class TradeDocument:
         return "PARTIALLY_PAID" if self.applied else self.UNPAID_STATUS
 
 
-@dataclass(slots=True)
-class InvoiceLine:
+@record()
+class InvoiceLine(Tracked):
     id: str
     quantity: Decimal
     unit_price: int
@@ -239,7 +240,7 @@ class InvoiceLine:
         return sum(t.amount - t.discount for t in self.taxes)
 
 
-@dataclass(slots=True, kw_only=True)
+@record(kw_only=True)
 class Invoice(TradeDocument):
     UNPAID_STATUS: ClassVar[str] = "SENT"
 
@@ -266,8 +267,8 @@ class Invoice(TradeDocument):
         return self.sent_at.date()
 
 
-@dataclass(slots=True)
-class BillLine:
+@record()
+class BillLine(Tracked):
     id: str
     quantity: Decimal
     unit_price: Decimal
@@ -287,7 +288,7 @@ class BillLine:
         return self.subtotal + self.tax
 
 
-@dataclass(slots=True, kw_only=True)
+@record(kw_only=True)
 class Bill(TradeDocument):
     UNPAID_STATUS: ClassVar[str] = "OPEN"
 
@@ -315,8 +316,8 @@ class Bill(TradeDocument):
 # -- payments --------------------------------------------------------------------------------
 
 
-@dataclass(slots=True, kw_only=True)
-class Payment:
+@record(kw_only=True)
+class Payment(Tracked):
     """What invoice, bill and vendor-refund payments all carry; each starts ``pending``."""
 
     id: str
@@ -332,7 +333,7 @@ class Payment:
     failed_at: datetime | None = None
 
 
-@dataclass(slots=True, kw_only=True)
+@record(kw_only=True)
 class InvoicePayment(Payment):
     customer_id: str
     total: int
@@ -354,7 +355,7 @@ class InvoicePayment(Payment):
         return sum(a.amount for a in self.allocations)
 
 
-@dataclass(slots=True, kw_only=True)
+@record(kw_only=True)
 class TrackedPayment(Payment):
     """A payment under the documented PATCH state machine (bill and vendor-refund payments)."""
 
@@ -365,7 +366,7 @@ class TrackedPayment(Payment):
     completed_at: datetime | None = None
 
 
-@dataclass(slots=True, kw_only=True)
+@record(kw_only=True)
 class BillPayment(TrackedPayment):
     vendor_id: str
     amount: int
@@ -379,7 +380,7 @@ class BillPayment(TrackedPayment):
         return sum(a.amount for a in self.allocations)
 
 
-@dataclass(slots=True, kw_only=True)
+@record(kw_only=True)
 class VendorRefundPayment(TrackedPayment):
     """The allocations made with it name it (``VendorRefundAllocation.payment_id``), so that
     cancelling it can drop them; it keeps no list of its own that could drift from theirs."""
@@ -394,8 +395,8 @@ class VendorRefundPayment(TrackedPayment):
 # -- refunds and payouts ---------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class Refund:
+@record()
+class Refund(Tracked):
     id: str
     invoice_id: str
     customer_id: str
@@ -421,8 +422,8 @@ class Refund:
         return "processing" if self.paid else "pending"
 
 
-@dataclass(slots=True)
-class RefundPayment:
+@record()
+class RefundPayment(Tracked):
     id: str
     refund_id: str
     amount: int
@@ -439,8 +440,8 @@ class RefundPayment:
     payout_id: str | None = None
 
 
-@dataclass(slots=True)
-class Payout:
+@record()
+class Payout(Tracked):
     id: str
     external_id: str
     currency: str
@@ -465,8 +466,8 @@ class Payout:
 # -- credit notes ----------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class CreditLine:
+@record()
+class CreditLine(Tracked):
     amount: int
     tax: int
     account_id: str
@@ -476,8 +477,8 @@ class CreditLine:
     tags: list[Any] = field(default_factory=list)
 
 
-@dataclass(slots=True, kw_only=True)
-class CreditNote:
+@record(kw_only=True)
+class CreditNote(Tracked):
     """A customer or vendor credit: lines that reverse revenue or expense, applied to documents."""
 
     id: str
@@ -513,7 +514,7 @@ class CreditNote:
         return "partially_applied" if self.allocations else "open"
 
 
-@dataclass(slots=True, kw_only=True)
+@record(kw_only=True)
 class CustomerCredit(CreditNote):
     customer_id: str
     sent_at: datetime
@@ -526,7 +527,7 @@ class CustomerCredit(CreditNote):
         return self.sent_at
 
 
-@dataclass(slots=True, kw_only=True)
+@record(kw_only=True)
 class VendorCredit(CreditNote):
     vendor_id: str
     received_at: datetime
@@ -540,8 +541,8 @@ class VendorCredit(CreditNote):
 # -- vendor refunds --------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class VendorRefundAllocation:
+@record()
+class VendorRefundAllocation(Tracked):
     id: str
     allocation_type: str
     amount: int
@@ -553,8 +554,8 @@ class VendorRefundAllocation:
     payment_id: str | None = None
 
 
-@dataclass(slots=True)
-class VendorRefund:
+@record()
+class VendorRefund(Tracked):
     id: str
     vendor_id: str
     total: int
@@ -583,8 +584,8 @@ class VendorRefund:
 # -- bank feed -------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class BankAccount:
+@record()
+class BankAccount(Tracked):
     id: str
     account_key: str
     display_name: str
@@ -602,8 +603,8 @@ class BankAccount:
     first_synced_at: datetime | None = None
 
 
-@dataclass(slots=True)
-class BankTransaction:
+@record()
+class BankTransaction(Tracked):
     id: str
     bank_account_id: str
     on: date
@@ -622,8 +623,8 @@ class BankTransaction:
     reconciled_amount: int = 0
 
 
-@dataclass(slots=True)
-class Books:
+@record()
+class Books(Tracked):
     """Everything one business owns, keyed by id in insertion order (the list order)."""
 
     business: Business

@@ -230,6 +230,9 @@ class FakeApp:
             }
             record.error_code = "internal_error"
             return 500, dumps_exact(body), {}
+        finally:
+            if transaction is not None:
+                transaction.close()
         return reply.status, encoded, dict(reply.headers)
 
     def _not_found(self, method: str, path: str) -> ApiError:
@@ -304,8 +307,6 @@ class FakeApp:
         reply = HANDLERS[op.operation_id](ctx)
         if replay_key is not None and books is not None and 200 <= reply.status < 300:
             self.conformer.conform(reply.body, op.response_schema(reply.status))
-            if transaction is not None:
-                transaction.touch(books)
             answered = copy.deepcopy(reply.body)
             books.idempotent_replies[replay_key] = (sent, reply.status, answered)
         return reply

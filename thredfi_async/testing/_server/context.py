@@ -43,11 +43,9 @@ class Context:
 
     @property
     def books(self) -> Books:
-        """The books of the business in the path, saved first when the request may change them."""
+        """The books of the business in the path."""
         if self.books_ is None:
             raise AssertionError(f"{self.op.operation_id} has no business in its path")
-        if self.transaction is not None:
-            self.transaction.touch(self.books_)
         return self.books_
 
     @property
