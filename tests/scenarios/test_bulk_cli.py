@@ -18,7 +18,7 @@ from typing import Any
 import anyio
 import pytest
 
-from benchmarks._bulk_data import SMALL, dataset, final_state, make_businesses
+from benchmarks._bulk_data import FULL, SMALL, dataset, final_state, make_businesses
 from tests._readme import readme_block
 from tests._served import Switchboard, serve
 from thredfi_async.bulk import SQLiteCheckpoint, idempotency_key
@@ -159,19 +159,18 @@ def done_count(path: Path) -> int:
 def test_sigkill_mid_import_then_resume_reaches_the_same_state_without_resending(
     fake: FakeThredfi, tmp_path: Path
 ) -> None:
-    business_ids = businesses(fake, 4)
-    records, expected = dataset(business_ids, SMALL)
+    business_ids = businesses(fake, 20)
+    records, expected = dataset(business_ids, FULL)  # 8,800 records
     path = write_jsonl(tmp_path / "records.jsonl", records)
     checkpoint = tmp_path / "sync.db"
-    kill_at = random.Random().randrange(20, len(records) - 40)
-    fake.faults.latency(0.005)
+    kill_at = random.Random().randrange(200, len(records) - 2_000)
     process = subprocess.Popen(
         [THREDFI, "import", str(path), "--checkpoint", str(checkpoint), "--concurrency", "2"],
         env=environment(fake),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while done_count(checkpoint) < kill_at:
         assert process.poll() is None, "the import ended before it could be killed"
         assert time.monotonic() < deadline

@@ -1,9 +1,9 @@
 """Bulk imports against the fake: exactly once, in order whatever the input order, resumable,
 failures isolated to what depends on them, bounded, with events and a report that adds up.
 
-The full size (20 businesses x 50 customers, 200 invoices, 150 payments, 20 refunds with
-their refund payments) runs in `benchmarks/bench_bulk.py`; here 20 businesses of a smaller
-size keep the suite fast (the full size takes about 30 s in process on 2 cores).
+The first test runs the full size (20 businesses x 50 customers, 200 invoices with line
+items, 150 payments, 20 refunds with their refund payments: 8,800 records); the others use 20
+businesses of a smaller size, which is enough to show what each one is about.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 import anyio
 import pytest
 
-from benchmarks._bulk_data import SMALL, Size, dataset, final_state, make_businesses
+from benchmarks._bulk_data import FULL, SMALL, Size, dataset, final_state, make_businesses
 from thredfi_async import AsyncThredfi, BadRequestError, BusinessView, CallInfo, Hook
 from thredfi_async.bulk import (
     BulkImporter,
@@ -80,7 +80,8 @@ async def test_a_shuffled_import_creates_every_record_once_with_exact_counts(
     fake: FakeThredfi, thredfi: AsyncThredfi
 ) -> None:
     business_ids = await make_businesses(thredfi, 20)
-    records, expected = dataset(business_ids, SMALL)
+    records, expected = dataset(business_ids, FULL)
+    assert len(records) == 8_800
     events: list[Event] = []
     report = await BulkImporter(thredfi, on_event=events.append).run(records)
 
@@ -93,7 +94,7 @@ async def test_a_shuffled_import_creates_every_record_once_with_exact_counts(
     assert creates(fake) == collections.Counter(
         {kind: sum(e.counts[kind] for e in expected.values()) for kind in KINDS}
     )
-    await assert_imported_once(thredfi, expected, SMALL)
+    await assert_imported_once(thredfi, expected, FULL)
 
     assert isinstance(events[0], Planned)
     assert sum(events[0].totals.values()) == len(records)
