@@ -323,6 +323,9 @@ def render(out_root: Path) -> None:
         (build / "resources.py").write_text(
             project.env.get_template("resources.py.jinja").render(), encoding="utf-8"
         )
+        (build / "sync_resources.py").write_text(
+            project.env.get_template("sync_resources.py.jinja").render(), encoding="utf-8"
+        )
         (build / "bodies.py").write_text(
             project.env.get_template("bodies.py.jinja").render(), encoding="utf-8"
         )

@@ -8,6 +8,7 @@ async with AsyncThredfi() as thredfi:          # THREDFI_PARTNER_UUID / THREDFI_
     async for invoice in books.invoices.list():
         ...
 ```
+`Thredfi` is the same client for sync code (`with Thredfi() as thredfi:`, `for invoice in ...`).
 Everything public is importable from here; modules starting with `_` are private.
 """
 
@@ -41,6 +42,8 @@ from ._pagination import AsyncPaginator, Page
 from ._response import APIResponse
 from ._retry import RetryPolicy
 from ._shared_tokens import SharedTokenStore
+from ._sync_client import SyncBusinessView, Thredfi
+from ._sync_pagination import SyncPage, SyncPaginator
 from ._throttle import Adaptive, LocalThrottle, Rate, Throttle, ThrottleStats
 from ._tokens import InMemoryTokenStore, Token, TokenStore
 from ._types import NOT_GIVEN, UNSET, File, NotGiven, Unset
@@ -104,4 +107,12 @@ __all__ += [
     "SharedTokenStore",
     "Throttle",
     "ThrottleStats",
+]
+
+# The sync client, for Django, Celery and scripts: the same surface, blocking.
+__all__ += [
+    "SyncBusinessView",
+    "SyncPage",
+    "SyncPaginator",
+    "Thredfi",
 ]

@@ -9,9 +9,10 @@ attribute) keeps concurrent calls on one client from seeing each other's respons
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
@@ -22,8 +23,16 @@ from ._exceptions import UnexpectedResponseError, UsageError
 
 if TYPE_CHECKING:
     from ._pagination import AsyncPaginator, Page
+    from ._sync_pagination import SyncPage, SyncPaginator
 
-__all__ = ["APIResponse", "parse_body", "raw_page_wrapper", "raw_response_wrapper"]
+__all__ = [
+    "APIResponse",
+    "parse_body",
+    "raw_page_wrapper",
+    "raw_response_wrapper",
+    "sync_raw_page_wrapper",
+    "sync_raw_response_wrapper",
+]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -76,16 +85,26 @@ def record_response(response: httpx.Response) -> None:
         slot.response = response
 
 
-async def _captured(call: Callable[[], Awaitable[T]]) -> APIResponse[T]:
+@contextlib.contextmanager
+def _capturing() -> Iterator[_Capture]:
     slot = _Capture()
     token = _capture.set(slot)
     try:
-        parsed = await call()
+        yield slot
     finally:
         _capture.reset(token)
+
+
+def _recorded(slot: _Capture, parsed: T) -> APIResponse[T]:
     if slot.response is None:  # pragma: no cover - every facade call records one
         raise UsageError("no HTTP response was recorded for this call")
     return APIResponse(slot.response, parsed)
+
+
+async def _captured(call: Callable[[], Awaitable[T]]) -> APIResponse[T]:
+    with _capturing() as slot:
+        parsed = await call()
+    return _recorded(slot, parsed)
 
 
 def raw_response_wrapper(
@@ -107,6 +126,35 @@ def raw_page_wrapper(
     async def wrapped(*args: P.args, **kwargs: P.kwargs) -> APIResponse[Page[T]]:
         paginator = method(*args, **kwargs)
         return await _captured(paginator.first_page)
+
+    return wrapped
+
+
+# The sync client's calls run on its loop thread in a copy of the caller's context, which holds
+# the same capture slot: the response recorded there is seen here.
+
+
+def sync_raw_response_wrapper(method: Callable[P, T]) -> Callable[P, APIResponse[T]]:
+    @functools.wraps(method)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> APIResponse[T]:
+        with _capturing() as slot:
+            parsed = method(*args, **kwargs)
+        return _recorded(slot, parsed)
+
+    return wrapped
+
+
+def sync_raw_page_wrapper(
+    method: Callable[P, SyncPaginator[T]],
+) -> Callable[P, APIResponse[SyncPage[T]]]:
+    """For the sync client's list methods: the first page and its HTTP response."""
+
+    @functools.wraps(method)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> APIResponse[SyncPage[T]]:
+        paginator = method(*args, **kwargs)
+        with _capturing() as slot:
+            page = paginator.first_page()
+        return _recorded(slot, page)
 
     return wrapped
 

@@ -22,7 +22,7 @@ from ._server.spec import OperationTable, load_spec
 if TYPE_CHECKING:
     import httpx
 
-    from thredfi_async import AsyncThredfi
+    from thredfi_async import AsyncThredfi, Thredfi
 
 __all__ = ["DEFAULT_BASE_URL", "FakeThredfi"]
 
@@ -131,6 +131,14 @@ class FakeThredfi:
             base_url=self.base_url,
             **kwargs,
         )
+
+    def sync_client(self, **kwargs: Any) -> Thredfi:
+        """A sync ``Thredfi`` wired to this fake in process (no sockets); keyword arguments
+        go to AsyncThredfi, as for `client()`. Its calls run the fake on the client's loop
+        thread; after a fork the child's client gets its own in-process wiring."""
+        from thredfi_async import Thredfi
+
+        return Thredfi._wrapping(lambda: self.client(**kwargs))
 
     def http_client(self, **kwargs: Any) -> httpx.AsyncClient:
         """A plain ``httpx.AsyncClient`` talking to this fake in process."""
