@@ -21,7 +21,18 @@ import httpx
 
 from thredfi_async import AsyncThredfi
 
-from . import bulk_paced, fleets, footprint, pagination, parsing, peers, per_call, redaction, tokens
+from . import (
+    bulk_paced,
+    fleets,
+    footprint,
+    pagination,
+    parsing,
+    peers,
+    per_call,
+    redaction,
+    sync_client,
+    tokens,
+)
 from ._harness import Figure
 from ._server import FakeServer
 from ._sizes import FULL, SMOKE, Sizes
@@ -48,6 +59,8 @@ FIGURES = (
     "fleets.pacing.admitted_vs_limit",
     "fleets.pacing.answered_share",
     "fleets.pacing.adaptive_answered_share",
+    "sync.per_call.vs_httpx_client",
+    "sync.per_call.vs_requests",
     "bulk.paced.answered_vs_limit",
     "bulk.paced.answered_share",
     "bulk.unlimited.vs_sequential",
@@ -94,6 +107,7 @@ def run(sizes: Sizes, output: Path) -> dict[str, Any]:
         report(parsing.run(asyncio.run(_one_page(server)), sizes))
         report(asyncio.run(pagination.run(server, sizes)))
         report(asyncio.run(tokens.run(server, sizes)))
+        report(sync_client.run(server, sizes))
     report(fleets.run(sizes))  # its own fake and redis-server, and worker processes
     report(bulk_paced.run(sizes))  # its own fake, served by a process of its own
     report(peers.run(sizes))  # its own server: the fake's would only compete for the cores

@@ -25,6 +25,8 @@ FIGURES = {
     "pagination.prefetch",
     "pagination.prefetch_background",
     "tokens.fanout_token_requests",
+    "sync.per_call.vs_httpx_client",
+    "sync.per_call.vs_requests",
     "fleets.tokens.partner_requests",
     "fleets.tokens.business_requests",
     "fleets.pacing.peak_vs_limit",

@@ -92,6 +92,39 @@ def test_each_test_gets_a_fresh_fake_and_a_client_closed_after_it(
     pytester.runpytest_subprocess(*ARGS).assert_outcomes(passed=2)
 
 
+def test_sync_tests_get_a_sync_client_on_the_fake_closed_after_them(
+    pytester: pytest.Pytester,
+) -> None:
+    user_suite(
+        pytester,
+        """
+        import pytest
+
+        from thredfi_async import ClientClosedError, Thredfi
+
+        earlier = []
+
+
+        def test_first(thredfi_sync, thredfi_fake, thredfi_clock, thredfi_sync_business):
+            assert isinstance(thredfi_sync, Thredfi)
+            assert len(thredfi_fake.requests) == 0  # the business was seeded, not requested
+            thredfi_fake.faults.fail(503, times=1, operation_id="list_customers")
+            assert list(thredfi_sync_business.customers.list()) == []
+            assert thredfi_fake.requests.count("list_customers") == 2
+            assert len(thredfi_clock.sleeps) == 1
+            earlier.append(thredfi_sync)
+
+
+        def test_second(thredfi_sync, thredfi_fake):
+            (client,) = earlier
+            with pytest.raises(ClientClosedError):
+                client.businesses.list().first_page()
+            assert len(thredfi_sync.businesses.list().first_page()) == 0
+        """,
+    )
+    pytester.runpytest_subprocess(*ARGS).assert_outcomes(passed=2)
+
+
 def test_markers_override_the_options_fixture_closest_first(pytester: pytest.Pytester) -> None:
     user_suite(
         pytester,

@@ -17,6 +17,12 @@ until the test's first request, and closing an in-process client awaits no I/O.
         assert thredfi_fake.requests.count("list_businesses") == 3
         assert len(thredfi_clock.sleeps) == 2
 
+Sync code is tested the same way with ``thredfi_sync`` (a ``Thredfi``) and
+``thredfi_sync_business``, in plain ``def`` tests::
+
+    def test_a_celery_task_lists_invoices(thredfi_sync, thredfi_sync_business):
+        assert import_invoices(thredfi_sync, thredfi_sync_business.business_id) == 0
+
 ``@pytest.mark.thredfi_fake(seed=1, now=datetime(...), envelope="next")`` passes keyword
 arguments to ``FakeThredfi`` for one test (or a class or module); a ``thredfi_fake_options``
 fixture overridden in a conftest.py sets them for a whole directory.
@@ -32,7 +38,7 @@ import anyio
 import pytest
 
 if TYPE_CHECKING:
-    from thredfi_async import AsyncThredfi, BusinessView
+    from thredfi_async import AsyncThredfi, BusinessView, SyncBusinessView, Thredfi
     from thredfi_async.testing import FakeThredfi, RecordingClock
 
 __all__ = [
@@ -41,6 +47,8 @@ __all__ = [
     "thredfi_clock",
     "thredfi_fake",
     "thredfi_fake_options",
+    "thredfi_sync",
+    "thredfi_sync_business",
 ]
 
 MARKER = "thredfi_fake"
@@ -104,6 +112,21 @@ def thredfi_business(thredfi: AsyncThredfi, thredfi_fake: FakeThredfi) -> Busine
     """One business of the fake's partner, created without a request (none is recorded)."""
     (business_id,) = thredfi_fake.seed().business_ids
     return thredfi.business(business_id)
+
+
+@pytest.fixture
+def thredfi_sync(thredfi_fake: FakeThredfi, thredfi_clock: RecordingClock) -> Iterator[Thredfi]:
+    """A sync ``Thredfi`` wired to ``thredfi_fake`` in process, closed after the test (for
+    Django views, Celery tasks and scripts tested without an event loop)."""
+    with thredfi_fake.sync_client(clock=thredfi_clock) as client:
+        yield client
+
+
+@pytest.fixture
+def thredfi_sync_business(thredfi_sync: Thredfi, thredfi_fake: FakeThredfi) -> SyncBusinessView:
+    """One business of the fake's partner on the sync client, created without a request."""
+    (business_id,) = thredfi_fake.seed().business_ids
+    return thredfi_sync.business(business_id)
 
 
 @contextmanager
