@@ -31,6 +31,7 @@ _GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
         "The client",
         ("AsyncThredfi", "BusinessView", "DEFAULT_TIMEOUT", "ENVIRONMENTS", "APIResponse"),
     ),
+    "sync": ("The sync client", ("Thredfi", "SyncBusinessView", "SyncPaginator", "SyncPage")),
     "pagination": ("Pagination", ("AsyncPaginator", "Page")),
     "retries": ("Retries and waiting", ("RetryPolicy", "Clock", "SystemClock")),
     "tokens": ("Tokens", ("Token", "TokenStore", "InMemoryTokenStore", "SharedTokenStore")),

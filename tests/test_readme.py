@@ -28,6 +28,7 @@ ROOT = README.parent
 # A line in a block -> the test that runs it.
 HERE = {
     "async with AsyncThredfi() as thredfi:": "test_the_quickstart_runs_against_the_served_fake",
+    "with Thredfi() as thredfi:": "test_the_sync_example_runs_against_the_served_fake",
     "print(page.count, page.has_next_page())": "test_the_pagination_examples_run",
     "books.invoices.list(prefetch=2)": "test_the_pagination_examples_run",
     "async def test_a_flaky_list_is_retried": "test_the_testing_example_passes_under_pytest",
@@ -96,6 +97,13 @@ def test_the_quickstart_runs_against_the_served_fake(served: dict[str, str]) -> 
     assert result.returncode == 0, result.stderr
     # The last line is the NotFoundError branch: error code and request id.
     assert re.fullmatch(r"\w*not_found req_\S+", result.stdout.strip().splitlines()[-1])
+
+
+def test_the_sync_example_runs_against_the_served_fake(served: dict[str, str]) -> None:
+    result = run_python(readme_block("with Thredfi() as thredfi:"), user_environment(served))
+    assert result.returncode == 0, result.stderr
+    # The last line is the NotFoundError branch: the error code and the names the threads read.
+    assert re.fullmatch(r"\w*not_found \['Globex'\]", result.stdout.strip().splitlines()[-1])
 
 
 def in_a_coroutine(block: str) -> str:
