@@ -253,6 +253,28 @@ def test_closing_stops_the_thread_and_later_calls_raise_client_closed(fake: Fake
     assert isinstance(ClientClosedError("x"), ThredfiError)
 
 
+def test_a_call_in_flight_when_the_client_closes_raises_client_closed(fake: FakeThredfi) -> None:
+    client = fake.sync_client()
+    client.businesses.list().first_page()
+    fake.faults.latency(30)
+    outcome: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            client.businesses.list().first_page()
+        except BaseException as exc:
+            outcome.append(exc)
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    time.sleep(0.2)
+    client.close()
+    caller.join(timeout=10)
+    assert not caller.is_alive()
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], ClientClosedError)
+
+
 def test_an_interrupted_call_is_cancelled_on_the_loop(fake: FakeThredfi) -> None:
     """Ctrl-C while a call waits: the KeyboardInterrupt reaches the caller and the request in
     flight is cancelled, not left running on the loop thread."""

@@ -80,10 +80,12 @@ class LoopThread:
                 return
             try:
                 result = await start()
-            except BaseException as exc:  # handed to the waiting thread, which raises it
+            except asyncio.CancelledError as exc:
+                # By an interrupted caller (who is gone), or by close() stopping the loop.
+                closed = ClientClosedError("the Thredfi client was closed during this call")
+                future.set_exception(closed if self._closed else exc)
+            except BaseException as exc:  # raised in the waiting thread instead
                 future.set_exception(exc)
-                if not isinstance(exc, Exception | asyncio.CancelledError):
-                    raise
             else:
                 future.set_result(result)
 
