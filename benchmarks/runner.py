@@ -61,6 +61,7 @@ FIGURES = (
     "fleets.pacing.adaptive_answered_share",
     "sync.per_call.vs_httpx_client",
     "sync.per_call.vs_requests",
+    "sync.threads_8.vs_httpx_client",
     "bulk.paced.answered_vs_limit",
     "bulk.paced.answered_share",
     "bulk.unlimited.vs_sequential",

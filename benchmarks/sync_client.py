@@ -3,8 +3,10 @@ careful sync caller writes by hand: `httpx.Client.get` with the same bearer toke
 check and `json.loads` (the target), and the same with `requests` (reported).
 
 Over loopback against the fake served by its own process, one call at a time, the contenders
-taking turns. The sync client runs the async client on an event loop thread of its own; this
-is the figure that design is held to (the hand-off to that thread is measured alone too).
+taking turns; then 8 threads sharing one client each (Django under gunicorn threads), the
+sync client against one shared `httpx.Client` (reported). The sync client runs the async
+client on an event loop thread of its own; these are the figures that design is held to (the
+hand-off to that thread is measured alone too).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import requests
@@ -26,6 +30,7 @@ from ._sizes import Sizes
 __all__ = ["run"]
 
 TARGET = Target("<=", 1.3)
+THREADS = 8
 
 
 def run(server: FakeServer, sizes: Sizes) -> list[Figure]:
@@ -59,6 +64,25 @@ def run(server: FakeServer, sizes: Sizes) -> list[Figure]:
             for _ in range(3):
                 call()
         samples = interleave(contenders, rounds=sizes.call_rounds, number=sizes.sequential_calls)
+        with ThreadPoolExecutor(THREADS) as pool:
+            per_thread = max(1, sizes.sequential_calls // THREADS)
+
+            def threaded(call: Callable[[], object]) -> Callable[[], object]:
+                def calls() -> list[object]:
+                    return [call() for _ in range(per_thread)]
+
+                def sample() -> object:
+                    return list(pool.map(lambda _: calls(), range(THREADS)))
+
+                return sample
+
+            threaded_samples = interleave(
+                {"sdk": threaded(sdk_get), "httpx": threaded(httpx_get)},
+                rounds=sizes.call_rounds,
+                number=1,
+            )
+    calls = per_thread * THREADS
+    threaded_us = {name: median(v) / calls * 1e6 for name, v in threaded_samples.items()}
     per_call = {name: median(values) * 1e6 for name, values in samples.items()}
     hop = _hand_off_us(sizes)
     shape = f"medians of {sizes.call_rounds} rounds of {sizes.sequential_calls} calls"
@@ -83,6 +107,16 @@ def run(server: FakeServer, sizes: Sizes) -> list[Figure]:
             description="Thredfi invoices.get / (requests get + json.loads), loopback",
             note=f"requests {per_call['requests']:.0f} us/call",
             context={"requests_us": per_call["requests"], "sdk_us": per_call["sdk"]},
+        ),
+        Figure(
+            name="sync.threads_8.vs_httpx_client",
+            value=threaded_us["sdk"] / threaded_us["httpx"],
+            target=None,
+            description="8 threads sharing one Thredfi / 8 threads sharing one httpx.Client, "
+            "time per call, loopback",
+            note=f"sync sdk {threaded_us['sdk']:.0f} us/call, httpx.Client "
+            f"{threaded_us['httpx']:.0f} ({calls} calls a sample)",
+            context={f"{name}_us": us for name, us in threaded_us.items()},
         ),
     ]
 

@@ -27,6 +27,7 @@ FIGURES = {
     "tokens.fanout_token_requests",
     "sync.per_call.vs_httpx_client",
     "sync.per_call.vs_requests",
+    "sync.threads_8.vs_httpx_client",
     "fleets.tokens.partner_requests",
     "fleets.tokens.business_requests",
     "fleets.pacing.peak_vs_limit",
