@@ -52,6 +52,8 @@ FIGURES = {
 }
 INFO = {  # context only: no target
     "parsing.vs_json_loads",
+    "sync.per_call.vs_requests",
+    "sync.threads_8.vs_httpx_client",
     "peers.sdk_httpx.sequential",
     "peers.sdk_httpx.concurrent_20",
     "peers.sdk_httpx.concurrent_100",
