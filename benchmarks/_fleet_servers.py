@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import uvicorn
 
@@ -53,32 +53,47 @@ def serve(app: Any) -> Iterator[str]:
 
 
 class RedisProcess:
-    """One redis-server; `stop()` ends it (a run that loses Redis), `close()` cleans up."""
+    """One redis-server on a loopback port, no persistence, in a temporary directory of its own
+    (the tests' fixture subclasses it). `stop()` ends it (a run that loses Redis) and `start()`
+    brings it back on the same port, empty; `close()` cleans up."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int | None = None, *, start: bool = True) -> None:
         executable = shutil.which("redis-server")
         if executable is None:
-            raise RuntimeError("redis-server is not on PATH: run `make install`")
-        self.port = free_port()
+            raise RuntimeError(
+                "redis-server is not on PATH: run `make install` (it installs Debian's "
+                "redis-server), or install Redis 6.2+ yourself"
+            )
+        self.executable = executable
+        self.port = port or free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
-        self._dir = Path(tempfile.mkdtemp(prefix="thredfi-bench-redis-"))
-        self._process = subprocess.Popen(
+        self._dir = Path(tempfile.mkdtemp(prefix="thredfi-redis-"))
+        self._process: subprocess.Popen[bytes] | None = None
+        if start:
+            self.start()
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start the server and return once it answers PING."""
+        process = self._process = subprocess.Popen(
             [
-                *(executable, "--port", str(self.port), "--bind", "127.0.0.1"),
+                *(self.executable, "--port", str(self.port), "--bind", "127.0.0.1"),
                 *("--save", "", "--appendonly", "no", "--dir", str(self._dir)),
                 *("--logfile", str(self._dir / "redis.log")),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 10
-        while not self._answers():
-            if self._process.poll() is not None or time.monotonic() > deadline:
-                self.close()
-                raise RuntimeError("redis-server did not start")
+        deadline = time.monotonic() + timeout
+        while not self._answers_ping():
+            if process.poll() is not None:
+                log = (self._dir / "redis.log").read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"redis-server exited with {process.returncode}:\n{log}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"redis-server did not answer PING within {timeout} s")
             time.sleep(0.02)
 
-    def _answers(self) -> bool:
+    def _answers_ping(self) -> bool:
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
                 sock.sendall(b"PING\r\n")
@@ -86,20 +101,21 @@ class RedisProcess:
         except OSError:
             return False
 
-    def __enter__(self) -> RedisProcess:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def stop(self) -> None:
-        if self._process.poll() is None:
+        if self._process is not None and self._process.poll() is None:
             self._process.terminate()
             try:
                 self._process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
+        self._process = None
 
     def close(self) -> None:
         self.stop()
