@@ -110,3 +110,14 @@ async def a_dict_of_no_declared_shape_is_an_error(
     books: BusinessView, data: dict[str, object]
 ) -> None:
     await books.invoices.create(body=data)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+
+
+async def a_document_in_a_json_body_carries_its_file_as_text(books: BusinessView) -> None:
+    # A JSON body holds no file object; the reference's examples send the file as a string.
+    await books.customers.create(
+        body={"company_name": "Globex", "document": {"file": "JVBERi0xLjQK", "document_type": "x"}}
+    )
+    await books.invoices.create(body={"document": {"file": "JVBERi0xLjQK"}})
+    await books.customers.create(
+        body={"company_name": "Globex", "document": {"file": b"%PDF"}}  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    )

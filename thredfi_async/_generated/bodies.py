@@ -538,7 +538,7 @@ class CustomerCreateRequestDict(TypedDict):
 class CustomerCreateRequestDocumentDict(TypedDict):
     """Optional file to attach to the customer. The dict form of CustomerCreateRequestDocument."""
 
-    file: NotRequired[File]
+    file: NotRequired[str]
     """The file content."""
     document_type: NotRequired[str]
     """Kind of document (an enumeration; customer_document is the value shown)."""
@@ -688,7 +688,7 @@ class InvoiceCreateRequestDict(TypedDict):
 class InvoiceDocumentRequestDict(TypedDict):
     """Optional file to store with an invoice. The dict form of InvoiceDocumentRequest."""
 
-    file: NotRequired[File]
+    file: NotRequired[str]
     """The file content."""
     document_type: NotRequired[str]
     """Kind of document (an enumeration; sales_invoice is the value shown)."""

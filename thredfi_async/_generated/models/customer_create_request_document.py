@@ -8,7 +8,7 @@ from typing import Any, Self
 from attrs import define as _attrs_define, field as _attrs_field
 
 from ... import _convert as _c
-from ..types import UNSET, File, Unset
+from ..types import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("file", "file"),
@@ -23,7 +23,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class CustomerCreateRequestDocument:
     """Optional file to attach to the customer."""
 
-    file: File | None | Unset = UNSET
+    file: str | None | Unset = UNSET
     """The file content."""
     document_type: str | None | Unset = UNSET
     """Kind of document (an enumeration; customer_document is the value shown)."""
