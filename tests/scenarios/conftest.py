@@ -2,7 +2,9 @@
 
 Every scenario runs three ways: in process (no sockets), and over loopback on the default
 transport (aiohttp under asyncio) and on httpx's (`http_client=httpx.AsyncClient()`), so both
-transports are held to the same behaviour.
+transports are held to the same behaviour. A module marked `pytest.mark.ways(*EVERY_WAY)` also
+runs on the sync client, in process and over loopback: `thredfi` is then Thredfi behind the
+async surface (tests/_sync_adapter.py), so the same scenarios hold both clients to one behaviour.
 
 The client's clock is injected: retry backoff and Retry-After waits are recorded instead of
 slept, so scenarios that go through retries stay fast and their waits can be asserted.
@@ -11,20 +13,24 @@ slept, so scenarios that go through retries stay fast and their waits can be ass
 from __future__ import annotations
 
 import datetime
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from typing import Any, cast
 
 import httpx
 import pytest
 import pytest_asyncio
 
 from tests._served import Switchboard, serve
-from thredfi_async import AsyncThredfi, BusinessView, models
+from tests._sync_adapter import AsyncAdapter
+from thredfi_async import AsyncThredfi, BusinessView, Thredfi, models
 from thredfi_async._transport import AiohttpTransport, AutoTransport
 from thredfi_async.bodies import InvoiceRecordPaymentRequestRequestDict
 from thredfi_async.testing import FakeThredfi, RecordingClock
 
 TRANSPORTS = ("in_process", "aiohttp", "httpx")
+SYNC_WAYS = ("sync", "sync_loopback")
+EVERY_WAY = TRANSPORTS + SYNC_WAYS
 
 NOW = datetime.datetime(2025, 6, 15, 12, 0, tzinfo=datetime.UTC)
 TODAY = NOW.date()
@@ -38,16 +44,29 @@ def switchboard() -> Iterator[tuple[Switchboard, str]]:
         yield board, base_url
 
 
-@pytest.fixture(params=TRANSPORTS)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "ways(*ways): the ways a scenario module runs (default: TRANSPORTS)"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every scenario runs in process and over loopback sockets on both transports; a module
+    marked `ways` runs the ways it names instead (the sync client's among them)."""
+    if "transport" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("ways")
+        metafunc.parametrize("transport", marker.args if marker else TRANSPORTS, indirect=True)
+
+
+@pytest.fixture
 def transport(request: pytest.FixtureRequest) -> str:
-    """Every scenario runs in process and over loopback sockets on both transports."""
     return str(request.param)
 
 
 @pytest.fixture
 def fake(transport: str, request: pytest.FixtureRequest) -> FakeThredfi:
     # A frozen fake clock keeps dates stable; a handler crash fails the test instead of a 500.
-    if transport == "in_process":
+    if transport in ("in_process", "sync"):
         return FakeThredfi(now=NOW, seed=20250615, raise_server_errors=True)
     board, base_url = request.getfixturevalue("switchboard")
     served = FakeThredfi(
@@ -62,12 +81,32 @@ def clock() -> RecordingClock:
     return RecordingClock(NOW.timestamp())
 
 
+def sync_client(fake: FakeThredfi, transport: str, **kwargs: Any) -> AsyncThredfi:
+    """Thredfi over the fake, in process or over loopback, behind the async surface."""
+    if transport == "sync":
+        client = fake.sync_client(**kwargs)
+    else:
+        client = Thredfi(fake.partner_uuid, fake.api_key, base_url=fake.base_url, **kwargs)
+    return cast(AsyncThredfi, AsyncAdapter(client))
+
+
+@pytest.fixture
+def connect(fake: FakeThredfi, transport: str) -> Callable[..., AsyncThredfi]:
+    """A client with a test's own arguments: `async with connect(timeout=0.05) as thredfi`. On
+    the transports, the fake's in-process client; on the sync ways, the sync client."""
+    if transport in SYNC_WAYS:
+        return lambda **kwargs: sync_client(fake, transport, **kwargs)
+    return fake.client
+
+
 @pytest_asyncio.fixture
 async def thredfi(
     fake: FakeThredfi, clock: RecordingClock, transport: str
 ) -> AsyncIterator[AsyncThredfi]:
     client: AsyncThredfi
-    if transport == "in_process":
+    if transport in SYNC_WAYS:
+        client = sync_client(fake, transport, clock=clock)
+    elif transport == "in_process":
         client = fake.client(clock=clock)
     else:
         # The default transport (aiohttp under asyncio), or httpx's, as a user selects it.

@@ -16,6 +16,10 @@ from examples import demo
 from thredfi_async import AsyncThredfi, models
 from thredfi_async.testing import FakeThredfi
 
+from .conftest import EVERY_WAY
+
+pytestmark = pytest.mark.ways(*EVERY_WAY)
+
 REPO = Path(__file__).resolve().parents[2]
 
 

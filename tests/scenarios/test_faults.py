@@ -7,6 +7,7 @@ asserted: the backoff schedule, and Retry-After honoured (never sooner, at most 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from email.utils import format_datetime
 
 import pytest
@@ -22,9 +23,9 @@ from thredfi_async import (
 )
 from thredfi_async.testing import FakeThredfi, RecordingClock
 
-from .conftest import NOW, Receivable, payment_body, payment_of, receivable
+from .conftest import EVERY_WAY, NOW, Receivable, payment_body, payment_of, receivable
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.ways(*EVERY_WAY)]
 
 
 def statuses(fake: FakeThredfi, operation_id: str) -> list[int | None]:
@@ -203,9 +204,13 @@ async def test_429_outlasting_max_retries_is_rate_limit_error(
     ids=["default-ceiling-60s", "policy-ceiling-5s"],
 )
 async def test_retry_after_above_the_ceiling_is_raised_at_once(
-    fake: FakeThredfi, clock: RecordingClock, policy: RetryPolicy | None, retry_after: int
+    fake: FakeThredfi,
+    connect: Callable[..., AsyncThredfi],
+    clock: RecordingClock,
+    policy: RetryPolicy | None,
+    retry_after: int,
 ) -> None:
-    async with fake.client(clock=clock, retry_policy=policy) as thredfi:
+    async with connect(clock=clock, retry_policy=policy) as thredfi:
         shop = await warmed_up(thredfi)
         fake.faults.rate_limit(retry_after=retry_after, operation_id="list_customers")
 
@@ -254,9 +259,9 @@ async def test_latency_within_the_timeout_succeeds(
 
 
 async def test_client_timeout_applies_to_every_call(
-    fake: FakeThredfi, clock: RecordingClock
+    fake: FakeThredfi, connect: Callable[..., AsyncThredfi], clock: RecordingClock
 ) -> None:
-    async with fake.client(clock=clock, timeout=0.05, max_retries=0) as thredfi:
+    async with connect(clock=clock, timeout=0.05, max_retries=0) as thredfi:
         shop = await warmed_up(thredfi)
         fake.faults.latency(0.5, times=1, operation_id="list_invoices")
         with pytest.raises(APITimeoutError):

@@ -13,9 +13,9 @@ from thredfi_async import AsyncThredfi, models
 from thredfi_async.bodies import CreateBusinessRequestDict, InvoiceCreateRequestDict
 from thredfi_async.testing import FakeThredfi, RecordingClock
 
-from .conftest import payment_body, payment_of, receivable
+from .conftest import EVERY_WAY, payment_body, payment_of, receivable
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.ways(*EVERY_WAY)]
 
 
 async def test_payment_retried_after_a_lost_response_is_recorded_once(

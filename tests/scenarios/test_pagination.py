@@ -1,4 +1,5 @@
-"""`async for` walks every page of a listing the fake serves, in either documented envelope."""
+"""`async for` walks every page of a listing the fake serves, in either documented envelope,
+on the async client and on the sync one (`for`, through tests/_sync_adapter.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ import pytest_asyncio
 from thredfi_async import AsyncThredfi, Page, models
 from thredfi_async.testing import FakeThredfi, RecordingClock
 
-from .conftest import NOW
+from .conftest import NOW, sync_client
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.ways("in_process", "sync")]
 
 INVOICES = 250
 
@@ -23,8 +24,14 @@ def envelope_fake(request: pytest.FixtureRequest) -> FakeThredfi:
 
 
 @pytest_asyncio.fixture
-async def client(envelope_fake: FakeThredfi, clock: RecordingClock) -> AsyncIterator[AsyncThredfi]:
-    async with envelope_fake.client(clock=clock) as thredfi:
+async def client(
+    envelope_fake: FakeThredfi, clock: RecordingClock, transport: str
+) -> AsyncIterator[AsyncThredfi]:
+    if transport == "sync":
+        thredfi = sync_client(envelope_fake, transport, clock=clock)
+    else:
+        thredfi = envelope_fake.client(clock=clock)
+    async with thredfi:
         yield thredfi
 
 

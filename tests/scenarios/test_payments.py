@@ -9,9 +9,9 @@ import pytest
 from thredfi_async import UNSET, AsyncThredfi, BadRequestError, models
 from thredfi_async.testing import FakeThredfi
 
-from .conftest import NOW, applied_to, payment_body, payment_of, receivable
+from .conftest import EVERY_WAY, NOW, applied_to, payment_body, payment_of, receivable
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.ways(*EVERY_WAY)]
 
 
 async def test_payments_take_an_invoice_to_partially_paid_then_paid(
