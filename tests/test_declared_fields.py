@@ -87,13 +87,12 @@ async def test_every_read_of_seeded_books_meets_no_undeclared_key(
     )[0]
     async with fake.client() as thredfi:
         books = thredfi.business(seeded.business_id)
-        # The spec types this JSON body's file as binary, which JSON cannot carry; the docs'
-        # example sends a string, as here.
+        # A document's file travels in the JSON body as a string, as the docs' example sends it.
         with_file = await books.customers.create(
             body={
                 "company_name": "Filed Ltd",
                 "document": {"file": "contract.pdf", "document_type": "customer_document"},
-            }  # type: ignore[arg-type]
+            }
         )
         await books.vendors.create(
             body={
