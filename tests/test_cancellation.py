@@ -366,3 +366,24 @@ async def test_a_refused_connection_after_cancellations_is_still_a_typed_error()
     ) as client:
         with pytest.raises(APIConnectionError):
             await client.businesses.list()
+
+
+@pytest.mark.asyncio
+async def test_only_a_client_with_an_httpcore_pool_pays_for_the_work_around() -> None:
+    """The task group of cancel_safe is for httpcore's pool; a caller's client without one
+    (MockTransport, ASGI, the fake's) sends directly, as it has no such defect."""
+    with_pool = AsyncThredfi("p", "k", base_url="http://x.test", http_client=httpx.AsyncClient())
+    mock = httpx.AsyncClient(transport=httpx.MockTransport(lambda request: httpx.Response(200)))
+    without = AsyncThredfi("p", "k", base_url="http://x.test", http_client=mock)
+    proxied = httpx.AsyncClient(
+        transport=httpx.MockTransport(lambda request: httpx.Response(200)),
+        mounts={"http://other.test": httpx.AsyncHTTPTransport()},
+    )
+    mounted = AsyncThredfi("p", "k", base_url="http://x.test", http_client=proxied)
+    try:
+        assert with_pool._http._cancel_safe
+        assert not without._http._cancel_safe
+        assert mounted._http._cancel_safe  # a mount's pool counts
+    finally:
+        for client in (with_pool, without, mounted):
+            await client.aclose()

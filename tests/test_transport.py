@@ -26,7 +26,8 @@ from thredfi_async import (
     AsyncThredfi,
     UnexpectedResponseError,
 )
-from thredfi_async._transport import AiohttpTransport, AutoTransport
+from thredfi_async._aiohttp_transport import AiohttpTransport
+from thredfi_async._transport import AutoTransport
 from thredfi_async.testing import FakeThredfi
 
 from ._readme import readme_block

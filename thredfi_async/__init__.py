@@ -12,6 +12,8 @@ async with AsyncThredfi() as thredfi:          # THREDFI_PARTNER_UUID / THREDFI_
 Everything public is importable from here; modules starting with `_` are private.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from . import models
 from ._client import DEFAULT_TIMEOUT, ENVIRONMENTS, AsyncThredfi, BusinessView
 from ._clock import Clock, SystemClock
@@ -42,7 +44,6 @@ from ._pagination import AsyncPaginator, Page
 from ._response import APIResponse
 from ._retry import RetryPolicy
 from ._shared_tokens import SharedTokenStore
-from ._sync_client import SyncBusinessView, Thredfi
 from ._sync_pagination import SyncPage, SyncPaginator
 from ._throttle import Adaptive, LocalThrottle, Rate, Throttle, ThrottleStats
 from ._tokens import InMemoryTokenStore, Token, TokenStore
@@ -116,3 +117,18 @@ __all__ += [
     "SyncPaginator",
     "Thredfi",
 ]
+
+if TYPE_CHECKING:
+    from ._sync_client import SyncBusinessView, Thredfi
+
+
+def __getattr__(name: str) -> Any:
+    """The sync client is imported on first use: its generated facade is a tenth of the
+    package's import time, which async-only programs should not pay."""
+    if name in ("Thredfi", "SyncBusinessView"):
+        from . import _sync_client
+
+        value = getattr(_sync_client, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -106,6 +106,10 @@ class HTTPCore:
         # machinery (auth flows, redirects, cookies, event hooks) does nothing here the SDK
         # does not already do, and cost more per call than the rest of the SDK put together.
         self._transport = transport
+        # A caller's client whose transports hold no httpcore pool (MockTransport, ASGI, the
+        # fake's, respx, a custom one) has neither of the pool's cancellation defects, and the
+        # task group that works around them cost a fifth of a call (_cancellation.py).
+        self._cancel_safe = transport is None and bool(httpcore_pools(self._caller_transports()))
         self.max_response_bytes = max_response_bytes
         # A connection pool slows down sharply once many requests queue inside it (1,000
         # concurrent calls took 15 s on httpx's where the same calls admitted 20 at a time took
@@ -454,7 +458,9 @@ class HTTPCore:
         transport = self._transport
         try:
             if transport is None:  # a caller's http_client: its hooks, mounts and proxies apply
-                return await cancel_safe(lambda: self._send_and_read(request))
+                if self._cancel_safe:
+                    return await cancel_safe(lambda: self._send_and_read(request))
+                return await self._send_and_read(request)
             response = await transport.handle_async_request(request)
         except BaseException:
             await self._repair_pools()
@@ -469,12 +475,17 @@ class HTTPCore:
     async def _repair_pools(self) -> None:
         """After a send that did not return, free what httpcore's pool lost (_cancellation.py)."""
         if self._transport is None:
-            client = self.http_client
-            transports: list[object] = [client._transport, *client._mounts.values()]
+            transports = self._caller_transports()
         else:
             transports = [getattr(self._transport, "httpx", None), self._transport]
         for pool in httpcore_pools(transports):
             await reclaim_orphaned_connections(pool)
+
+    def _caller_transports(self) -> list[object]:
+        """The transports of a caller's http_client: its own and its mounts' (fixed when the
+        client is built)."""
+        client = self.http_client
+        return [client._transport, *client._mounts.values()]
 
     async def _read(self, response: httpx.Response) -> httpx.Response:
         try:

@@ -24,7 +24,8 @@ import pytest_asyncio
 from tests._served import Switchboard, serve
 from tests._sync_adapter import AsyncAdapter
 from thredfi_async import AsyncThredfi, BusinessView, Thredfi, models
-from thredfi_async._transport import AiohttpTransport, AutoTransport
+from thredfi_async._aiohttp_transport import AiohttpTransport
+from thredfi_async._transport import AutoTransport
 from thredfi_async.bodies import InvoiceRecordPaymentRequestRequestDict
 from thredfi_async.testing import FakeThredfi, RecordingClock
 
