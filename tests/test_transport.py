@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -331,3 +333,15 @@ async def test_respx_sees_the_sdk_requests_through_an_httpx_client() -> None:
             page = await thredfi.businesses.list()
     assert page.count == 0
     assert listed.calls.last.request.headers["authorization"] == "Bearer t"
+
+
+def test_importing_the_sdk_does_not_import_aiohttp() -> None:
+    """aiohttp is half the SDK's import time; it loads at the first request under asyncio."""
+    code = (
+        "import sys, thredfi_async; "
+        "print('aiohttp' in sys.modules, 'thredfi_async._sync_client' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.stdout.split() == ["False", "False"], result.stderr
