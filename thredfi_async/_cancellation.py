@@ -26,11 +26,15 @@ neither.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING
 
 import anyio
-import httpcore
 import httpx
+
+if TYPE_CHECKING:
+    import httpcore
 
 __all__ = ["cancel_safe", "httpcore_pools", "reclaim_orphaned_connections"]
 
@@ -64,7 +68,13 @@ async def cancel_safe(send: Callable[[], Awaitable[httpx.Response]]) -> httpx.Re
 
 
 def httpcore_pools(transports: Iterable[object]) -> tuple[httpcore.AsyncConnectionPool, ...]:
-    """The httpcore pools behind these transports (httpx's default transport, or a proxy's)."""
+    """The httpcore pools behind these transports (httpx's default transport, or a proxy's).
+
+    httpx imports httpcore when it builds such a transport: while httpcore is not imported
+    there is no pool, and the SDK does not import it (with trio, a tenth of its import time)."""
+    httpcore = sys.modules.get("httpcore")
+    if httpcore is None:
+        return ()
     pools = []
     for transport in transports:
         pool = getattr(transport, "_pool", None)
