@@ -6,12 +6,15 @@ current test installed, so every test still gets a fresh fake without paying for
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 # The benchmarks serve the fake the same way; one implementation of the loopback server.
 from benchmarks._fleet_servers import free_port, serve
+from thredfi_async.testing import FakeThredfi
 
-__all__ = ["Switchboard", "free_port", "serve"]
+__all__ = ["Board", "Switchboard", "free_port", "install_fake", "serve", "serving"]
 
 ASGIApp = Any
 
@@ -26,3 +29,22 @@ class Switchboard:
         if self.app is None:
             raise RuntimeError("no fake installed on the switchboard")
         await self.app(scope, receive, send)
+
+
+Board = tuple[Switchboard, str]  # the switchboard and the base URL it is served at
+
+
+@contextmanager
+def serving() -> Iterator[Board]:
+    """A Switchboard served on loopback (a module- or session-scoped fixture yields this)."""
+    board = Switchboard()
+    with serve(board) as base_url:
+        yield board, base_url
+
+
+def install_fake(board: Board, **options: Any) -> FakeThredfi:
+    """A fresh fake answering at the board's URL (options go to FakeThredfi)."""
+    switchboard, base_url = board
+    fake = FakeThredfi(base_url=base_url, **options)
+    switchboard.app = fake.app
+    return fake

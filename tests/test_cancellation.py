@@ -29,7 +29,7 @@ from thredfi_async._cancellation import httpcore_pools, reclaim_orphaned_connect
 from thredfi_async._transport import AutoTransport
 from thredfi_async.testing import FakeThredfi
 
-from ._served import Switchboard, serve
+from ._served import Board, install_fake, serving
 
 CALLS = 5_000
 WORKERS = 10  # calls in flight at once: cancellations under pool contention are the hard ones
@@ -40,19 +40,16 @@ TOKEN_LIFETIME = 3600
 
 
 @pytest.fixture(scope="module")
-def switchboard() -> Iterator[tuple[Switchboard, str]]:
-    board = Switchboard()
-    with serve(board) as base_url:
-        yield board, base_url
+def switchboard() -> Iterator[Board]:
+    with serving() as board:
+        yield board
 
 
 @pytest.fixture
-def fake(switchboard: tuple[Switchboard, str]) -> FakeThredfi:
-    board, base_url = switchboard
-    served = FakeThredfi(base_url=base_url)
+def fake(switchboard: Board) -> FakeThredfi:
+    served = install_fake(switchboard)
     served.seed(businesses=BUSINESSES, customers_per_business=2)
     served.faults.latency(LATENCY)
-    board.app = served.app
     return served
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests._served import Switchboard, serve
+from tests._served import Board, install_fake, serving
 from thredfi_async import (
     AsyncThredfi,
     AttemptInfo,
@@ -314,18 +314,14 @@ def _tasks(client: Thredfi) -> int:
 
 
 @pytest.fixture(scope="module")
-def board() -> Iterator[tuple[Switchboard, str]]:
-    switchboard = Switchboard()
-    with serve(switchboard) as base_url:
-        yield switchboard, base_url
+def board() -> Iterator[Board]:
+    with serving() as served_board:
+        yield served_board
 
 
 @pytest.fixture
-def served(board: tuple[Switchboard, str]) -> FakeThredfi:
-    switchboard, base_url = board
-    fake = FakeThredfi(base_url=base_url, raise_server_errors=True)
-    switchboard.app = fake.app
-    return fake
+def served(board: Board) -> FakeThredfi:
+    return install_fake(board, raise_server_errors=True)
 
 
 def test_eight_threads_share_one_clients_tokens_over_loopback(served: FakeThredfi) -> None:
@@ -404,7 +400,7 @@ def in_child(work: Any) -> str:
 
 
 def test_a_client_built_before_fork_works_in_child_and_parent_with_no_shared_socket(
-    board: tuple[Switchboard, str], served: FakeThredfi
+    board: Board, served: FakeThredfi
 ) -> None:
     ports = Ports(served.app)
     board[0].app = ports

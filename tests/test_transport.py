@@ -33,7 +33,7 @@ from thredfi_async._transport import AutoTransport
 from thredfi_async.testing import FakeThredfi
 
 from ._readme import readme_block
-from ._served import Switchboard, free_port, serve
+from ._served import free_port, install_fake, serving
 
 PARTNER, KEY = "0b5f6c1e-9a43-4a8e-8a2d-4f7b2c1d9e01", "sk_test_transport"
 BUSINESS = "5d1c1c33-5f3a-4b8e-9a55-3b2f0e1d7c42"
@@ -124,11 +124,9 @@ async def ok_customer(
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[FakeThredfi]:
-    board = Switchboard()
-    with serve(board) as base_url:
-        fake = FakeThredfi(base_url=base_url)
+    with serving() as board:
+        fake = install_fake(board)
         fake.seed(customers_per_business=1, invoices_per_customer=1)
-        board.app = fake.app
         yield fake
 
 

@@ -21,7 +21,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from tests._served import Switchboard, serve
+from tests._served import Board, serving
 from tests._sync_adapter import AsyncAdapter
 from thredfi_async import AsyncThredfi, BusinessView, Thredfi, models
 from thredfi_async._aiohttp_transport import AiohttpTransport
@@ -38,11 +38,10 @@ TODAY = NOW.date()
 
 
 @pytest.fixture(scope="session")
-def switchboard() -> Iterator[tuple[Switchboard, str]]:
+def switchboard() -> Iterator[Board]:
     """One uvicorn server for the session, serving whichever fake the current test made."""
-    board = Switchboard()
-    with serve(board) as base_url:
-        yield board, base_url
+    with serving() as board:
+        yield board
 
 
 def pytest_configure(config: pytest.Config) -> None:

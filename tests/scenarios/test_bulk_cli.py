@@ -20,7 +20,7 @@ import pytest
 
 from benchmarks._bulk_data import FULL, SMALL, dataset, final_state, make_businesses
 from tests._readme import readme_block
-from tests._served import Switchboard, serve
+from tests._served import Board, install_fake, serving
 from thredfi_async.bulk import SQLiteCheckpoint, idempotency_key
 from thredfi_async.testing import FakeThredfi
 
@@ -28,18 +28,14 @@ THREDFI = str(Path(sys.executable).with_name("thredfi"))
 
 
 @pytest.fixture(scope="module")
-def board() -> Iterator[tuple[Switchboard, str]]:
-    switchboard = Switchboard()
-    with serve(switchboard) as base_url:
-        yield switchboard, base_url
+def board() -> Iterator[Board]:
+    with serving() as served_board:
+        yield served_board
 
 
 @pytest.fixture
-def fake(board: tuple[Switchboard, str]) -> FakeThredfi:
-    switchboard, base_url = board
-    served = FakeThredfi(base_url=base_url, raise_server_errors=True)
-    switchboard.app = served.app
-    return served
+def fake(board: Board) -> FakeThredfi:
+    return install_fake(board, raise_server_errors=True)
 
 
 def environment(fake: FakeThredfi) -> dict[str, str]:
