@@ -1,5 +1,5 @@
-"""The two servers a fleet run needs: the fake served on loopback in this process, and a real
-redis-server on a free port.
+"""The two servers a fleet run needs: the fake served on loopback in this process (`serve`, from
+`_loopback`), and a real redis-server on a free port.
 
 The fake runs in a thread of the parent, which only waits while the worker processes run, so
 its request log (what the figures are read from) is at hand. Redis is Debian's `redis-server`
@@ -12,44 +12,13 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Self
+from typing import Self
 
-import uvicorn
+from ._loopback import free_port, serve
 
 __all__ = ["RedisProcess", "free_port", "serve"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Serve `app` with uvicorn in a background thread; yields its base URL."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 class RedisProcess:

@@ -13,10 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,6 +23,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
+
+from ._loopback import free_port, wait_for_port
 
 __all__ = ["FakeServer", "ServedData"]
 
@@ -56,7 +56,7 @@ class FakeServer:
         self.data: ServedData | None = None
 
     def __enter__(self) -> FakeServer:
-        port = _free_port()
+        port = free_port()
         # The child imports this package, wherever the parent was started from.
         path = os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(ROOT)]))
         self._process = subprocess.Popen(
@@ -72,7 +72,7 @@ class FakeServer:
             served = json.loads(line)
             served["fanout"] = [tuple(pair) for pair in served["fanout"]]
             self.data = ServedData(**served)
-            _wait_for(port)
+            wait_for_port(port, deadline=30.0)
         except BaseException:
             self.stop()
             raise
@@ -119,24 +119,6 @@ def _first_line(process: subprocess.Popen[str], timeout: float) -> str:
         except TimeoutError:
             process.kill()  # closes the pipe, which ends the pending read
             raise RuntimeError(f"the benchmark server did not start in {timeout} s") from None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_for(port: int, deadline: float = 30.0) -> None:
-    stop = time.monotonic() + deadline
-    while time.monotonic() < stop:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.02)
-    raise TimeoutError(f"the benchmark server is not listening on port {port}")
 
 
 # -- the child ------------------------------------------------------------------------------

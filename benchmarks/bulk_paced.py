@@ -14,13 +14,9 @@ order, each reference resolved by hand.
 from __future__ import annotations
 
 import dataclasses
-import os
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,8 +27,8 @@ from thredfi_async.bulk import KINDS, BulkImporter, kind_order
 from thredfi_async.bulk._references import resolve
 
 from ._bulk_data import Size, dataset, make_businesses
-from ._fleet_servers import free_port
 from ._harness import Figure, Target
+from ._loopback import served_fake_process
 from ._sizes import Sizes
 
 __all__ = ["run"]
@@ -56,42 +52,13 @@ class ImportRun:
         return (self.requests - self.refused) / self.seconds
 
 
-@contextmanager
-def _served(limit: float | None) -> Iterator[dict[str, str]]:
+def _served(limit: float | None) -> AbstractContextManager[dict[str, str]]:
     """The fake in a process of its own (`python -m thredfi_async.testing`), so that its work
     and the client's share no interpreter; yields its printed settings."""
-    port = free_port()
-    flags = ["--port", str(port), "--log-level", "warning", "--latency", str(LATENCY)]
+    flags = ["--log-level", "warning", "--latency", str(LATENCY)]
     if limit is not None:
         flags += ["--partner-rps", str(limit), "--rate-burst", str(_burst(limit))]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "thredfi_async.testing", *flags],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"),
-    )
-    try:
-        assert process.stdout is not None
-        printed: dict[str, str] = {}
-        while "THREDFI_API_KEY" not in printed:
-            line = process.stdout.readline()
-            if not line:
-                raise RuntimeError("the served fake exited before it printed its settings")
-            name, _, value = line.strip().partition("=")
-            printed[name] = value
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.02)
-        yield printed
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    return served_fake_process(*flags)
 
 
 def _burst(limit: float) -> int:

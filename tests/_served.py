@@ -10,11 +10,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-# The benchmarks serve the fake the same way; one implementation of the loopback server.
-from benchmarks._fleet_servers import free_port, serve
+# The benchmarks serve the fake the same way; one implementation of the loopback plumbing.
+from benchmarks._loopback import free_port, serve, served_fake_process, wait_for_port
 from thredfi_async.testing import FakeThredfi
 
-__all__ = ["Board", "Switchboard", "free_port", "install_fake", "serve", "serving"]
+__all__ = [
+    "Board",
+    "Switchboard",
+    "free_port",
+    "install_fake",
+    "serve",
+    "served_fake_process",
+    "serving",
+    "wait_for_port",
+]
 
 ASGIApp = Any
 

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from tests._readme import README, readme_block
-from tests._served import free_port
+from tests._served import served_fake_process
 from thredfi_async import AsyncThredfi
 
 ROOT = README.parent
@@ -55,27 +55,9 @@ def test_every_python_block_is_run_by_some_test() -> None:
 @pytest.fixture(scope="module")
 def served() -> Iterator[dict[str, str]]:
     """The fake served as a user would start it; what it prints, as an environment."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "thredfi_async.testing", "--port", str(port)),
-            *("--seed-businesses", "1", "--log-level", "warning"),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        printed: dict[str, str] = {}
-        while "business_id" not in printed:
-            line = process.stdout.readline()
-            assert line, "the served fake exited before it printed its settings"
-            name, _, value = line.strip().partition("=")
-            printed[name] = value
+    flags = ("--seed-businesses", "1", "--log-level", "warning")
+    with served_fake_process(*flags, until="business_id") as printed:
         yield printed
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def user_environment(served: dict[str, str]) -> dict[str, str]:

@@ -22,7 +22,6 @@ import asyncio
 import os
 import random
 import re
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -42,6 +41,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from tests._served import free_port
 from thredfi_async.testing import FakeThredfi
 from thredfi_async.testing._books.state import Books
 from thredfi_async.testing._server.spec import load_spec
@@ -150,16 +150,9 @@ def _basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def served() -> Iterator[Served]:
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     fake = FakeThredfi(now=NOW, seed=20240115, base_url=base_url, token_ttl=10**7)
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections import Counter
@@ -30,6 +29,8 @@ from typing import IO
 
 import httpx
 import pytest
+
+from tests._served import free_port
 
 from ..spec_samples import operations
 
@@ -85,13 +86,6 @@ def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None
         os.killpg(process.pid, sig)  # start_new_session=True: the group id is the pid
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def _answers(url: str) -> bool:
     try:
         httpx.get(f"{url}/", timeout=1.0, trust_env=False)
@@ -126,7 +120,7 @@ def start_prism(mode: str, log_dir: Path) -> PrismServer:
         )
     command: list[str] = []
     for attempt in range(3):
-        port = _free_port()
+        port = free_port()
         log_path = log_dir / f"prism-{mode}-{attempt}.log"
         command = [str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(port), *MODES[mode]]
         log = log_path.open("wb")

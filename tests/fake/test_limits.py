@@ -4,17 +4,13 @@ request log saying which requests they refused."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import httpx
 import pytest
 
+from tests._served import served_fake_process
 from thredfi_async.testing import FakeThredfi
 
 from ._support import Api
-from .test_server import _free_port, _wait_for
 
 pytestmark = pytest.mark.anyio
 
@@ -124,25 +120,9 @@ def test_bad_limits_are_refused(fake: FakeThredfi) -> None:
 
 
 def test_the_served_fake_takes_its_limits_as_flags() -> None:
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "thredfi_async.testing", "--port", str(port)),
-            *("--partner-rps", "0.5", "--rate-burst", "2", "--log-level", "warning"),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"),
-    )
-    try:
-        assert process.stdout is not None
-        printed: dict[str, str] = {}
-        while "THREDFI_API_KEY" not in printed:
-            line = process.stdout.readline()
-            assert line, "the served fake exited before it printed its settings"
-            name, _, value = line.strip().partition("=")
-            printed[name] = value
-        _wait_for(port)
+    with served_fake_process(
+        "--partner-rps", "0.5", "--rate-burst", "2", "--log-level", "warning"
+    ) as printed:
         with httpx.Client(base_url=printed["THREDFI_BASE_URL"]) as http:
             answers = [
                 http.post(
@@ -154,31 +134,10 @@ def test_the_served_fake_takes_its_limits_as_flags() -> None:
             ]
         assert [a.status_code for a in answers] == [200, 200, 429]
         assert answers[2].headers["retry-after"] == "2"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_the_served_fake_delays_every_answer_by_its_latency_flag() -> None:
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "thredfi_async.testing", "--port", str(port)),
-            *("--latency", "0.3", "--log-level", "warning"),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"),
-    )
-    try:
-        assert process.stdout is not None
-        printed: dict[str, str] = {}
-        while "THREDFI_API_KEY" not in printed:
-            line = process.stdout.readline()
-            assert line, "the served fake exited before it printed its settings"
-            name, _, value = line.strip().partition("=")
-            printed[name] = value
-        _wait_for(port)
+    with served_fake_process("--latency", "0.3", "--log-level", "warning") as printed:
         with httpx.Client(base_url=printed["THREDFI_BASE_URL"]) as http:
             answers = [
                 http.post(
@@ -190,6 +149,3 @@ def test_the_served_fake_delays_every_answer_by_its_latency_flag() -> None:
             ]
         assert [a.status_code for a in answers] == [200, 200]
         assert all(a.elapsed.total_seconds() >= 0.3 for a in answers)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)

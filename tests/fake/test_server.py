@@ -2,50 +2,28 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 import uvicorn
 
+from tests._served import free_port, served_fake_process, wait_for_port
 from thredfi_async.testing import FakeThredfi
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_for(port: int, deadline: float = 15.0) -> None:
-    stop = time.monotonic() + deadline
-    while time.monotonic() < stop:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listening on {port}")
 
 
 @pytest.fixture
 def served() -> Iterator[tuple[FakeThredfi, str]]:
     """A fake served by uvicorn in a background thread of this process."""
-    port = _free_port()
+    port = free_port()
     fake = FakeThredfi(base_url=f"http://127.0.0.1:{port}", drop_style="truncate")
     server = uvicorn.Server(
         uvicorn.Config(fake.app, host="127.0.0.1", port=port, log_level="critical", lifespan="on")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    _wait_for(port)
+    wait_for_port(port)
     try:
         yield fake, fake.base_url
     finally:
@@ -71,34 +49,9 @@ def test_dropped_connection_over_a_socket_is_a_protocol_error(
 
 
 def test_cli_serves_and_prints_credentials() -> None:
-    port = _free_port()
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "thredfi_async.testing",
-            "--port",
-            str(port),
-            "--seed-businesses",
-            "1",
-            "--log-level",
-            "warning",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        printed: dict[str, str] = {}
-        assert process.stdout is not None
-        while "business_id" not in printed:
-            line = process.stdout.readline()
-            assert line, process.stderr.read() if process.stderr else "no output"
-            key, _, value = line.strip().partition("=")
-            printed[key] = value
-        _wait_for(port)
+    port = free_port()
+    flags = ("--seed-businesses", "1", "--log-level", "warning")
+    with served_fake_process(*flags, port=port, until="business_id") as printed:
         assert printed["THREDFI_BASE_URL"] == f"http://127.0.0.1:{port}"
         with httpx.Client(base_url=printed["THREDFI_BASE_URL"]) as http:
             token = http.post(
@@ -113,6 +66,3 @@ def test_cli_serves_and_prints_credentials() -> None:
             )
             assert business.status_code == 200
             assert business.json()["count"] == 15  # 5 customers x 3 invoices by default
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
