@@ -7,6 +7,7 @@ the wrong thread, closing), many threads sharing one client's tokens, and `os.fo
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import inspect
 import os
@@ -299,8 +300,6 @@ def test_an_interrupted_call_is_cancelled_on_the_loop(fake: FakeThredfi) -> None
 
 
 def _tasks(client: Thredfi) -> int:
-    import asyncio
-
     loop = client._loop._loop
     assert loop is not None
 

@@ -214,8 +214,9 @@ class Thredfi(SyncResourceFacade):
 
     def business(self, business_id: str | UUID) -> SyncBusinessView:
         """Every resource, bound to one business: `thredfi.business(id).invoices.list()`."""
-        view = self._async_view().business(business_id)  # validates, as on AsyncThredfi
-        return SyncBusinessView(self, view.business_id)
+        async_client = self._async_view()
+        view = async_client.business(business_id)  # validates, as on AsyncThredfi
+        return SyncBusinessView(self, view.business_id, (async_client, view))
 
 
 def _close(loop: LoopThread, client: AsyncThredfi, generation: int) -> None:
@@ -236,10 +237,15 @@ class SyncBusinessView(SyncResourceFacade):
     Cheap to create: it shares the client's loop thread, connection pool and token cache.
     """
 
-    def __init__(self, client: Thredfi, business_id: str) -> None:
+    def __init__(
+        self,
+        client: Thredfi,
+        business_id: str,
+        view: tuple[AsyncThredfi, BusinessView] | None = None,
+    ) -> None:
         self._client = client
         self.business_id = business_id
-        self._view: tuple[AsyncThredfi, BusinessView] | None = None
+        self._view = view  # the async view it mirrors, and the async client that made it
 
     @property
     def _sync_client(self) -> Thredfi:  # type: ignore[override]
