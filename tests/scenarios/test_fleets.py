@@ -33,11 +33,15 @@ def test_four_workers_on_one_redis_mint_one_partner_token_and_one_per_business(
     assert (alone.partner_tokens, alone.business_tokens) == (4, 800)
 
 
-@pytest.mark.parametrize(
+# Four processes sharing one RedisThrottle, and one process with its own LocalThrottle.
+BOTH_PACINGS = pytest.mark.parametrize(
     ("pacing", "workers", "tasks"),
     [("redis", 4, 10), ("local", 1, 40)],
     ids=["four-processes-one-redis-throttle", "one-process-local-throttle"],
 )
+
+
+@BOTH_PACINGS
 def test_a_throttle_at_the_limit_keeps_within_it_and_uses_it(
     redis_url: str, pacing: Pacing, workers: int, tasks: int
 ) -> None:
@@ -56,11 +60,7 @@ def test_a_throttle_at_the_limit_keeps_within_it_and_uses_it(
     assert run.refused_fraction() < 0.01, (len(run.refusals), run.sent)
 
 
-@pytest.mark.parametrize(
-    ("pacing", "workers", "tasks"),
-    [("redis", 4, 10), ("local", 1, 40)],
-    ids=["four-processes-one-redis-throttle", "one-process-local-throttle"],
-)
+@BOTH_PACINGS
 def test_a_throttle_set_above_the_limit_adapts_to_it_within_ten_seconds(
     redis_url: str, pacing: Pacing, workers: int, tasks: int
 ) -> None:
